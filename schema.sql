@@ -1,0 +1,225 @@
+-- The whole schema of the contacts store. Embedded into the binary (include_str!) and applied
+-- to a new database; `PRAGMA user_version` records which version a file is at.
+-- Timestamps are INTEGER milliseconds since the Unix epoch (UTC); dates are TEXT 'YYYY-MM-DD'.
+
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  login         TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  firstname     TEXT NOT NULL DEFAULT '',
+  lastname      TEXT NOT NULL DEFAULT '',
+  mail          TEXT,
+  admin         INTEGER NOT NULL DEFAULT 0,
+  status        INTEGER NOT NULL DEFAULT 1,          -- 1 active, 2 registered, 3 locked
+  password_hash TEXT,                                -- argon2id PHC string
+  api_key       TEXT UNIQUE,
+  created_on    INTEGER NOT NULL,
+  updated_on    INTEGER NOT NULL,
+  last_login_on INTEGER
+);
+
+CREATE TABLE projects (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL,
+  identifier  TEXT NOT NULL UNIQUE,
+  description TEXT,
+  homepage    TEXT,
+  is_public   INTEGER NOT NULL DEFAULT 1,
+  parent_id   INTEGER REFERENCES projects(id),
+  status      INTEGER NOT NULL DEFAULT 1,            -- 1 active, 5 closed, 9 archived
+  created_on  INTEGER NOT NULL,
+  updated_on  INTEGER NOT NULL
+);
+
+CREATE TABLE enabled_modules (
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  PRIMARY KEY (project_id, name)
+) WITHOUT ROWID;
+
+-- builtin: 0 a normal role, 1 "Non member" (logged-in users in public projects), 2 "Anonymous".
+CREATE TABLE roles (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  position    INTEGER NOT NULL DEFAULT 1,
+  assignable  INTEGER NOT NULL DEFAULT 1,
+  builtin     INTEGER NOT NULL DEFAULT 0,
+  permissions TEXT NOT NULL DEFAULT ''               -- space separated permission names
+);
+INSERT INTO roles (id, name, position, assignable, builtin) VALUES
+  (1, 'Non member', 1, 0, 1),
+  (2, 'Anonymous', 2, 0, 2);
+
+CREATE TABLE members (
+  id         INTEGER PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  created_on INTEGER NOT NULL,
+  UNIQUE (user_id, project_id)
+);
+CREATE INDEX members_project ON members(project_id);
+
+CREATE TABLE member_roles (
+  member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+  role_id   INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+  PRIMARY KEY (member_id, role_id)
+) WITHOUT ROWID;
+
+-- customized_type: 'contact', 'deal' or 'note'.
+CREATE TABLE custom_fields (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL,
+  customized_type TEXT NOT NULL,
+  field_format    TEXT NOT NULL DEFAULT 'string',
+  possible_values TEXT NOT NULL DEFAULT '[]',        -- JSON array of strings
+  regexp          TEXT,
+  min_length      INTEGER,
+  max_length      INTEGER,
+  is_required     INTEGER NOT NULL DEFAULT 0,
+  is_for_all      INTEGER NOT NULL DEFAULT 1,
+  is_filter       INTEGER NOT NULL DEFAULT 0,
+  searchable      INTEGER NOT NULL DEFAULT 0,
+  multiple        INTEGER NOT NULL DEFAULT 0,
+  default_value   TEXT,
+  visible         INTEGER NOT NULL DEFAULT 1,
+  position        INTEGER NOT NULL DEFAULT 1,
+  UNIQUE (customized_type, name)
+);
+
+-- One row per value (multi-value fields have several rows, in position order).
+CREATE TABLE custom_values (
+  id              INTEGER PRIMARY KEY,
+  customized_type TEXT NOT NULL,
+  customized_id   INTEGER NOT NULL,
+  custom_field_id INTEGER NOT NULL REFERENCES custom_fields(id) ON DELETE CASCADE,
+  value           TEXT
+);
+CREATE INDEX custom_values_customized ON custom_values(customized_type, customized_id, custom_field_id);
+
+CREATE TABLE contacts (
+  id             INTEGER PRIMARY KEY,
+  first_name     TEXT NOT NULL COLLATE NOCASE,
+  last_name      TEXT COLLATE NOCASE,
+  middle_name    TEXT COLLATE NOCASE,
+  company        TEXT COLLATE NOCASE,
+  phone          TEXT,                               -- comma separated list, as the plugin stores it
+  email          TEXT,                               -- comma separated list, spaces removed
+  website        TEXT,
+  skype_name     TEXT,
+  birthday       TEXT,
+  job_title      TEXT COLLATE NOCASE,
+  background     TEXT,
+  is_company     INTEGER NOT NULL DEFAULT 0,
+  author_id      INTEGER NOT NULL DEFAULT 0,
+  assigned_to_id INTEGER,
+  visibility     INTEGER NOT NULL DEFAULT 0 CHECK (visibility IN (0, 1, 2)),
+  created_on     INTEGER NOT NULL,
+  updated_on     INTEGER NOT NULL
+);
+-- The default list order (last name, first name, id) walks this index and stops after a page.
+CREATE INDEX contacts_name_order ON contacts(last_name, first_name, id);
+CREATE INDEX contacts_company ON contacts(company);
+CREATE INDEX contacts_assigned ON contacts(assigned_to_id);
+CREATE INDEX contacts_author ON contacts(author_id);
+
+CREATE TABLE contacts_projects (
+  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  PRIMARY KEY (contact_id, project_id)
+) WITHOUT ROWID;
+CREATE INDEX contacts_projects_project ON contacts_projects(project_id, contact_id);
+
+-- The business address of a contact (at most one each).
+CREATE TABLE addresses (
+  id             INTEGER PRIMARY KEY,
+  contact_id     INTEGER NOT NULL UNIQUE REFERENCES contacts(id) ON DELETE CASCADE,
+  street1        TEXT,
+  street2        TEXT,
+  city           TEXT,
+  region         TEXT,
+  postcode       TEXT,
+  country_code   TEXT,
+  full_address   TEXT,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+);
+
+CREATE TABLE tags (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL COLLATE NOCASE UNIQUE
+);
+
+-- position keeps the order in which the tags were given (tag_list is shown in that order).
+CREATE TABLE taggings (
+  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  tag_id     INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+  position   INTEGER NOT NULL,
+  PRIMARY KEY (contact_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX taggings_tag ON taggings(tag_id, contact_id);
+
+-- The search text of each contact: first/last/middle name, company, e-mails, phones and job
+-- title, lower-cased and joined by newlines (a search word never holds white space, so it
+-- can never match across two fields). Trigram tokens answer substring queries of 3+ chars.
+CREATE VIRTUAL TABLE contacts_search USING fts5(
+  body, tokenize = 'trigram case_sensitive 1'
+);
+
+CREATE TABLE deal_statuses (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  position    INTEGER NOT NULL DEFAULT 1,
+  is_default  INTEGER NOT NULL DEFAULT 0,
+  status_type INTEGER NOT NULL DEFAULT 0,            -- 0 open, 1 won, 2 lost
+  color       INTEGER NOT NULL DEFAULT 11184810
+);
+
+CREATE TABLE deal_categories (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  UNIQUE (project_id, name)
+);
+
+CREATE TABLE deals (
+  id             INTEGER PRIMARY KEY,
+  name           TEXT NOT NULL,
+  background     TEXT,
+  currency       TEXT,
+  duration       INTEGER DEFAULT 1,
+  price          TEXT,                               -- decimal kept as text, e.g. '12000.0'
+  price_type     INTEGER,
+  project_id     INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  author_id      INTEGER NOT NULL DEFAULT 0,
+  assigned_to_id INTEGER,
+  status_id      INTEGER REFERENCES deal_statuses(id),
+  contact_id     INTEGER,                            -- primary contact; may dangle, as in the plugin
+  category_id    INTEGER REFERENCES deal_categories(id) ON DELETE SET NULL,
+  due_date       INTEGER,
+  probability    INTEGER,
+  created_on     INTEGER NOT NULL,
+  updated_on     INTEGER NOT NULL
+);
+CREATE INDEX deals_contact ON deals(contact_id);
+CREATE INDEX deals_project ON deals(project_id);
+
+-- A deal's related contacts.
+CREATE TABLE contacts_deals (
+  deal_id    INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  PRIMARY KEY (deal_id, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX contacts_deals_contact ON contacts_deals(contact_id, deal_id);
+
+-- Notes of contacts and deals (source_type 'Contact' or 'Deal').
+CREATE TABLE notes (
+  id          INTEGER PRIMARY KEY,
+  subject     TEXT,
+  content     TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source_id   INTEGER NOT NULL,
+  author_id   INTEGER NOT NULL DEFAULT 0,
+  type_id     INTEGER,
+  created_on  INTEGER NOT NULL,
+  updated_on  INTEGER NOT NULL
+);
+CREATE INDEX notes_source ON notes(source_type, source_id, id);

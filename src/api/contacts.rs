@@ -1,0 +1,622 @@
+//! `/contacts`: list, show, create, update, delete, project membership, and `/contacts_tags`.
+
+use serde_json::{Map, Value};
+
+use super::input::{self, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, paging, word_list, Problems};
+use super::{Ctx, Reply};
+use crate::error::{Error, Result};
+use crate::model::permission::Permission;
+use crate::model::principal::Principal;
+use crate::model::time::{day_start_ms, now_ms, parse_date};
+use crate::model::{emails_valid, parse_tag_list, Contact, CustomField, Project};
+use crate::render::contacts::Includes;
+use crate::render::{self, Meta};
+use crate::store::contacts::{
+    self as store, AddressChanges, ContactChanges, ContactQuery, DateFilter, IdFilter, SortKey, TagFilter, TextColumn,
+    TextOp, Visibility,
+};
+use crate::store::{custom_fields, deals, notes, projects};
+
+/// Longest value of a short text column (the plugin's varchar(255)).
+const SHORT_TEXT: usize = 255;
+/// Longest `background` (the plugin's TEXT column).
+const LONG_TEXT: usize = 65_535;
+
+// ---------------------------------------------------------------------------------------------
+// Visibility and permissions
+
+/// The list scope of API.md §5.3 for this principal.
+pub fn visibility_for(p: &Principal) -> Visibility {
+    let view = p.projects_with(Permission::ViewContacts);
+    let private: Vec<i64> = if p.is_admin() {
+        view.clone()
+    } else {
+        view.iter().copied().filter(|id| p.allowed(Permission::ViewPrivateContacts, *id)).collect()
+    };
+    // Every contact belongs to at least one project, so "all of them" needs no condition.
+    if p.project_count > 0 && view.len() == p.project_count && private.len() == p.project_count {
+        return Visibility::Everything;
+    }
+    Visibility::Restricted {
+        user_id: if p.is_anonymous() { -1 } else { p.user_id() },
+        public_ok: !view.is_empty(),
+        view,
+        private,
+    }
+}
+
+fn may(p: &Principal, perm: Permission, c: &Contact) -> bool {
+    let projects: Vec<i64> = c.projects.iter().map(|(id, _)| *id).collect();
+    p.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, &projects)
+}
+
+/// Loads a contact the principal may see and, where `perm` is not view, act on: 404 for an
+/// unknown id first (as the plugin does), then 401/403.
+fn authorized_contact(ctx: &Ctx, perm: Permission) -> Result<Contact> {
+    let id = ctx.id()?;
+    let contact = ctx.store.read(|c| store::get(c, id))?;
+    let p = &ctx.principal;
+    if !may(p, Permission::ViewContacts, &contact) || !may(p, perm, &contact) {
+        return Err(p.deny());
+    }
+    Ok(contact)
+}
+
+/// The project named by the route or `project_id`: unknown → 404 (401 for anonymous, as
+/// Redmine 5 answers).
+fn find_project(ctx: &Ctx, reference: &str) -> Result<Project> {
+    ctx.store.read(|c| projects::find(c, reference)).map_err(|e| match e {
+        Error::NotFound if ctx.principal.is_anonymous() => Error::Unauthorized,
+        other => other,
+    })
+}
+
+fn scope_project(ctx: &Ctx) -> Result<Option<Project>> {
+    match ctx.matched.project.clone().or_else(|| ctx.param("project_id")) {
+        Some(r) => find_project(ctx, &r).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn contact_fields(ctx: &Ctx) -> Result<Vec<CustomField>> {
+    ctx.store.read(|c| custom_fields::list(c, Some("contact")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /contacts
+
+pub fn index(ctx: &Ctx) -> Result<Reply> {
+    let p = &ctx.principal;
+    let project = scope_project(ctx)?;
+    let allowed = match &project {
+        Some(project) => p.allowed(Permission::ViewContacts, project.id),
+        None => p.allowed_anywhere(Permission::ViewContacts),
+    };
+    if !allowed {
+        return Err(p.deny());
+    }
+    let mut query = ContactQuery::new(visibility_for(p));
+    if let Some(project) = &project {
+        query.projects = Some(ctx.store.read(|c| projects::with_descendants(c, project.id))?);
+    }
+    apply_filters(&mut query, &ctx.params, p)?;
+    let (offset, limit) = paging(&ctx.params);
+    let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
+    let (contacts, total, fields) = ctx.store.read(|c| {
+        let (ids, total) = store::list_ids(c, &query, offset, limit)?;
+        Ok((store::load(c, &ids, with_projects)?, total, custom_fields::list(c, Some("contact"))?))
+    })?;
+    let mut d = ctx.doc();
+    let meta = Meta { total_count: total, offset_limit: Some((offset, limit)) };
+    render::contacts::contact_list(&mut d, &contacts, &fields, meta, with_projects);
+    Ok(Reply::Ok(d.finish()))
+}
+
+/// Splits Redmine's short filter form `<op><values>` into operator and value.
+fn split_operator(raw: &str) -> (&str, &str) {
+    for op in ["!*", "!~", "><", ">=", "<=", "!", "*", "~", "^", "$", "="] {
+        if let Some(rest) = raw.strip_prefix(op) {
+            return (op, rest);
+        }
+    }
+    ("=", raw)
+}
+
+fn values(rest: &str) -> Vec<String> {
+    rest.split('|').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect()
+}
+
+fn id_filter(raw: &str, label: &str, p: &Principal, problems: &mut Problems) -> Option<IdFilter> {
+    let (op, rest) = split_operator(raw.trim());
+    let mut ids = Vec::new();
+    for v in rest.split(['|', ',']).map(str::trim).filter(|v| !v.is_empty()) {
+        match v {
+            "me" => ids.push(if p.is_anonymous() { -1 } else { p.user_id() }),
+            v => match v.parse() {
+                Ok(id) => ids.push(id),
+                Err(_) => {
+                    problems.add(label, "is invalid");
+                    return None;
+                }
+            },
+        }
+    }
+    match op {
+        "*" => Some(IdFilter::Any),
+        "!*" => Some(IdFilter::None),
+        "!" => Some(IdFilter::NotIn(ids)),
+        "=" if !ids.is_empty() => Some(IdFilter::In(ids)),
+        _ => {
+            problems.add(label, "is invalid");
+            None
+        }
+    }
+}
+
+fn text_op(raw: &str) -> TextOp {
+    let (op, rest) = split_operator(raw);
+    let rest = rest.to_string();
+    match op {
+        "!*" => TextOp::None,
+        "*" => TextOp::Any,
+        "~" => TextOp::Contains(rest),
+        "!~" => TextOp::NotContains(rest),
+        "^" => TextOp::StartsWith(rest),
+        "$" => TextOp::EndsWith(rest),
+        "!" => TextOp::IsNot(values(&rest)),
+        _ => TextOp::Is(values(&rest)),
+    }
+}
+
+fn date_filter(raw: &str, label: &str, problems: &mut Problems) -> Option<DateFilter> {
+    const DAY: i64 = 86_400_000;
+    let (op, rest) = split_operator(raw.trim());
+    let day = |s: &str| day_start_ms(s);
+    let today = now_ms() - now_ms().rem_euclid(DAY);
+    let filter = match (op, rest) {
+        ("*", _) => Some(DateFilter::Any),
+        ("!*", _) => Some(DateFilter::None),
+        (">=", d) => day(d).map(|f| DateFilter::Range(Some(f), None)),
+        ("<=", d) => day(d).map(|t| DateFilter::Range(None, Some(t + DAY))),
+        ("><", d) => {
+            let parts = values(d);
+            match (parts.first().and_then(|a| day(a)), parts.get(1).and_then(|b| day(b))) {
+                (Some(a), Some(b)) => Some(DateFilter::Range(Some(a), Some(b + DAY))),
+                _ => None,
+            }
+        }
+        ("=", "t") => Some(DateFilter::Range(Some(today), Some(today + DAY))),
+        ("=", "ld") => Some(DateFilter::Range(Some(today - DAY), Some(today))),
+        ("=", d) => day(d).map(|f| DateFilter::Range(Some(f), Some(f + DAY))),
+        _ => None,
+    };
+    if filter.is_none() {
+        problems.add(label, "is invalid");
+    }
+    filter
+}
+
+fn tag_filter(raw: &str, problems: &mut Problems) -> Option<TagFilter> {
+    let (op, rest) = split_operator(raw.trim());
+    let names = values(rest);
+    match op {
+        "*" => Some(TagFilter::Any),
+        "!*" => Some(TagFilter::None),
+        _ if names.is_empty() => {
+            problems.add("Tags", "cannot be blank");
+            None
+        }
+        "!" => Some(TagFilter::NotAll(names)),
+        _ => Some(TagFilter::All(names)),
+    }
+}
+
+/// The filters and sort of a list request (short form, API.md §4).
+fn apply_filters(q: &mut ContactQuery, params: &Map<String, Value>, p: &Principal) -> Result<()> {
+    let mut problems = Problems::default();
+    let text = |key: &str| params.get(key).and_then(as_text);
+    if let Some(s) = text("search") {
+        q.search_words = crate::store::search::words(&s);
+    }
+    if let Some(t) = text("tags").filter(|t| !t.is_empty()) {
+        q.tags = tag_filter(&t, &mut problems);
+    }
+    if let Some(v) = text("assigned_to_id").filter(|v| !v.is_empty()) {
+        q.assigned_to = id_filter(&v, "Assignee", p, &mut problems);
+    }
+    if let Some(v) = text("author_id").filter(|v| !v.is_empty()) {
+        q.author = id_filter(&v, "Author", p, &mut problems);
+    }
+    if let Some(v) = text("ids").filter(|v| !v.is_empty()) {
+        q.ids = id_filter(&v, "Contact", p, &mut problems);
+    }
+    if let Some(v) = text("is_company").filter(|v| !v.is_empty()) {
+        let (_, rest) = split_operator(&v);
+        match input::as_bool(&Value::String(rest.to_string())) {
+            Some(b) if !rest.is_empty() => q.is_company = Some(b),
+            _ => problems.add("Company", "is invalid"),
+        }
+    }
+    for (key, value) in params {
+        if let (Some(column), Some(raw)) = (TextColumn::from_filter_name(key), as_text(value)) {
+            if !raw.is_empty() {
+                q.text.push((column, text_op(&raw)));
+            }
+        }
+    }
+    if let Some(v) = text("created_on").filter(|v| !v.is_empty()) {
+        q.created_on = date_filter(&v, "Created", &mut problems);
+    }
+    if let Some(v) = text("updated_on").filter(|v| !v.is_empty()) {
+        q.updated_on = date_filter(&v, "Updated", &mut problems);
+    }
+    if let Some(sort) = text("sort") {
+        q.sort = sort
+            .split(',')
+            .filter_map(|part| {
+                let (name, dir) = part.trim().split_once(':').unwrap_or((part.trim(), "asc"));
+                SortKey::from_name(name).map(|k| (k, dir.eq_ignore_ascii_case("desc")))
+            })
+            .collect();
+    }
+    problems.into_result()
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /contacts/:id
+
+pub fn show(ctx: &Ctx) -> Result<Reply> {
+    let contact = authorized_contact(ctx, Permission::ViewContacts)?;
+    let fields = contact_fields(ctx)?;
+    let includes = includes(ctx, &contact)?;
+    let mut d = ctx.doc();
+    render::contacts::contact(&mut d, &contact, &fields, &includes);
+    Ok(Reply::Ok(d.finish()))
+}
+
+/// The project a contact is seen from: `project_id` when the contact is in it, else the first
+/// of its projects where the principal may view contacts, else its first project.
+fn context_project(ctx: &Ctx, contact: &Contact) -> Option<i64> {
+    let p = &ctx.principal;
+    let named = ctx.param("project_id");
+    let ids = contact.projects.iter().map(|(id, _)| *id);
+    if let Some(named) = named {
+        if let Some((id, _)) = contact.projects.iter().find(|(id, _)| id.to_string() == named) {
+            return Some(*id);
+        }
+        if let Ok(project) = ctx.store.read(|c| projects::find(c, &named)) {
+            if contact.projects.iter().any(|(id, _)| *id == project.id) {
+                return Some(project.id);
+            }
+        }
+    }
+    ids.clone().find(|id| p.allowed(Permission::ViewContacts, *id)).or_else(|| ids.clone().next())
+}
+
+fn includes(ctx: &Ctx, contact: &Contact) -> Result<Includes> {
+    let wanted = word_list(&ctx.params, "include");
+    let mut includes = Includes::default();
+    if wanted.is_empty() {
+        return Ok(includes);
+    }
+    let p = &ctx.principal;
+    let context = context_project(ctx, contact).unwrap_or(0);
+    if wanted.iter().any(|w| w == "notes") && p.allowed(Permission::ViewContacts, context) {
+        includes.notes = Some(ctx.store.read(|c| notes::for_source(c, "Contact", contact.id))?);
+    }
+    if wanted.iter().any(|w| w == "contacts") && contact.is_company {
+        // Employees are linked by company name; only those the principal may see are listed.
+        let mut q = ContactQuery::new(visibility_for(p));
+        q.is_company = Some(false);
+        q.text.push((TextColumn::Company, TextOp::Is(vec![contact.first_name.clone()])));
+        q.ids = Some(IdFilter::NotIn(vec![contact.id]));
+        q.sort = vec![(SortKey::Name, false)];
+        let employees = ctx.store.read(|c| {
+            let (ids, _) = store::list_ids(c, &q, 0, 1000)?;
+            store::load(c, &ids, false)
+        })?;
+        includes.contacts = Some(employees.iter().map(|e| (e.id, e.reference_name())).collect());
+    }
+    if wanted.iter().any(|w| w == "deals") && p.allowed(Permission::ViewDeals, context) {
+        let visible = p.projects_with(Permission::ViewDeals);
+        includes.deals = Some(ctx.store.read(|c| deals::for_contact(c, contact.id, &visible))?);
+    }
+    Ok(includes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /contacts, PUT /contacts/:id, DELETE /contacts/:id
+
+pub async fn create(ctx: &Ctx) -> Result<Reply> {
+    let p = &ctx.principal;
+    let attrs = input::record(&ctx.params, "contact", "Contact")?;
+    let named = attrs
+        .get("project_id")
+        .and_then(as_text)
+        .filter(|s| !s.is_empty())
+        .or_else(|| ctx.param("project_id"))
+        .or_else(|| ctx.matched.project.clone());
+    let project = find_project(ctx, &named.ok_or(Error::NotFound)?)?;
+    if !p.allowed(Permission::AddContacts, project.id) {
+        return Err(p.deny());
+    }
+    let fields = contact_fields(ctx)?;
+    let mut changes = changes_from(ctx, &attrs, &fields, true)?;
+    changes.author_id = changes.author_id.or(Some(p.user_id()));
+    if changes.project_ids.is_none() {
+        changes.project_ids = Some(vec![project.id]);
+    }
+    let id = ctx.store.write(move |c| store::create(c, &changes)).await?;
+
+    if let Some(url) = ctx.param("redirect_on_success") {
+        if url.starts_with("http://") || url.starts_with("https://") {
+            return Ok(Reply::Redirect(url));
+        }
+    }
+    let contact = ctx.store.read(|c| store::get(c, id))?;
+    let includes = includes(ctx, &contact)?;
+    let mut d = ctx.doc();
+    render::contacts::contact(&mut d, &contact, &fields, &includes);
+    Ok(Reply::Created { body: d.finish(), location: format!("/contacts/{id}") })
+}
+
+pub async fn update(ctx: &Ctx) -> Result<Reply> {
+    let contact = authorized_contact(ctx, Permission::EditContacts)?;
+    let attrs = input::record(&ctx.params, "contact", "Contact")?;
+    let fields = contact_fields(ctx)?;
+    let changes = changes_from(ctx, &attrs, &fields, false)?;
+    let id = contact.id;
+    ctx.store.write(move |c| store::update(c, id, &changes)).await?;
+    Ok(Reply::NoContent)
+}
+
+pub async fn destroy(ctx: &Ctx) -> Result<Reply> {
+    let contact = authorized_contact(ctx, Permission::DeleteContacts)?;
+    ctx.store.write(move |c| store::delete(c, contact.id)).await?;
+    Ok(Reply::NoContent)
+}
+
+/// A short text attribute: read, length-checked.
+fn text_attr(attrs: &Map<String, Value>, key: &str, label: &str, max: usize, problems: &mut Problems) -> Option<Option<String>> {
+    let value = opt_text(attrs, key, label, problems);
+    check_length(&value, label, max, problems);
+    value
+}
+
+/// Reads and validates the `contact` hash of a create (`creating`) or update.
+fn changes_from(ctx: &Ctx, attrs: &Map<String, Value>, fields: &[CustomField], creating: bool) -> Result<ContactChanges> {
+    let mut pr = Problems::default();
+    let mut c = ContactChanges::default();
+    match text_attr(attrs, "first_name", "First Name", SHORT_TEXT, &mut pr) {
+        Some(Some(s)) if !s.trim().is_empty() => c.first_name = Some(s),
+        Some(_) => pr.add("First Name", "cannot be blank"),
+        None if creating => pr.add("First Name", "cannot be blank"),
+        None => {}
+    }
+    c.last_name = text_attr(attrs, "last_name", "Last Name", SHORT_TEXT, &mut pr);
+    c.middle_name = text_attr(attrs, "middle_name", "Middle Name", SHORT_TEXT, &mut pr);
+    c.company = text_attr(attrs, "company", "Company", SHORT_TEXT, &mut pr);
+    c.phone = text_attr(attrs, "phone", "Phone", SHORT_TEXT, &mut pr);
+    c.website = text_attr(attrs, "website", "Website", SHORT_TEXT, &mut pr);
+    c.skype_name = text_attr(attrs, "skype_name", "Skype", SHORT_TEXT, &mut pr);
+    c.job_title = text_attr(attrs, "job_title", "Job title", SHORT_TEXT, &mut pr);
+    c.background = text_attr(attrs, "background", "Background", LONG_TEXT, &mut pr);
+    c.email = opt_text(attrs, "email", "Email", &mut pr)
+        .map(|e| e.map(|s| s.chars().filter(|ch| !ch.is_whitespace()).collect::<String>()));
+    check_length(&c.email, "Email", SHORT_TEXT, &mut pr);
+    if let Some(Some(email)) = &c.email {
+        if !emails_valid(email) {
+            pr.add("Email", "have incorrect format");
+        }
+    }
+    // An unparseable birthday is dropped silently, as the plugin does.
+    c.birthday = opt_text(attrs, "birthday", "Birthday", &mut pr).map(|b| b.as_deref().and_then(parse_date));
+    c.is_company = opt_bool(attrs, "is_company", "Company", &mut pr);
+    if let Some(v) = attrs.get("visibility") {
+        match as_int(v) {
+            Some(level @ 0..=2) => c.visibility = Some(level),
+            _ => pr.add("Visibility", "is not included in the list"),
+        }
+    }
+    c.assigned_to_id = opt_int(attrs, "assigned_to_id", "Assignee", &mut pr);
+    c.author_id = opt_int(attrs, "author_id", "Author", &mut pr).flatten();
+    c.tags = tag_list(attrs.get("tag_list"), &mut pr);
+    if let Some(v) = attrs.get("address_attributes") {
+        c.address = address_changes(v, &mut pr);
+    }
+    c.custom_values = custom_values(attrs, fields, creating, &mut pr);
+    if let Some(ids) = opt_int_list(attrs, "project_ids", "Project", &mut pr) {
+        if ids.is_empty() {
+            pr.add("Project", "cannot be blank");
+        } else {
+            let known = ctx.store.read(|conn| {
+                ids.iter().map(|id| projects::get(conn, *id).map(|_| ())).collect::<Result<Vec<_>>>()
+            });
+            match known {
+                Ok(_) => c.project_ids = Some(ids),
+                Err(Error::NotFound) => pr.add("Project", "is invalid"),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    pr.into_result()?;
+    Ok(c)
+}
+
+fn tag_list(value: Option<&Value>, pr: &mut Problems) -> Option<Vec<String>> {
+    let tags = match value? {
+        Value::Null => Vec::new(),
+        Value::Array(items) => {
+            let joined: Vec<String> =
+                items.iter().filter_map(as_text).map(|t| format!("\"{}\"", t.replace('"', ""))).collect();
+            parse_tag_list(&joined.join(","))
+        }
+        v => match as_text(v) {
+            Some(s) => parse_tag_list(&s),
+            None => {
+                pr.add("Tags", "is invalid");
+                return None;
+            }
+        },
+    };
+    if tags.iter().any(|t| t.chars().count() > SHORT_TEXT) {
+        pr.add("Tags", &format!("is too long (maximum is {SHORT_TEXT} characters)"));
+    }
+    Some(tags)
+}
+
+fn address_changes(value: &Value, pr: &mut Problems) -> Option<AddressChanges> {
+    let Value::Object(a) = value else {
+        if !value.is_null() {
+            pr.add("Address", "is invalid");
+        }
+        return None;
+    };
+    let mut part = |key: &str, label: &str| text_attr(a, key, label, SHORT_TEXT, pr);
+    Some(AddressChanges {
+        street1: part("street1", "Street"),
+        street2: part("street2", "Street 2"),
+        city: part("city", "City"),
+        region: part("region", "Region"),
+        postcode: part("postcode", "Postcode"),
+        country_code: part("country_code", "Country"),
+        destroy: a.get("_destroy").and_then(input::as_bool).unwrap_or(false),
+    })
+}
+
+/// `custom_fields: [{id, value}]` or `custom_field_values: {id: value}`, checked against the
+/// field definitions; on create, fields not given take their default value.
+pub fn custom_values(attrs: &Map<String, Value>, fields: &[CustomField], creating: bool, pr: &mut Problems) -> Vec<(i64, Vec<String>)> {
+    let mut given: Vec<(i64, &Value)> = Vec::new();
+    match attrs.get("custom_fields") {
+        Some(Value::Array(items)) => {
+            for item in items {
+                if let Value::Object(o) = item {
+                    if let (Some(id), Some(value)) = (o.get("id").and_then(as_int), o.get("value")) {
+                        given.push((id, value));
+                    }
+                }
+            }
+        }
+        Some(Value::Null) | None => {}
+        Some(_) => pr.add("Custom fields", "is invalid"),
+    }
+    if let Some(Value::Object(o)) = attrs.get("custom_field_values") {
+        for (k, v) in o {
+            if let Ok(id) = k.parse() {
+                given.push((id, v));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for f in fields {
+        let value = given.iter().rev().find(|(id, _)| *id == f.id).map(|(_, v)| *v);
+        let values: Vec<String> = match value {
+            Some(Value::Array(items)) => items.iter().filter_map(as_text).collect(),
+            Some(Value::Null) => Vec::new(),
+            Some(v) => match as_text(v) {
+                Some(s) => vec![s],
+                None => {
+                    pr.add(&f.name, "is invalid");
+                    continue;
+                }
+            },
+            None if creating => f.default_value.iter().filter(|d| !d.is_empty()).cloned().collect(),
+            None => continue,
+        };
+        let mut values: Vec<String> = values.into_iter().filter(|v| !v.trim().is_empty()).collect();
+        if !f.multiple {
+            values.truncate(1);
+        }
+        if f.is_required && values.is_empty() && (creating || value.is_some()) {
+            pr.add(&f.name, "cannot be blank");
+        }
+        for v in &values {
+            if let Some(message) = custom_value_problem(f, v) {
+                pr.add(&f.name, &message);
+            }
+        }
+        if value.is_some() || !values.is_empty() {
+            out.push((f.id, values));
+        }
+    }
+    out
+}
+
+/// Redmine's per-format checks of one custom field value.
+fn custom_value_problem(f: &CustomField, v: &str) -> Option<String> {
+    let length = v.chars().count() as i64;
+    if let Some(max) = f.max_length.filter(|m| *m > 0) {
+        if length > max {
+            return Some(format!("is too long (maximum is {max} characters)"));
+        }
+    }
+    if let Some(min) = f.min_length.filter(|m| *m > 0) {
+        if length < min {
+            return Some(format!("is too short (minimum is {min} characters)"));
+        }
+    }
+    if length > LONG_TEXT as i64 {
+        return Some(format!("is too long (maximum is {LONG_TEXT} characters)"));
+    }
+    match f.field_format.as_str() {
+        "int" if v.trim().parse::<i64>().is_err() => Some("is not a number".into()),
+        "float" if v.trim().parse::<f64>().map_or(true, |x| !x.is_finite()) => Some("is invalid".into()),
+        "date" if parse_date(v).is_none() => Some("is not a valid date".into()),
+        "list" if !f.possible_values.iter().any(|p| p == v) => Some("is not included in the list".into()),
+        "bool" if !matches!(v, "0" | "1") => Some("is not included in the list".into()),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contact ↔ project
+
+fn target_project(ctx: &Ctx) -> Result<Project> {
+    let from_body = match ctx.params.get("project") {
+        Some(Value::Object(o)) => o.get("id").and_then(as_text),
+        Some(v) => as_text(v),
+        None => None,
+    };
+    let reference = from_body.or_else(|| ctx.param("project_id")).ok_or(Error::NotFound)?;
+    find_project(ctx, &reference)
+}
+
+fn editable_contact_and_project(ctx: &Ctx, project: impl FnOnce(&Ctx) -> Result<Project>) -> Result<(Contact, Project)> {
+    let p = &ctx.principal;
+    if !p.allowed_anywhere(Permission::EditContacts) {
+        return Err(p.deny());
+    }
+    let contact = authorized_contact(ctx, Permission::EditContacts)?;
+    let project = project(ctx)?;
+    if !p.allowed(Permission::EditContacts, project.id) {
+        return Err(p.deny());
+    }
+    Ok((contact, project))
+}
+
+pub async fn add_project(ctx: &Ctx) -> Result<Reply> {
+    let (contact, project) = editable_contact_and_project(ctx, target_project)?;
+    ctx.store.write(move |c| store::add_project(c, contact.id, project.id)).await?;
+    Ok(Reply::NoContent)
+}
+
+pub async fn remove_project(ctx: &Ctx) -> Result<Reply> {
+    let (contact, project) = editable_contact_and_project(ctx, |ctx| {
+        let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
+        find_project(ctx, &reference)
+    })?;
+    ctx.store.write(move |c| store::remove_project(c, contact.id, project.id)).await?;
+    Ok(Reply::NoContent)
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /contacts_tags
+
+pub fn tags(ctx: &Ctx) -> Result<Reply> {
+    ctx.principal.require_login()?;
+    let tags = ctx.store.read(store::all_tags)?;
+    let mut d = ctx.doc();
+    render::contacts::tag_list(&mut d, &tags);
+    Ok(Reply::Ok(d.finish()))
+}

@@ -1,0 +1,147 @@
+//! `/deals` (create and show; the full deals API is a later piece of work) and
+//! `/deal_statuses`.
+
+use serde_json::Value;
+
+use super::input::{self, as_int, as_text, check_length, opt_int, opt_int_list, opt_text, Problems};
+use super::{Ctx, Reply};
+use crate::error::{Error, Result};
+use crate::model::permission::Permission;
+use crate::model::time::parse_datetime;
+use crate::model::{normalize_decimal, CustomField, DealStatus};
+use crate::render;
+use crate::store::deals::{self as store, DealChanges};
+use crate::store::{custom_fields, projects};
+
+fn deal_fields(ctx: &Ctx) -> Result<Vec<CustomField>> {
+    ctx.store.read(|c| custom_fields::list(c, Some("deal")))
+}
+
+pub async fn create(ctx: &Ctx) -> Result<Reply> {
+    let p = &ctx.principal;
+    let attrs = input::record(&ctx.params, "deal", "Deal")?;
+    let named = attrs
+        .get("project_id")
+        .and_then(as_text)
+        .filter(|s| !s.is_empty())
+        .or_else(|| ctx.param("project_id"))
+        .or_else(|| ctx.matched.project.clone())
+        .ok_or(Error::NotFound)?;
+    let project = ctx.store.read(|c| projects::find(c, &named))?;
+    if !p.allowed(Permission::AddDeals, project.id) {
+        return Err(p.deny());
+    }
+    let mut pr = Problems::default();
+    let mut c = DealChanges { project_id: Some(project.id), author_id: Some(p.user_id()), ..Default::default() };
+    match opt_text(&attrs, "name", "Name", &mut pr) {
+        Some(Some(n)) if !n.trim().is_empty() => c.name = Some(n),
+        _ => pr.add("Name", "cannot be blank"),
+    }
+    check_length(&c.name.clone().map(Some), "Name", 255, &mut pr);
+    c.background = opt_text(&attrs, "background", "Background", &mut pr);
+    check_length(&c.background, "Background", 65_535, &mut pr);
+    c.currency = opt_text(&attrs, "currency", "Currency", &mut pr);
+    check_length(&c.currency, "Currency", 255, &mut pr);
+    c.price = match attrs.get("price") {
+        None | Some(Value::Null) => None,
+        Some(v) => match as_text(v) {
+            Some(s) if s.trim().is_empty() => Some(None),
+            Some(s) => match normalize_decimal(&s) {
+                Some(price) => Some(Some(price)),
+                None => {
+                    pr.add("Sum", "is not a number");
+                    None
+                }
+            },
+            None => {
+                pr.add("Sum", "is not a number");
+                None
+            }
+        },
+    };
+    c.price_type = opt_int(&attrs, "price_type", "Price type", &mut pr);
+    c.duration = opt_int(&attrs, "duration", "Duration", &mut pr);
+    c.probability = opt_int(&attrs, "probability", "Probability", &mut pr);
+    c.contact_id = opt_int(&attrs, "contact_id", "Contact", &mut pr);
+    c.category_id = opt_int(&attrs, "category_id", "Category", &mut pr);
+    c.assigned_to_id = opt_int(&attrs, "assigned_to_id", "Assignee", &mut pr);
+    if let Some(Some(author)) = opt_int(&attrs, "author_id", "Author", &mut pr) {
+        c.author_id = Some(author);
+    }
+    if let Some(v) = attrs.get("due_date").filter(|v| !v.is_null()) {
+        match as_text(v).as_deref().and_then(parse_datetime) {
+            Some(ms) => c.due_date = Some(Some(ms)),
+            None => pr.add("Due date", "is invalid"),
+        }
+    }
+    c.related_contact_ids = opt_int_list(&attrs, "related_contact_ids", "Related contacts", &mut pr);
+    let status = match attrs.get("status_id").and_then(as_int) {
+        Some(id) => ctx.store.read(|conn| store::status(conn, id))?.map(|s| s.id),
+        None => ctx.store.read(store::default_status)?,
+    };
+    match status {
+        Some(s) => c.status_id = Some(s),
+        None => pr.add("Status", "cannot be blank"),
+    }
+    let fields = deal_fields(ctx)?;
+    c.custom_values = super::contacts::custom_values(&attrs, &fields, true, &mut pr);
+    pr.into_result()?;
+    let id = ctx.store.write(move |conn| store::create(conn, &c)).await?;
+    let deal = ctx.store.read(|conn| store::get(conn, id))?;
+    let mut d = ctx.doc();
+    render::deals::deal(&mut d, &deal, &fields);
+    Ok(Reply::Created { body: d.finish(), location: format!("/deals/{id}") })
+}
+
+pub fn show(ctx: &Ctx) -> Result<Reply> {
+    let id = ctx.id()?;
+    let deal = ctx.store.read(|c| store::get(c, id))?;
+    if !ctx.principal.allowed(Permission::ViewDeals, deal.project.0) {
+        return Err(ctx.principal.deny());
+    }
+    let fields = deal_fields(ctx)?;
+    let mut d = ctx.doc();
+    render::deals::deal(&mut d, &deal, &fields);
+    Ok(Reply::Ok(d.finish()))
+}
+
+pub fn statuses(ctx: &Ctx) -> Result<Reply> {
+    ctx.principal.require_admin()?;
+    let statuses = ctx.store.read(store::statuses)?;
+    let mut d = ctx.doc();
+    render::deals::statuses(&mut d, &statuses);
+    Ok(Reply::Ok(d.finish()))
+}
+
+pub async fn create_status(ctx: &Ctx) -> Result<Reply> {
+    ctx.principal.require_admin()?;
+    let attrs = input::record(&ctx.params, "deal_status", "Deal status")?;
+    let mut pr = Problems::default();
+    let name = match opt_text(&attrs, "name", "Name", &mut pr) {
+        Some(Some(n)) if !n.trim().is_empty() => n,
+        _ => {
+            pr.add("Name", "cannot be blank");
+            String::new()
+        }
+    };
+    if name.chars().count() > 30 {
+        pr.add("Name", "is too long (maximum is 30 characters)");
+    }
+    let status_type = opt_int(&attrs, "status_type", "Status type", &mut pr).flatten().unwrap_or(0);
+    if !(0..=2).contains(&status_type) {
+        pr.add("Status type", "is not included in the list");
+    }
+    let status = DealStatus {
+        id: 0,
+        name,
+        position: opt_int(&attrs, "position", "Position", &mut pr).flatten().unwrap_or(0),
+        is_default: input::opt_bool(&attrs, "is_default", "Default", &mut pr).unwrap_or(false),
+        status_type,
+        color: opt_int(&attrs, "color", "Color", &mut pr).flatten().unwrap_or(11_184_810),
+    };
+    pr.into_result()?;
+    let created = ctx.store.write(move |c| store::create_status(c, &status)).await?;
+    let mut d = ctx.doc();
+    render::deals::status(&mut d, &created);
+    Ok(Reply::Created { body: d.finish(), location: format!("/deal_statuses/{}", created.id) })
+}

@@ -1,0 +1,107 @@
+//! The API surface, one file per resource. Each handler reads typed input from [`Ctx`], checks
+//! permissions, calls the store and renders a [`Reply`]; errors are `crate::error::Error`.
+
+pub mod contacts;
+pub mod core;
+pub mod deals;
+pub mod input;
+pub mod notes;
+
+use hyper::Method;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::http::router::{Matched, Route};
+use crate::model::principal::Principal;
+use crate::render::{Doc, Format};
+use crate::store::Store;
+
+/// Everything a handler needs about one request.
+pub struct Ctx {
+    pub store: Store,
+    pub principal: Principal,
+    pub format: Format,
+    pub method: Method,
+    /// Query string and body parameters, body over query (as Rails merges them).
+    pub params: Map<String, Value>,
+    pub matched: Matched,
+    /// `http://host[:port]`, for `Location` headers.
+    pub base_url: String,
+}
+
+impl Ctx {
+    /// The `{id}` path segment as a record id; anything else names no record (404).
+    pub fn id(&self) -> Result<i64> {
+        self.matched.id.as_deref().and_then(|s| s.parse().ok()).ok_or(Error::NotFound)
+    }
+
+    pub fn doc(&self) -> Doc {
+        Doc::new(self.format)
+    }
+
+    /// A text parameter at the top level.
+    pub fn param(&self, key: &str) -> Option<String> {
+        self.params.get(key).and_then(input::as_text).filter(|s| !s.is_empty())
+    }
+}
+
+/// What a handler answers.
+pub enum Reply {
+    /// 200 with a document.
+    Ok(Vec<u8>),
+    /// 201 with the new record and its `Location` path (made absolute by the HTTP layer).
+    Created { body: Vec<u8>, location: String },
+    /// 204, Redmine's `render_api_ok`.
+    NoContent,
+    /// 302 to an absolute URL (`redirect_on_success`).
+    Redirect(String),
+}
+
+/// Runs the handler of a route and method.
+pub async fn dispatch(ctx: Ctx) -> Result<Reply> {
+    use Route::*;
+    let m = ctx.method.clone();
+    let get = m == Method::GET || m == Method::HEAD;
+    let post = m == Method::POST;
+    let put = m == Method::PUT || m == Method::PATCH;
+    let delete = m == Method::DELETE;
+    match ctx.matched.route {
+        Contacts | ProjectContacts if get => contacts::index(&ctx),
+        Contacts | ProjectContacts if post => contacts::create(&ctx).await,
+        Contact | ProjectContact if get => contacts::show(&ctx),
+        Contact | ProjectContact if put => contacts::update(&ctx).await,
+        Contact | ProjectContact if delete => contacts::destroy(&ctx).await,
+        ContactProjects if post => contacts::add_project(&ctx).await,
+        ContactProject if delete => contacts::remove_project(&ctx).await,
+        ContactTags if get => contacts::tags(&ctx),
+        Notes if post => notes::create(&ctx).await,
+        Note if get => notes::show(&ctx),
+        Note if put => notes::update(&ctx).await,
+        Note if delete => notes::destroy(&ctx).await,
+        Deals | ProjectDeals if post => deals::create(&ctx).await,
+        Deal if get => deals::show(&ctx),
+        DealStatuses if get => deals::statuses(&ctx),
+        DealStatuses if post => deals::create_status(&ctx).await,
+        Users if get => core::users(&ctx),
+        Users if post => core::create_user(&ctx).await,
+        CurrentUser if get => core::current_user(&ctx),
+        User if get => core::user(&ctx),
+        User if put => core::update_user(&ctx).await,
+        User if delete => core::delete_user(&ctx).await,
+        Projects if get => core::projects(&ctx),
+        Projects if post => core::create_project(&ctx).await,
+        Project if get => core::project(&ctx),
+        Project if put => core::update_project(&ctx).await,
+        Project if delete => core::delete_project(&ctx).await,
+        Memberships if get => core::memberships(&ctx),
+        Memberships if post => core::create_membership(&ctx).await,
+        Membership if get => core::membership(&ctx),
+        Membership if delete => core::delete_membership(&ctx).await,
+        Roles if get => core::roles(&ctx),
+        Roles if post => core::create_role(&ctx).await,
+        Role if get => core::role(&ctx),
+        CustomFields if get => core::custom_fields(&ctx),
+        CustomFields if post => core::create_custom_field(&ctx).await,
+        _ => Err(Error::NotFound),
+    }
+}

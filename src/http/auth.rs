@@ -1,0 +1,62 @@
+//! Authentication as Redmine core does it (API.md §1.2): the `key` parameter (query or form),
+//! else the `X-Redmine-API-Key` header, else HTTP Basic (login/password, or the key as user
+//! name); then `X-Redmine-Switch-User` for admins. A key or password that matches nobody is
+//! not an error by itself: the request runs as anonymous.
+
+use base64::Engine;
+use hyper::HeaderMap;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::model::principal::Principal;
+use crate::model::User;
+use crate::store::{access, Store};
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The credentials of a request, before they are checked.
+fn api_key<'a>(headers: &'a HeaderMap, params: &'a Map<String, Value>) -> Option<&'a str> {
+    match params.get("key") {
+        Some(Value::String(k)) if !k.is_empty() => Some(k),
+        _ => header(headers, "x-redmine-api-key"),
+    }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = header(headers, "authorization")?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (login, password) = text.split_once(':').unwrap_or((&text, ""));
+    Some((login.to_string(), password.to_string()))
+}
+
+fn find_user(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Option<User>> {
+    if let Some(key) = api_key(headers, params) {
+        return store.read(|c| access::user_by_api_key(c, key));
+    }
+    if let Some((login, password)) = basic_credentials(headers) {
+        if let Some(user) = store.read(|c| access::user_by_password(c, &login, &password))? {
+            return Ok(Some(user));
+        }
+        return store.read(|c| access::user_by_api_key(c, &login));
+    }
+    Ok(None)
+}
+
+/// Resolves the acting principal of a request.
+pub fn authenticate(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Principal> {
+    let mut user = find_user(store, headers, params)?;
+    if let (Some(u), Some(login)) = (&user, header(headers, "x-redmine-switch-user")) {
+        if u.admin {
+            let target = store.read(|c| access::active_user_by_login(c, login))?;
+            user = Some(target.ok_or(Error::PreconditionFailed)?);
+        }
+    }
+    store.read(|c| access::load_principal(c, user))
+}

@@ -1,0 +1,118 @@
+//! Maps a path to a route. The format comes from the path's `.json`/`.xml` extension, which is
+//! removed before matching, so `/contacts/1.json` and `/contacts/1` match the same route.
+
+use std::sync::OnceLock;
+
+use crate::render::Format;
+
+/// Every resource path the API serves; the method is dispatched by the handler module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    Contacts,
+    Contact,
+    ProjectContacts,
+    ProjectContact,
+    ContactProjects,
+    ContactProject,
+    Notes,
+    Note,
+    Deals,
+    ProjectDeals,
+    Deal,
+    DealStatuses,
+    ContactTags,
+    Users,
+    CurrentUser,
+    User,
+    Projects,
+    Project,
+    Memberships,
+    Membership,
+    Roles,
+    Role,
+    CustomFields,
+}
+
+fn router() -> &'static matchit::Router<Route> {
+    static ROUTER: OnceLock<matchit::Router<Route>> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        let mut r = matchit::Router::new();
+        let routes = [
+            ("/contacts", Route::Contacts),
+            ("/contacts/{id}", Route::Contact),
+            ("/projects/{project}/contacts", Route::ProjectContacts),
+            ("/projects/{project}/contacts/{id}", Route::ProjectContact),
+            ("/contacts/{id}/projects", Route::ContactProjects),
+            ("/contacts/{id}/projects/{project}", Route::ContactProject),
+            ("/notes", Route::Notes),
+            ("/notes/{id}", Route::Note),
+            ("/deals", Route::Deals),
+            ("/projects/{project}/deals", Route::ProjectDeals),
+            ("/deals/{id}", Route::Deal),
+            ("/deal_statuses", Route::DealStatuses),
+            ("/contacts_tags", Route::ContactTags),
+            ("/users", Route::Users),
+            ("/users/current", Route::CurrentUser),
+            ("/users/{id}", Route::User),
+            ("/projects", Route::Projects),
+            ("/projects/{project}", Route::Project),
+            ("/projects/{project}/memberships", Route::Memberships),
+            ("/memberships/{id}", Route::Membership),
+            ("/roles", Route::Roles),
+            ("/roles/{id}", Route::Role),
+            ("/custom_fields", Route::CustomFields),
+        ];
+        for (path, route) in routes {
+            r.insert(path, route).expect("route table is consistent");
+        }
+        r
+    })
+}
+
+/// A matched route with its path parameters.
+#[derive(Clone, Debug)]
+pub struct Matched {
+    pub route: Route,
+    /// `{id}`: the record id (may be an identifier for projects).
+    pub id: Option<String>,
+    /// `{project}`: a project id or identifier.
+    pub project: Option<String>,
+    /// The format named by the path's extension.
+    pub format: Option<Format>,
+}
+
+/// Splits a `.json`/`.xml` extension off the path and matches it. An unknown extension
+/// (`.csv`, `.html`) matches nothing: those formats are not served.
+pub fn route(path: &str) -> Option<Matched> {
+    let (bare, format) = match path.rsplit_once('.') {
+        Some((bare, "json")) if !bare.ends_with('/') => (bare, Some(Format::Json)),
+        Some((bare, "xml")) if !bare.ends_with('/') => (bare, Some(Format::Xml)),
+        Some((_, ext)) if !ext.contains('/') => return None,
+        _ => (path, None),
+    };
+    let bare = if bare.len() > 1 { bare.trim_end_matches('/') } else { bare };
+    let m = router().at(bare).ok()?;
+    Some(Matched {
+        route: *m.value,
+        id: m.params.get("id").map(str::to_string),
+        project: m.params.get("project").map(str::to_string),
+        format,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_pick_the_format() {
+        let m = route("/contacts/2.xml").unwrap();
+        assert_eq!((m.route, m.id.as_deref(), m.format), (Route::Contact, Some("2"), Some(Format::Xml)));
+        let m = route("/contacts/30/projects/2.json").unwrap();
+        assert_eq!((m.route, m.project.as_deref()), (Route::ContactProject, Some("2")));
+        assert_eq!(route("/users/current.json").unwrap().route, Route::CurrentUser);
+        assert_eq!(route("/contacts/1").unwrap().format, None);
+        assert!(route("/contacts.csv").is_none());
+        assert!(route("/nothing.json").is_none());
+    }
+}

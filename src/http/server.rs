@@ -1,0 +1,164 @@
+//! The accept loop and the life of one request: route, body (with its size limit), parameters,
+//! authentication, handler, response, and one log line.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::{Map, Value};
+use tokio::net::TcpListener;
+
+use super::params::{self, parse_urlencoded};
+use super::respond::{self, HttpResponse};
+use super::router::{self, Matched};
+use crate::api::{self, Ctx};
+use crate::error::{Error, Result};
+use crate::render::Format;
+use crate::App;
+
+/// Serves connections from `listener` until `shutdown` completes.
+pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let app = app.clone();
+                        async move { Ok::<_, Infallible>(handle(&app, req).await) }
+                    });
+                    let _ = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(30))
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+}
+
+/// Answers one request and logs it (method, path without the query, status, duration): the
+/// query can hold an API key, so it is never logged.
+pub async fn handle(app: &App, req: Request<Incoming>) -> HttpResponse {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let (response, format) = match answer(app, req).await {
+        Ok(done) => done,
+        Err((e, format)) => (respond::error(e, format), format),
+    };
+    let _ = format;
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+fn header<'a>(req: &'a Request<Incoming>, name: hyper::header::HeaderName) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The format of the answer: the path's extension, then `format=`, then the body's content
+/// type or `Accept` (Product decision 2); JSON by default.
+fn negotiate(req: &Request<Incoming>, matched: Option<&Matched>, query: &Map<String, Value>) -> Format {
+    if let Some(f) = matched.and_then(|m| m.format) {
+        return f;
+    }
+    match query.get("format").and_then(Value::as_str) {
+        Some("xml") => return Format::Xml,
+        Some("json") => return Format::Json,
+        _ => {}
+    }
+    let names = |v: Option<&str>, what: &str| v.is_some_and(|s| s.to_ascii_lowercase().contains(what));
+    let content_type = header(req, CONTENT_TYPE);
+    if names(content_type, "json") {
+        return Format::Json;
+    }
+    if names(content_type, "xml") {
+        return Format::Xml;
+    }
+    let accept = header(req, ACCEPT);
+    if names(accept, "xml") && !names(accept, "json") {
+        return Format::Xml;
+    }
+    Format::Json
+}
+
+async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<(HttpResponse, Format), (Error, Format)> {
+    let matched = router::route(req.uri().path());
+    let query = parse_urlencoded(req.uri().query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let format = negotiate(&req, matched.as_ref(), &query);
+    let fail = |e: Error| (e, format);
+    let matched = matched.ok_or_else(|| fail(Error::NotFound))?;
+
+    let base_url = format!("http://{}", header(&req, HOST).unwrap_or("localhost"));
+    let content_type = header(&req, CONTENT_TYPE).map(str::to_string);
+    let declared_length = header(&req, CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > app.max_body_bytes as u64) {
+        return Err(fail(Error::PayloadTooLarge));
+    }
+    let mut method = req.method().clone();
+    let (parts, body) = req.into_parts();
+    let body = read_body(body, app.max_body_bytes).await.map_err(fail)?;
+    let body_params = params::parse_body(content_type.as_deref(), body).await.map_err(fail)?;
+    let mut all = query;
+    all.extend(body_params);
+    if method == Method::POST {
+        // Rails' method override, for HTML forms that cannot send PUT or DELETE.
+        if let Some(m) = all.get("_method").and_then(Value::as_str) {
+            method = match m.to_ascii_uppercase().as_str() {
+                "PUT" => Method::PUT,
+                "PATCH" => Method::PATCH,
+                "DELETE" => Method::DELETE,
+                _ => method,
+            };
+        }
+    }
+    let principal = super::auth::authenticate(&app.store, &parts.headers, &all).map_err(fail)?;
+    let ctx = Ctx {
+        store: app.store.clone(),
+        principal,
+        format,
+        method,
+        params: all,
+        matched,
+        base_url: base_url.clone(),
+    };
+    let reply = api::dispatch(ctx).await.map_err(fail)?;
+    Ok((respond::reply(reply, format, &base_url), format))
+}
+
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(Error::PayloadTooLarge),
+        Err(e) => Err(Error::BadRequest(format!("could not read the body: {e}"))),
+    }
+}

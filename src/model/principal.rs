@@ -1,0 +1,110 @@
+//! Who is acting, and what they may do where: the user (or anonymous) and, per active project,
+//! the permissions their roles grant there with the project's modules applied.
+
+use std::collections::HashMap;
+
+use super::permission::{PermSet, Permission};
+use super::{User, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
+use crate::error::Error;
+
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// None for anonymous requests.
+    pub user: Option<User>,
+    /// Active projects → what this principal may do there (module-filtered).
+    pub permissions: HashMap<i64, PermSet>,
+    /// Number of projects in the database, to tell when a permission covers all of them.
+    pub project_count: usize,
+}
+
+impl Principal {
+    pub fn anonymous() -> Principal {
+        Principal { user: None, permissions: HashMap::new(), project_count: 0 }
+    }
+
+    pub fn user_id(&self) -> i64 {
+        self.user.as_ref().map_or(0, |u| u.id)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.admin)
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.user.is_none()
+    }
+
+    /// The refusal Redmine gives: 401 (with a login challenge) to anonymous, 403 to users.
+    pub fn deny(&self) -> Error {
+        if self.is_anonymous() {
+            Error::Unauthorized
+        } else {
+            Error::Forbidden
+        }
+    }
+
+    pub fn require_login(&self) -> Result<(), Error> {
+        if self.is_anonymous() {
+            Err(Error::Unauthorized)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), Error> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(self.deny())
+        }
+    }
+
+    pub fn allowed(&self, p: Permission, project_id: i64) -> bool {
+        self.permissions.get(&project_id).is_some_and(|set| set.has(p))
+    }
+
+    pub fn allowed_anywhere(&self, p: Permission) -> bool {
+        self.permissions.values().any(|set| set.has(p))
+    }
+
+    /// The projects where `p` is granted, sorted.
+    pub fn projects_with(&self, p: Permission) -> Vec<i64> {
+        let mut ids: Vec<i64> =
+            self.permissions.iter().filter(|(_, s)| s.has(p)).map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Whether `p` is granted in every project of the database.
+    pub fn allowed_everywhere(&self, p: Permission) -> bool {
+        self.projects_with(p).len() == self.project_count
+    }
+
+    /// The single-record rule of API.md §5.3 for a contact with `visibility`, author and
+    /// assignee, member of `projects`; `base` is view/edit/delete_contacts.
+    pub fn may_act_on_contact(
+        &self,
+        base: Permission,
+        visibility: i64,
+        author_id: i64,
+        assigned_to_id: Option<i64>,
+        projects: &[i64],
+    ) -> bool {
+        let in_own_project = projects.iter().any(|p| self.allowed(base, *p));
+        if self.is_admin() {
+            return in_own_project || (visibility == VISIBILITY_PUBLIC && base == Permission::ViewContacts);
+        }
+        match visibility {
+            VISIBILITY_PUBLIC if base == Permission::ViewContacts => self.allowed_anywhere(base),
+            VISIBILITY_PRIVATE => {
+                let own = !self.is_anonymous()
+                    && (author_id == self.user_id() || assigned_to_id == Some(self.user_id()));
+                let private_ok = projects
+                    .iter()
+                    .any(|p| self.allowed(Permission::ViewPrivateContacts, *p) && self.allowed(base, *p));
+                (in_own_project && own) || private_ok
+            }
+            _ => in_own_project,
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Timestamps are stored as milliseconds since the Unix epoch (UTC) and printed the ways
+//! Redmine prints them.
+
+use time::OffsetDateTime;
+
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn utc(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn write_seconds(ms: i64) -> String {
+    let t = utc(ms);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `2024-03-01T09:15:00Z`: every `created_on`/`updated_on` of the API.
+pub fn iso(ms: i64) -> String {
+    write_seconds(ms) + "Z"
+}
+
+/// `2024-03-01T09:15:00.123Z`: the Rails JSON form of raw record timestamps (address record).
+pub fn iso_millis(ms: i64) -> String {
+    format!("{}.{:03}Z", write_seconds(ms), ms.rem_euclid(1000))
+}
+
+/// `2024-03-01T09:15:00+00:00`: a note's `created_on` (in the user's zone, which is UTC here).
+pub fn iso_offset(ms: i64) -> String {
+    write_seconds(ms) + "+00:00"
+}
+
+/// Parses `YYYY-MM-DD` into a normalised date string, None when it is not a real date.
+pub fn parse_date(s: &str) -> Option<String> {
+    let s = s.trim();
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(s.get(..10)?, &format).ok()?;
+    Some(date.format(&format).ok()?)
+}
+
+/// Parses an ISO 8601 date or date-time (as clients send `created_on`/`due_date`) into ms.
+pub fn parse_datetime(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+        return Some((t.unix_timestamp_nanos() / 1_000_000) as i64);
+    }
+    let date = parse_date(s)?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let d = time::Date::parse(&date, &format).ok()?;
+    let rest = s.get(10..).unwrap_or("").trim_start_matches(['T', ' ']);
+    let (h, m, sec) = parse_hms(rest).unwrap_or((0, 0, 0));
+    let t = d.with_hms(h, m, sec).ok()?.assume_utc();
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+fn parse_hms(s: &str) -> Option<(u8, u8, u8)> {
+    let mut parts = s.split(':');
+    let h = parts.next()?.trim().parse().ok()?;
+    let m = parts.next()?.trim().parse().ok()?;
+    let sec = parts.next().and_then(|p| p.get(..2)?.parse().ok()).unwrap_or(0);
+    Some((h, m, sec))
+}
+
+/// Milliseconds of the start of a `YYYY-MM-DD` day (for date filters).
+pub fn day_start_ms(date: &str) -> Option<i64> {
+    parse_datetime(&parse_date(date)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_redmine() {
+        let ms = 1_709_284_500_123; // 2024-03-01T09:15:00.123Z
+        assert_eq!(iso(ms), "2024-03-01T09:15:00Z");
+        assert_eq!(iso_millis(ms), "2024-03-01T09:15:00.123Z");
+        assert_eq!(iso_offset(ms), "2024-03-01T09:15:00+00:00");
+    }
+
+    #[test]
+    fn parses_dates_and_rejects_impossible_ones() {
+        assert_eq!(parse_date("1980-05-17").as_deref(), Some("1980-05-17"));
+        assert_eq!(parse_date("1980-02-30"), None);
+        assert_eq!(parse_date("soon"), None);
+        assert_eq!(parse_datetime("2024-03-01T09:15:00Z"), Some(1_709_284_500_000));
+        assert_eq!(parse_datetime("2024-03-01 09:15"), Some(1_709_284_500_000));
+    }
+}

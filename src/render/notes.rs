@@ -1,0 +1,37 @@
+//! Notes (API.md §3.4), shown alone or embedded in a contact with `include=notes`.
+
+use super::{custom_values, user_reference, Doc, Val};
+use crate::model::time::{iso, iso_offset};
+use crate::model::{CustomField, Note};
+
+/// A note inside `include=notes`: no subject, no custom fields.
+pub fn embedded_note(d: &mut Doc, n: &Note) {
+    d.begin_item("note");
+    d.field("id", n.id);
+    d.field("content", n.content.as_str());
+    d.field("type_id", n.type_id);
+    user_reference(d, "author", &n.author);
+    d.field("created_on", iso_offset(n.created_on).as_str());
+    d.field("updated_on", iso(n.updated_on).as_str());
+    d.end_item("note");
+}
+
+/// `GET /notes/:id` and the 201 body of a create.
+pub fn note(d: &mut Doc, n: &Note, custom_fields: &[CustomField]) {
+    d.begin("note");
+    d.field("id", n.id);
+    if let Some((id, name)) = &n.source {
+        d.reference(
+            "source",
+            &[("id", Val::Int(*id)), ("name", Val::Str(name)), ("type", Val::Str(&n.source_type))],
+        );
+    }
+    d.field("subject", &n.subject);
+    d.field("content", n.content.as_str());
+    d.field("type_id", n.type_id);
+    user_reference(d, "author", &n.author);
+    custom_values(d, custom_fields, &n.custom_values);
+    d.field("created_on", iso_offset(n.created_on).as_str());
+    d.field("updated_on", iso(n.updated_on).as_str());
+    d.end("note");
+}

@@ -1,0 +1,900 @@
+//! Contacts: the filtered, sorted, paged list with its count, loading records with their
+//! address, tags, custom values and projects, and the writes (which keep the search index in
+//! step in the same transaction).
+
+use std::collections::HashMap;
+
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+
+use crate::error::{Error, Result};
+use crate::model::time::now_ms;
+use crate::model::{display_name, Address, Contact, UserRef};
+
+use super::{custom_fields, id_list, search};
+
+// ---------------------------------------------------------------------------------------------
+// Query: typed filters that only this module turns into SQL
+
+/// Who may see what (API.md §5.3), reduced to project id lists.
+#[derive(Clone, Debug)]
+pub enum Visibility {
+    /// Every contact (an admin when all projects have the contacts module).
+    Everything,
+    Restricted {
+        /// -1 for anonymous, so that it never matches an author or assignee.
+        user_id: i64,
+        /// Public contacts are visible (the user has view_contacts somewhere).
+        public_ok: bool,
+        /// Projects with view_contacts: their non-private contacts (and own private ones).
+        view: Vec<i64>,
+        /// Projects with view_private_contacts (and view_contacts): all their contacts.
+        private: Vec<i64>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum IdFilter {
+    In(Vec<i64>),
+    NotIn(Vec<i64>),
+    Any,
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TagFilter {
+    /// Tagged with every one of these.
+    All(Vec<String>),
+    /// Not tagged with all of these.
+    NotAll(Vec<String>),
+    Any,
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TextOp {
+    Is(Vec<String>),
+    IsNot(Vec<String>),
+    Contains(String),
+    NotContains(String),
+    StartsWith(String),
+    EndsWith(String),
+    Any,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TextColumn {
+    FirstName,
+    LastName,
+    MiddleName,
+    JobTitle,
+    Company,
+    Phone,
+    Email,
+    Website,
+    SkypeName,
+    Street1,
+    Street2,
+    City,
+    Region,
+    Postcode,
+    FullAddress,
+    Country,
+}
+
+impl TextColumn {
+    pub fn from_filter_name(name: &str) -> Option<TextColumn> {
+        use TextColumn::*;
+        Some(match name {
+            "first_name" => FirstName,
+            "last_name" => LastName,
+            "middle_name" => MiddleName,
+            "job_title" => JobTitle,
+            "company" => Company,
+            "phone" => Phone,
+            "email" => Email,
+            "website" => Website,
+            "skype_name" => SkypeName,
+            "street1" => Street1,
+            "street2" => Street2,
+            "city" => City,
+            "region" => Region,
+            "postcode" => Postcode,
+            "full_address" => FullAddress,
+            "country" => Country,
+            _ => return None,
+        })
+    }
+
+    fn sql(self) -> &'static str {
+        use TextColumn::*;
+        match self {
+            FirstName => "c.first_name",
+            LastName => "c.last_name",
+            MiddleName => "c.middle_name",
+            JobTitle => "c.job_title",
+            Company => "c.company",
+            Phone => "c.phone",
+            Email => "c.email",
+            Website => "c.website",
+            SkypeName => "c.skype_name",
+            Street1 => "ad.street1",
+            Street2 => "ad.street2",
+            City => "ad.city",
+            Region => "ad.region",
+            Postcode => "ad.postcode",
+            FullAddress => "ad.full_address",
+            Country => "ad.country_code",
+        }
+    }
+
+    fn needs_address(self) -> bool {
+        self.sql().starts_with("ad.")
+    }
+}
+
+/// Millisecond bounds of a date filter (inclusive start, exclusive end).
+#[derive(Clone, Debug, PartialEq)]
+pub enum DateFilter {
+    Range(Option<i64>, Option<i64>),
+    Any,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SortKey {
+    Id,
+    Name,
+    FirstName,
+    LastName,
+    MiddleName,
+    JobTitle,
+    Company,
+    Phones,
+    Emails,
+    Website,
+    Street1,
+    Street2,
+    City,
+    Region,
+    Postcode,
+    Country,
+    Address,
+    CreatedOn,
+    UpdatedOn,
+    AssignedTo,
+    Author,
+}
+
+impl SortKey {
+    pub fn from_name(name: &str) -> Option<SortKey> {
+        use SortKey::*;
+        Some(match name {
+            "id" => Id,
+            "name" => Name,
+            "first_name" => FirstName,
+            "last_name" => LastName,
+            "middle_name" => MiddleName,
+            "job_title" => JobTitle,
+            "company" => Company,
+            "phones" | "phone" => Phones,
+            "emails" | "email" => Emails,
+            "website" => Website,
+            "street1" => Street1,
+            "street2" => Street2,
+            "city" => City,
+            "region" => Region,
+            "postcode" => Postcode,
+            "country" => Country,
+            "address" | "full_address" => Address,
+            "created_on" => CreatedOn,
+            "updated_on" => UpdatedOn,
+            "assigned_to" => AssignedTo,
+            "author" => Author,
+            _ => return None,
+        })
+    }
+
+    fn sql(self) -> &'static [&'static str] {
+        use SortKey::*;
+        match self {
+            Id => &["c.id"],
+            Name => &["c.first_name", "c.last_name"],
+            FirstName => &["c.first_name"],
+            LastName => &["c.last_name"],
+            MiddleName => &["c.middle_name"],
+            JobTitle => &["c.job_title"],
+            Company => &["c.company"],
+            Phones => &["c.phone"],
+            Emails => &["c.email"],
+            Website => &["c.website"],
+            Street1 => &["ad.street1"],
+            Street2 => &["ad.street2"],
+            City => &["ad.city"],
+            Region => &["ad.region"],
+            Postcode => &["ad.postcode"],
+            Country => &["ad.country_code"],
+            Address => &["ad.full_address"],
+            CreatedOn => &["c.created_on"],
+            UpdatedOn => &["c.updated_on"],
+            AssignedTo => &["(SELECT firstname || ' ' || lastname FROM users WHERE id = c.assigned_to_id)"],
+            Author => &["(SELECT firstname || ' ' || lastname FROM users WHERE id = c.author_id)"],
+        }
+    }
+}
+
+/// A contact list request in typed form.
+#[derive(Clone, Debug)]
+pub struct ContactQuery {
+    pub visibility: Visibility,
+    /// Contacts of these projects (a project and its subprojects).
+    pub projects: Option<Vec<i64>>,
+    pub ids: Option<IdFilter>,
+    pub search_words: Vec<String>,
+    pub tags: Option<TagFilter>,
+    pub assigned_to: Option<IdFilter>,
+    pub author: Option<IdFilter>,
+    pub is_company: Option<bool>,
+    pub text: Vec<(TextColumn, TextOp)>,
+    pub created_on: Option<DateFilter>,
+    pub updated_on: Option<DateFilter>,
+    /// Sort keys with "descending"; empty means the default (last name, first name).
+    pub sort: Vec<(SortKey, bool)>,
+}
+
+impl ContactQuery {
+    pub fn new(visibility: Visibility) -> ContactQuery {
+        ContactQuery {
+            visibility,
+            projects: None,
+            ids: None,
+            search_words: Vec::new(),
+            tags: None,
+            assigned_to: None,
+            author: None,
+            is_company: None,
+            text: Vec::new(),
+            created_on: None,
+            updated_on: None,
+            sort: Vec::new(),
+        }
+    }
+}
+
+/// A WHERE clause under construction with its bound values.
+struct Where {
+    parts: Vec<String>,
+    values: Vec<Value>,
+    needs_address: bool,
+}
+
+impl Where {
+    fn push(&mut self, sql: impl Into<String>, values: impl IntoIterator<Item = Value>) {
+        self.parts.push(sql.into());
+        self.values.extend(values);
+    }
+}
+
+fn ids_value(ids: &[i64]) -> Value {
+    Value::Text(id_list(ids))
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn id_filter(w: &mut Where, column: &str, f: &IdFilter) {
+    match f {
+        IdFilter::In(ids) => w.push(format!("{column} IN (SELECT value FROM json_each(?))"), [ids_value(ids)]),
+        IdFilter::NotIn(ids) => w.push(
+            format!("({column} IS NULL OR {column} NOT IN (SELECT value FROM json_each(?)))"),
+            [ids_value(ids)],
+        ),
+        IdFilter::Any => w.push(format!("{column} IS NOT NULL AND {column} <> 0"), []),
+        IdFilter::None => w.push(format!("({column} IS NULL OR {column} = 0)"), []),
+    }
+}
+
+fn text_filter(w: &mut Where, column: TextColumn, op: &TextOp) {
+    let col = column.sql();
+    w.needs_address |= column.needs_address();
+    let list = |v: &[String]| Value::Text(serde_json::to_string(v).unwrap_or_default());
+    match op {
+        TextOp::Is(v) => w.push(format!("{col} IN (SELECT value FROM json_each(?))"), [list(v)]),
+        TextOp::IsNot(v) => w.push(
+            format!("({col} IS NULL OR {col} NOT IN (SELECT value FROM json_each(?)))"),
+            [list(v)],
+        ),
+        TextOp::Contains(s) => w.push(format!("{col} LIKE ? ESCAPE '\\'"), [text(&format!("%{}%", like_escape(s)))]),
+        TextOp::NotContains(s) => w.push(
+            format!("({col} IS NULL OR {col} NOT LIKE ? ESCAPE '\\')"),
+            [text(&format!("%{}%", like_escape(s)))],
+        ),
+        TextOp::StartsWith(s) => w.push(format!("{col} LIKE ? ESCAPE '\\'"), [text(&format!("{}%", like_escape(s)))]),
+        TextOp::EndsWith(s) => w.push(format!("{col} LIKE ? ESCAPE '\\'"), [text(&format!("%{}", like_escape(s)))]),
+        TextOp::Any => w.push(format!("({col} IS NOT NULL AND {col} <> '')"), []),
+        TextOp::None => w.push(format!("({col} IS NULL OR {col} = '')"), []),
+    }
+}
+
+fn date_filter(w: &mut Where, column: &str, f: &DateFilter) {
+    match f {
+        DateFilter::Range(from, to) => {
+            if let Some(from) = from {
+                w.push(format!("{column} >= ?"), [Value::Integer(*from)]);
+            }
+            if let Some(to) = to {
+                w.push(format!("{column} < ?"), [Value::Integer(*to)]);
+            }
+        }
+        DateFilter::Any => w.push(format!("{column} IS NOT NULL"), []),
+        DateFilter::None => w.push(format!("{column} IS NULL"), []),
+    }
+}
+
+/// Tag names → ids (case-insensitive); None when a name is not a tag at all.
+fn tag_ids(conn: &Connection, names: &[String]) -> Result<Option<Vec<i64>>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM tags WHERE name = ?")?;
+    let mut ids = Vec::with_capacity(names.len());
+    for n in names {
+        match stmt.query_row([n], |r| r.get(0)).optional()? {
+            Some(id) => ids.push(id),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(ids))
+}
+
+fn build_where(conn: &Connection, q: &ContactQuery) -> Result<Where> {
+    let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false };
+    if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
+        w.push(
+            "((c.visibility = 1 AND ?) OR EXISTS (SELECT 1 FROM contacts_projects vp WHERE vp.contact_id = c.id AND (
+                 (vp.project_id IN (SELECT value FROM json_each(?))
+                    AND (c.visibility <> 2 OR c.author_id = ? OR c.assigned_to_id = ?))
+                 OR vp.project_id IN (SELECT value FROM json_each(?)))))",
+            [
+                Value::Integer(*public_ok as i64),
+                ids_value(view),
+                Value::Integer(*user_id),
+                Value::Integer(*user_id),
+                ids_value(private),
+            ],
+        );
+    }
+    if let Some(projects) = &q.projects {
+        w.push(
+            "EXISTS (SELECT 1 FROM contacts_projects sp WHERE sp.contact_id = c.id
+                      AND sp.project_id IN (SELECT value FROM json_each(?)))",
+            [ids_value(projects)],
+        );
+    }
+    if let Some(ids) = &q.ids {
+        id_filter(&mut w, "c.id", ids);
+    }
+    if !q.search_words.is_empty() {
+        let plan = search::plan(&q.search_words);
+        if plan.impossible {
+            w.push("0", []);
+        }
+        if let Some(m) = plan.fts_match {
+            w.push("c.id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?)", [Value::Text(m)]);
+        }
+        for short in plan.short_words {
+            w.push(
+                "c.id IN (SELECT rowid FROM contacts_search WHERE instr(body, ?) > 0)",
+                [Value::Text(short)],
+            );
+        }
+    }
+    if let Some(tags) = &q.tags {
+        let has_all = |w: &mut Where, names: &[String], negate: bool| -> Result<()> {
+            match tag_ids(conn, names)? {
+                Some(ids) => {
+                    let all = format!(
+                        "(SELECT count(*) FROM taggings t WHERE t.contact_id = c.id
+                           AND t.tag_id IN (SELECT value FROM json_each(?))) = {}",
+                        ids.len()
+                    );
+                    w.push(if negate { format!("NOT {all}") } else { all }, [ids_value(&ids)]);
+                }
+                None => w.push(if negate { "1" } else { "0" }, []),
+            }
+            Ok(())
+        };
+        match tags {
+            TagFilter::All(names) => has_all(&mut w, names, false)?,
+            TagFilter::NotAll(names) => has_all(&mut w, names, true)?,
+            TagFilter::Any => w.push("EXISTS (SELECT 1 FROM taggings t WHERE t.contact_id = c.id)", []),
+            TagFilter::None => w.push("NOT EXISTS (SELECT 1 FROM taggings t WHERE t.contact_id = c.id)", []),
+        }
+    }
+    if let Some(f) = &q.assigned_to {
+        id_filter(&mut w, "c.assigned_to_id", f);
+    }
+    if let Some(f) = &q.author {
+        id_filter(&mut w, "c.author_id", f);
+    }
+    if let Some(is_company) = q.is_company {
+        w.push("c.is_company = ?", [Value::Integer(is_company as i64)]);
+    }
+    for (column, op) in &q.text {
+        text_filter(&mut w, *column, op);
+    }
+    if let Some(f) = &q.created_on {
+        date_filter(&mut w, "c.created_on", f);
+    }
+    if let Some(f) = &q.updated_on {
+        date_filter(&mut w, "c.updated_on", f);
+    }
+    Ok(w)
+}
+
+fn from_clause(w: &Where) -> &'static str {
+    if w.needs_address {
+        "FROM contacts c LEFT JOIN addresses ad ON ad.contact_id = c.id"
+    } else {
+        "FROM contacts c"
+    }
+}
+
+fn where_clause(w: &Where) -> String {
+    if w.parts.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", w.parts.join(" AND "))
+    }
+}
+
+/// The ids of one page of the list, and the number of contacts the whole list holds.
+pub fn list_ids(conn: &Connection, q: &ContactQuery, offset: i64, limit: i64) -> Result<(Vec<i64>, i64)> {
+    let mut w = build_where(conn, q)?;
+    let mut order: Vec<String> = Vec::new();
+    let sort: &[(SortKey, bool)] = if q.sort.is_empty() {
+        &[(SortKey::LastName, false), (SortKey::FirstName, false)]
+    } else {
+        &q.sort
+    };
+    for (key, desc) in sort {
+        w.needs_address |= key.sql().iter().any(|s| s.starts_with("ad."));
+        for col in key.sql() {
+            order.push(format!("{col}{}", if *desc { " DESC" } else { "" }));
+        }
+    }
+    order.push("c.id".into());
+    let from = from_clause(&w);
+    let condition = where_clause(&w);
+
+    let count_sql = format!("SELECT count(*) {from} {condition}");
+    let total: i64 = conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.values.iter()), |r| r.get(0))?;
+    if offset >= total {
+        return Ok((Vec::new(), total));
+    }
+    let page_sql = format!("SELECT c.id {from} {condition} ORDER BY {} LIMIT ? OFFSET ?", order.join(", "));
+    let mut values = w.values;
+    values.push(Value::Integer(limit));
+    values.push(Value::Integer(offset));
+    let ids = conn
+        .prepare_cached(&page_sql)?
+        .query_map(params_from_iter(values.iter()), |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok((ids, total))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading records
+
+const LOAD_SQL: &str = "SELECT c.id, c.is_company, c.first_name, c.last_name, c.middle_name, c.company,
+        c.website, c.skype_name, c.birthday, c.job_title, c.background, c.phone, c.email,
+        c.author_id, au.firstname, au.lastname, c.assigned_to_id, asg.firstname, asg.lastname,
+        c.visibility, c.created_on, c.updated_on,
+        ad.id, ad.street1, ad.street2, ad.city, ad.region, ad.postcode, ad.country_code,
+        ad.full_address, ad.created_at, ad.updated_at
+   FROM contacts c
+   LEFT JOIN users au ON au.id = c.author_id
+   LEFT JOIN users asg ON asg.id = c.assigned_to_id
+   LEFT JOIN addresses ad ON ad.contact_id = c.id
+  WHERE c.id IN (SELECT value FROM json_each(?))";
+
+fn user_ref(id: Option<i64>, first: Option<String>, last: Option<String>) -> Option<UserRef> {
+    match (id, first) {
+        (Some(id), Some(first)) => Some(UserRef { id, name: display_name(&first, &last.unwrap_or_default()) }),
+        _ => None,
+    }
+}
+
+fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
+    let id: i64 = r.get(0)?;
+    let address_id: Option<i64> = r.get(22)?;
+    let address = match address_id {
+        Some(aid) => Some(Address {
+            id: aid,
+            contact_id: id,
+            street1: r.get(23)?,
+            street2: r.get(24)?,
+            city: r.get(25)?,
+            region: r.get(26)?,
+            postcode: r.get(27)?,
+            country_code: r.get(28)?,
+            full_address: r.get(29)?,
+            created_at: r.get(30)?,
+            updated_at: r.get(31)?,
+        }),
+        None => None,
+    };
+    let author_id: i64 = r.get(13)?;
+    let assigned_to_id: Option<i64> = r.get(16)?;
+    Ok(Contact {
+        id,
+        is_company: r.get(1)?,
+        first_name: r.get(2)?,
+        last_name: r.get(3)?,
+        middle_name: r.get(4)?,
+        company: r.get(5)?,
+        website: r.get(6)?,
+        skype_name: r.get(7)?,
+        birthday: r.get(8)?,
+        job_title: r.get(9)?,
+        background: r.get(10)?,
+        phone: r.get(11)?,
+        email: r.get(12)?,
+        author: user_ref(Some(author_id), r.get(14)?, r.get(15)?),
+        assigned_to: user_ref(assigned_to_id, r.get(17)?, r.get(18)?),
+        author_id,
+        assigned_to_id,
+        visibility: r.get(19)?,
+        created_on: r.get(20)?,
+        updated_on: r.get(21)?,
+        address,
+        tags: Vec::new(),
+        custom_values: Vec::new(),
+        projects: Vec::new(),
+    })
+}
+
+/// Loads contacts with their address, tags and custom values (and projects when asked), in
+/// the order of `ids`; unknown ids are skipped.
+pub fn load(conn: &Connection, ids: &[i64], with_projects: bool) -> Result<Vec<Contact>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids_json = id_list(ids);
+    let mut by_id: HashMap<i64, Contact> = conn
+        .prepare_cached(LOAD_SQL)?
+        .query_map([&ids_json], contact_from_row)?
+        .map(|c| c.map(|c| (c.id, c)))
+        .collect::<rusqlite::Result<_>>()?;
+
+    let mut tags = conn.prepare_cached(
+        "SELECT t.contact_id, g.name FROM taggings t JOIN tags g ON g.id = t.tag_id
+          WHERE t.contact_id IN (SELECT value FROM json_each(?)) ORDER BY t.contact_id, t.position",
+    )?;
+    for row in tags.query_map([&ids_json], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, name) = row?;
+        if let Some(c) = by_id.get_mut(&id) {
+            c.tags.push(name);
+        }
+    }
+    for (id, values) in custom_fields::values_for(conn, "contact", &ids_json)? {
+        if let Some(c) = by_id.get_mut(&id) {
+            c.custom_values = values;
+        }
+    }
+    if with_projects {
+        for (id, projects) in projects_of(conn, &ids_json)? {
+            if let Some(c) = by_id.get_mut(&id) {
+                c.projects = projects;
+            }
+        }
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+fn projects_of(conn: &Connection, ids_json: &str) -> Result<HashMap<i64, Vec<(i64, String)>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT cp.contact_id, p.id, p.name FROM contacts_projects cp JOIN projects p ON p.id = cp.project_id
+          WHERE cp.contact_id IN (SELECT value FROM json_each(?)) ORDER BY cp.contact_id, p.id",
+    )?;
+    let mut map: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for row in stmt.query_map([ids_json], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))? {
+        let (contact, pid, name) = row?;
+        map.entry(contact).or_default().push((pid, name));
+    }
+    Ok(map)
+}
+
+/// One contact with its projects, or NotFound.
+pub fn get(conn: &Connection, id: i64) -> Result<Contact> {
+    load(conn, &[id], true)?.pop().ok_or(Error::NotFound)
+}
+
+/// Tags used by any contact, by name: (id, name).
+pub fn all_tags(conn: &Connection) -> Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT g.id, g.name FROM tags g WHERE EXISTS (SELECT 1 FROM taggings t WHERE t.tag_id = g.id) ORDER BY g.name",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes (run inside the writer's transaction)
+
+/// Changes to a business address; None leaves a part unchanged.
+#[derive(Clone, Debug, Default)]
+pub struct AddressChanges {
+    pub street1: Option<Option<String>>,
+    pub street2: Option<Option<String>>,
+    pub city: Option<Option<String>>,
+    pub region: Option<Option<String>>,
+    pub postcode: Option<Option<String>>,
+    pub country_code: Option<Option<String>>,
+    /// `_destroy`: remove the address.
+    pub destroy: bool,
+}
+
+/// Validated changes to a contact; None leaves a value unchanged.
+#[derive(Clone, Debug, Default)]
+pub struct ContactChanges {
+    pub first_name: Option<String>,
+    pub last_name: Option<Option<String>>,
+    pub middle_name: Option<Option<String>>,
+    pub company: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub website: Option<Option<String>>,
+    pub skype_name: Option<Option<String>>,
+    pub birthday: Option<Option<String>>,
+    pub job_title: Option<Option<String>>,
+    pub background: Option<Option<String>>,
+    pub is_company: Option<bool>,
+    pub author_id: Option<i64>,
+    pub assigned_to_id: Option<Option<i64>>,
+    pub visibility: Option<i64>,
+    pub tags: Option<Vec<String>>,
+    pub address: Option<AddressChanges>,
+    pub custom_values: Vec<(i64, Vec<String>)>,
+    /// Replaces the whole project list (must not be empty).
+    pub project_ids: Option<Vec<i64>>,
+}
+
+pub fn create(conn: &Connection, c: &ContactChanges) -> Result<i64> {
+    let now = now_ms();
+    conn.prepare_cached(
+        "INSERT INTO contacts (first_name, last_name, middle_name, company, phone, email, website, skype_name,
+                birthday, job_title, background, is_company, author_id, assigned_to_id, visibility, created_on, updated_on)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        c.first_name.as_deref().unwrap_or(""),
+        c.last_name.clone().flatten(),
+        c.middle_name.clone().flatten(),
+        c.company.clone().flatten(),
+        c.phone.clone().flatten(),
+        c.email.clone().flatten(),
+        c.website.clone().flatten(),
+        c.skype_name.clone().flatten(),
+        c.birthday.clone().flatten(),
+        c.job_title.clone().flatten(),
+        c.background.clone().flatten(),
+        c.is_company.unwrap_or(false),
+        c.author_id.unwrap_or(0),
+        c.assigned_to_id.flatten(),
+        c.visibility.unwrap_or(0),
+        now,
+        now
+    ])?;
+    let id = conn.last_insert_rowid();
+    apply_related(conn, id, c, now)?;
+    reindex(conn, id, false)?;
+    Ok(id)
+}
+
+pub fn update(conn: &Connection, id: i64, c: &ContactChanges) -> Result<()> {
+    let before = get(conn, id)?;
+    let now = now_ms();
+    conn.prepare_cached(
+        "UPDATE contacts SET
+            first_name = COALESCE(?2, first_name),
+            last_name = CASE WHEN ?3 THEN ?4 ELSE last_name END,
+            middle_name = CASE WHEN ?5 THEN ?6 ELSE middle_name END,
+            company = CASE WHEN ?7 THEN ?8 ELSE company END,
+            phone = CASE WHEN ?9 THEN ?10 ELSE phone END,
+            email = CASE WHEN ?11 THEN ?12 ELSE email END,
+            website = CASE WHEN ?13 THEN ?14 ELSE website END,
+            skype_name = CASE WHEN ?15 THEN ?16 ELSE skype_name END,
+            birthday = CASE WHEN ?17 THEN ?18 ELSE birthday END,
+            job_title = CASE WHEN ?19 THEN ?20 ELSE job_title END,
+            background = CASE WHEN ?21 THEN ?22 ELSE background END,
+            is_company = COALESCE(?23, is_company),
+            author_id = COALESCE(?24, author_id),
+            assigned_to_id = CASE WHEN ?25 THEN ?26 ELSE assigned_to_id END,
+            visibility = COALESCE(?27, visibility),
+            updated_on = ?28
+          WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        c.first_name,
+        c.last_name.is_some(),
+        c.last_name.clone().flatten(),
+        c.middle_name.is_some(),
+        c.middle_name.clone().flatten(),
+        c.company.is_some(),
+        c.company.clone().flatten(),
+        c.phone.is_some(),
+        c.phone.clone().flatten(),
+        c.email.is_some(),
+        c.email.clone().flatten(),
+        c.website.is_some(),
+        c.website.clone().flatten(),
+        c.skype_name.is_some(),
+        c.skype_name.clone().flatten(),
+        c.birthday.is_some(),
+        c.birthday.clone().flatten(),
+        c.job_title.is_some(),
+        c.job_title.clone().flatten(),
+        c.background.is_some(),
+        c.background.clone().flatten(),
+        c.is_company,
+        c.author_id,
+        c.assigned_to_id.is_some(),
+        c.assigned_to_id.flatten(),
+        c.visibility,
+        now
+    ])?;
+    apply_related(conn, id, c, now)?;
+    // Renaming a company renames it in its people's `company` field (the plugin's link is by name).
+    if let Some(new_name) = &c.first_name {
+        if before.is_company && *new_name != before.first_name {
+            let people: Vec<i64> = conn
+                .prepare_cached("SELECT id FROM contacts WHERE is_company = 0 AND company = ?")?
+                .query_map([&before.first_name], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            conn.prepare_cached("UPDATE contacts SET company = ? WHERE is_company = 0 AND company = ?")?
+                .execute(params![new_name, before.first_name])?;
+            for person in people {
+                reindex(conn, person, true)?;
+            }
+        }
+    }
+    reindex(conn, id, true)?;
+    Ok(())
+}
+
+/// Address, tags, custom values and projects of a create or update.
+fn apply_related(conn: &Connection, id: i64, c: &ContactChanges, now: i64) -> Result<()> {
+    if let Some(a) = &c.address {
+        write_address(conn, id, a, now)?;
+    }
+    if let Some(tags) = &c.tags {
+        set_tags(conn, id, tags)?;
+    }
+    if !c.custom_values.is_empty() {
+        custom_fields::set_values(conn, "contact", id, &c.custom_values)?;
+    }
+    if let Some(projects) = &c.project_ids {
+        conn.prepare_cached("DELETE FROM contacts_projects WHERE contact_id = ?")?.execute([id])?;
+        for p in projects {
+            add_project(conn, id, *p)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_address(conn: &Connection, contact_id: i64, changes: &AddressChanges, now: i64) -> Result<()> {
+    let existing: Option<Address> = load(conn, &[contact_id], false)?.pop().and_then(|c| c.address);
+    if changes.destroy {
+        conn.prepare_cached("DELETE FROM addresses WHERE contact_id = ?")?.execute([contact_id])?;
+        return Ok(());
+    }
+    let mut a = existing.clone().unwrap_or_default();
+    let apply = |slot: &mut Option<String>, change: &Option<Option<String>>| {
+        if let Some(v) = change {
+            *slot = v.clone();
+        }
+    };
+    apply(&mut a.street1, &changes.street1);
+    apply(&mut a.street2, &changes.street2);
+    apply(&mut a.city, &changes.city);
+    apply(&mut a.region, &changes.region);
+    apply(&mut a.postcode, &changes.postcode);
+    apply(&mut a.country_code, &changes.country_code);
+    if existing.is_none() && a.is_blank() {
+        return Ok(()); // the plugin ignores an all-blank new address
+    }
+    let full = a.joined();
+    conn.prepare_cached(
+        "INSERT INTO addresses (contact_id, street1, street2, city, region, postcode, country_code, full_address,
+                created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+         ON CONFLICT (contact_id) DO UPDATE SET street1 = ?2, street2 = ?3, city = ?4, region = ?5,
+                postcode = ?6, country_code = ?7, full_address = ?8, updated_at = ?9",
+    )?
+    .execute(params![contact_id, a.street1, a.street2, a.city, a.region, a.postcode, a.country_code, full, now])?;
+    Ok(())
+}
+
+fn set_tags(conn: &Connection, contact_id: i64, tags: &[String]) -> Result<()> {
+    conn.prepare_cached("DELETE FROM taggings WHERE contact_id = ?")?.execute([contact_id])?;
+    let mut find = conn.prepare_cached("SELECT id FROM tags WHERE name = ?")?;
+    let mut create = conn.prepare_cached("INSERT INTO tags (name) VALUES (?)")?;
+    let mut tag = conn.prepare_cached("INSERT OR IGNORE INTO taggings (contact_id, tag_id, position) VALUES (?, ?, ?)")?;
+    for (position, name) in tags.iter().enumerate() {
+        let tag_id: i64 = match find.query_row([name], |r| r.get(0)).optional()? {
+            Some(id) => id,
+            None => {
+                create.execute([name])?;
+                conn.last_insert_rowid()
+            }
+        };
+        tag.execute(params![contact_id, tag_id, position as i64])?;
+    }
+    Ok(())
+}
+
+/// Rewrites the search text of one contact from its stored fields.
+fn reindex(conn: &Connection, id: i64, replace: bool) -> Result<()> {
+    if replace {
+        conn.prepare_cached("DELETE FROM contacts_search WHERE rowid = ?")?.execute([id])?;
+    }
+    let body: Option<String> = conn
+        .prepare_cached(
+            "SELECT first_name, last_name, middle_name, company, email, phone, job_title FROM contacts WHERE id = ?",
+        )?
+        .query_row([id], |r| {
+            let f: Vec<Option<String>> = (0..7).map(|i| r.get(i)).collect::<rusqlite::Result<_>>()?;
+            Ok(search::index_text(&f.iter().map(|s| s.as_deref()).collect::<Vec<_>>()))
+        })
+        .optional()?;
+    if let Some(body) = body {
+        conn.prepare_cached("INSERT INTO contacts_search (rowid, body) VALUES (?, ?)")?.execute(params![id, body])?;
+    }
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: i64) -> Result<()> {
+    if conn.prepare_cached("DELETE FROM contacts WHERE id = ?")?.execute([id])? == 0 {
+        return Err(Error::NotFound);
+    }
+    conn.prepare_cached("DELETE FROM contacts_search WHERE rowid = ?")?.execute([id])?;
+    custom_fields::delete_values(conn, "contact", id)?;
+    let notes: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM notes WHERE source_type = 'Contact' AND source_id = ?")?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for note in notes {
+        super::notes::delete(conn, note)?;
+    }
+    Ok(())
+}
+
+pub fn add_project(conn: &Connection, contact_id: i64, project_id: i64) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO contacts_projects (contact_id, project_id) VALUES (?, ?)")?
+        .execute(params![contact_id, project_id])?;
+    Ok(())
+}
+
+/// Removes a contact from a project; refused (403) when it is the contact's last project.
+pub fn remove_project(conn: &Connection, contact_id: i64, project_id: i64) -> Result<()> {
+    let remaining: i64 = conn
+        .prepare_cached("SELECT count(*) FROM contacts_projects WHERE contact_id = ? AND project_id <> ?")?
+        .query_row(params![contact_id, project_id], |r| r.get(0))?;
+    if remaining == 0 {
+        return Err(Error::Forbidden);
+    }
+    conn.prepare_cached("DELETE FROM contacts_projects WHERE contact_id = ? AND project_id = ?")?
+        .execute(params![contact_id, project_id])?;
+    Ok(())
+}
+
+/// Marks a contact changed (a note was added to it).
+pub fn touch(conn: &Connection, id: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE contacts SET updated_on = ? WHERE id = ?")?.execute(params![now_ms(), id])?;
+    Ok(())
+}

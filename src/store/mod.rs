@@ -1,0 +1,128 @@
+//! Storage: one SQLite file in WAL mode. Reads run on a pool of read-only connections; every
+//! write goes through the single [`writer::Writer`]. Only this module builds SQL: handlers talk
+//! to it through typed functions per aggregate (contacts, users, projects, …).
+
+pub mod access;
+pub mod contacts;
+pub mod custom_fields;
+pub mod deals;
+pub mod notes;
+pub mod projects;
+pub mod search;
+pub mod users;
+pub mod writer;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Error, Result};
+
+pub use writer::Writer;
+
+const SCHEMA: &str = include_str!("../../schema.sql");
+/// The schema version `schema.sql` creates. Later versions add migrations in `migrate`.
+const SCHEMA_VERSION: i64 = 1;
+
+pub type ReadConn = PooledConnection<SqliteConnectionManager>;
+
+#[derive(Clone)]
+pub struct Store {
+    readers: Pool<SqliteConnectionManager>,
+    writer: Writer,
+    /// Bumped after each committed write batch; caches compare it to know they are stale.
+    data_version: Arc<AtomicU64>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file, brings its schema up to date, starts the
+    /// writer and the reader pool.
+    pub fn open(path: &Path, readers: u32) -> Result<Store> {
+        let conn = Connection::open(path)
+            .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;
+             PRAGMA cache_size = -16000;",
+        )?;
+        migrate(&conn)?;
+
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|c| {
+                c.execute_batch(
+                    "PRAGMA busy_timeout = 5000;
+                     PRAGMA cache_size = -8000;
+                     PRAGMA mmap_size = 268435456;",
+                )
+            });
+        let pool = Pool::builder()
+            .max_size(readers.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        let data_version = Arc::new(AtomicU64::new(1));
+        Ok(Store {
+            readers: pool,
+            writer: Writer::start(conn, data_version.clone()),
+            data_version,
+        })
+    }
+
+    /// Runs a read on a pooled read-only connection. Reads are short (indexed lookups and one
+    /// page of rows), so they run on the calling thread rather than a blocking pool.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.readers.get()?;
+        f(&conn)
+    }
+
+    /// Runs a write in the next group-commit transaction; answers after it is durable.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.run(f).await
+    }
+
+    pub fn data_version(&self) -> u64 {
+        self.data_version.load(Ordering::Acquire)
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version == 0 {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(SCHEMA)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        tx.commit()?;
+    } else if version > SCHEMA_VERSION {
+        return Err(Error::Internal(format!(
+            "the database is at schema version {version}, newer than this binary ({SCHEMA_VERSION})"
+        )));
+    }
+    Ok(())
+}
+
+/// Binds a list of ids as one parameter: `… IN (SELECT value FROM json_each(?))`, so that
+/// statements with id lists stay cacheable.
+pub fn id_list(ids: &[i64]) -> String {
+    let mut s = String::with_capacity(ids.len() * 8 + 2);
+    s.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push(']');
+    s
+}

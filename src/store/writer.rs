@@ -1,0 +1,108 @@
+//! The single writer: one connection on one thread owns every write. Requests hand it a closure
+//! through a channel; it runs whatever is waiting in one transaction (group commit), each job in
+//! its own savepoint so one failing job never undoes another, commits once (one fsync for the
+//! whole batch), and only then answers each request. There is never SQLITE_BUSY between our
+//! own writers, and nothing is acknowledged before it is durable.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Error, Result};
+
+/// How many queued jobs one transaction takes at most (bounds the latency of the first one).
+const MAX_BATCH: usize = 256;
+
+/// Called after the batch's COMMIT (or its failure) to answer the waiting request.
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread. `data_version` is bumped after every commit so that caches of
+    /// derived data (counts, principals) know they are stale.
+    pub fn start(conn: Connection, data_version: Arc<AtomicU64>) -> Writer {
+        let (tx, rx) = mpsc::channel::<Job>(4096);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx, data_version))
+            .expect("spawn the writer thread");
+        Writer { jobs: tx }
+    }
+
+    /// Runs `f` inside the next write transaction and answers once that transaction committed.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |conn: &Connection| {
+            let outcome = run_in_savepoint(conn, f);
+            Box::new(move |commit: Result<(), String>| {
+                let answer = match commit {
+                    Ok(()) => outcome,
+                    Err(e) => Err(Error::Internal(format!("commit failed: {e}"))),
+                };
+                let _ = reply_tx.send(answer);
+            })
+        });
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| Error::Internal("the writer has stopped".into()))?;
+        reply_rx
+            .await
+            .map_err(|_| Error::Internal("the writer dropped a job".into()))?
+    }
+}
+
+fn run_in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT job")?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)))
+        .unwrap_or_else(|_| Err(Error::Internal("a write job panicked".into())));
+    let end = if outcome.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
+    conn.execute_batch(end)?;
+    outcome
+}
+
+fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Job>, data_version: Arc<AtomicU64>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let msg = e.to_string();
+            for job in batch {
+                // The job never ran; answer it with the failure to start the transaction.
+                drop(job);
+                tracing::error!("cannot begin a write transaction: {msg}");
+            }
+            continue;
+        }
+        let completions: Vec<Completion> = batch.into_iter().map(|job| job(&conn)).collect();
+        let commit = conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            e.to_string()
+        });
+        data_version.fetch_add(1, Ordering::Release);
+        for done in completions {
+            done(commit.clone());
+        }
+    }
+}
