@@ -97,16 +97,16 @@ CREATE INDEX custom_values_customized ON custom_values(customized_type, customiz
 
 CREATE TABLE contacts (
   id             INTEGER PRIMARY KEY,
-  first_name     TEXT NOT NULL COLLATE NOCASE,
-  last_name      TEXT COLLATE NOCASE,
-  middle_name    TEXT COLLATE NOCASE,
-  company        TEXT COLLATE NOCASE,
+  first_name     TEXT NOT NULL,
+  last_name      TEXT,
+  middle_name    TEXT,
+  company        TEXT,
   phone          TEXT,                               -- comma separated list, as the plugin stores it
   email          TEXT,                               -- comma separated list, spaces removed
   website        TEXT,
   skype_name     TEXT,
   birthday       TEXT,
-  job_title      TEXT COLLATE NOCASE,
+  job_title      TEXT,
   background     TEXT,
   is_company     INTEGER NOT NULL DEFAULT 0,
   author_id      INTEGER NOT NULL DEFAULT 0,
@@ -115,7 +115,8 @@ CREATE TABLE contacts (
   created_on     INTEGER NOT NULL,
   updated_on     INTEGER NOT NULL
 );
--- The default list order (last name, first name, id) walks this index and stops after a page.
+-- The default list order (last name, first name, id; binary collation, as the plugin sorts)
+-- walks this index and stops after a page.
 CREATE INDEX contacts_name_order ON contacts(last_name, first_name, id);
 CREATE INDEX contacts_company ON contacts(company);
 CREATE INDEX contacts_assigned ON contacts(assigned_to_id);

@@ -81,8 +81,8 @@ pub struct Doc {
     out: Vec<u8>,
     /// JSON only: per open container, whether nothing was written in it yet (comma placement).
     first: Vec<bool>,
-    /// JSON only: list counters to write after the array closes.
-    pending_meta: Option<Meta>,
+    /// JSON only: per open array, the list counters to write after it closes.
+    pending_meta: Vec<Option<Meta>>,
 }
 
 impl Doc {
@@ -92,7 +92,7 @@ impl Doc {
             Format::Json => out.push(b'{'),
             Format::Xml => out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
         }
-        Doc { format, out, first: vec![true], pending_meta: None }
+        Doc { format, out, first: vec![true], pending_meta: Vec::new() }
     }
 
     pub fn format(&self) -> Format {
@@ -155,7 +155,7 @@ impl Doc {
                 self.json_key(name);
                 self.out.push(b'[');
                 self.first.push(true);
-                self.pending_meta = meta;
+                self.pending_meta.push(meta);
             }
             Format::Xml => {
                 self.out.push(b'<');
@@ -176,7 +176,7 @@ impl Doc {
             Format::Json => {
                 self.out.push(b']');
                 self.first.pop();
-                if let Some(m) = self.pending_meta.take() {
+                if let Some(m) = self.pending_meta.pop().flatten() {
                     self.field("total_count", m.total_count);
                     if let Some((offset, limit)) = m.offset_limit {
                         self.field("offset", offset);
