@@ -390,7 +390,7 @@ fn changes_from(ctx: &Ctx, attrs: &Map<String, Value>, fields: &[CustomField], c
     match text_attr(attrs, "first_name", "First Name", SHORT_TEXT, &mut pr) {
         Some(Some(s)) if !s.trim().is_empty() => c.first_name = Some(s),
         Some(_) => pr.add("First Name", "cannot be blank"),
-        None if creating => pr.add("First Name", "cannot be blank"),
+        None if creating && !attrs.contains_key("first_name") => pr.add("First Name", "cannot be blank"),
         None => {}
     }
     c.last_name = text_attr(attrs, "last_name", "Last Name", SHORT_TEXT, &mut pr);

@@ -65,8 +65,9 @@ pub fn opt_text(obj: &Map<String, Value>, key: &str, label: &str, problems: &mut
     match obj.get(key)? {
         Value::Null => Some(None),
         v => match as_text(v) {
-            Some(s) => Some(Some(s)),
-            None => {
+            // NUL is refused: no field has a use for it and C consumers of the file stop at it.
+            Some(s) if !s.contains('\0') => Some(Some(s)),
+            _ => {
                 problems.add(label, "is invalid");
                 None
             }

@@ -22,11 +22,10 @@ pub fn index_text(fields: &[Option<&str>]) -> String {
     body
 }
 
-/// The words of a search string, lower-cased. Control characters (NUL included) separate words
-/// like white space: they can never be part of a match.
+/// The words of a search string, lower-cased.
 pub fn words(search: &str) -> Vec<String> {
     search
-        .split(|c: char| c.is_whitespace() || c.is_control())
+        .split(char::is_whitespace)
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect()
@@ -39,7 +38,8 @@ pub struct SearchPlan {
     pub fts_match: Option<String>,
     /// Words of 1–2 characters, checked with `instr()` on the stored text.
     pub short_words: Vec<String>,
-    /// A word longer than any searchable field: nothing can match.
+    /// A word longer than any searchable field, or holding NUL (which no stored text holds):
+    /// nothing can match.
     pub impossible: bool,
 }
 
@@ -48,7 +48,7 @@ pub fn plan(words: &[String]) -> SearchPlan {
     let mut phrases = Vec::new();
     for w in words {
         let chars = w.chars().count();
-        if chars > MAX_WORD_CHARS {
+        if chars > MAX_WORD_CHARS || w.contains('\0') {
             plan.impossible = true;
         } else if chars >= 3 {
             phrases.push(format!("\"{}\"", w.replace('"', "\"\"")));
@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn nul_and_overlong_words() {
-        assert_eq!(words("a\0bc"), vec!["a", "bc"]);
+        assert!(plan(&words("a\0bc")).impossible);
         assert!(plan(&[String::from("x").repeat(300)]).impossible);
     }
 }

@@ -1,0 +1,210 @@
+//! Starts the real server on an ephemeral loopback port with a fresh database file, and speaks
+//! HTTP/1.1 to it over a plain TCP socket (no client library between the test and the bytes).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+pub const ADMIN_KEY: &str = "4d0b5a1e9c3f7e2a8b6d1c0f9e8a7b6c5d4e3f21";
+pub const JSMITH_KEY: &str = "0000000000000000000000000000000000000005";
+pub const ADMIN_PASSWORD: &str = "contacts-admin-2026";
+
+pub struct Server {
+    pub addr: SocketAddr,
+    _dir: Option<tempfile::TempDir>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+impl Server {
+    /// A fresh server on a new database with the known admin key.
+    pub fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("contacts.db");
+        let mut s = Server::start_on(db, 1024 * 1024);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// A server on an existing (or new) database file, with a body limit.
+    pub fn start_on(db: PathBuf, max_body_bytes: usize) -> Server {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let path = db.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let mut config = contacts::Config::new(path);
+                config.admin_key = Some(ADMIN_KEY.to_string());
+                config.max_body_bytes = max_body_bytes;
+                let (app, _) = contacts::open(&config).await.expect("open the database");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                contacts::run(listener, app, async {
+                    let _ = shutdown_rx.await;
+                })
+                .await;
+            });
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(30)).expect("server started");
+        Server { addr, _dir: None, shutdown: Some(shutdown_tx), thread: Some(thread) }
+    }
+
+    /// Stops the server and waits for it (the database file stays).
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// One request on a fresh connection; `body` is sent with a Content-Length.
+    pub fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        parse_response(&raw)
+    }
+
+    /// A request as the admin (key header) with an optional body and its content type.
+    pub fn admin(&self, method: &str, path: &str, content_type: Option<&str>, body: &str) -> Resp {
+        self.as_key(ADMIN_KEY, method, path, content_type, body)
+    }
+
+    pub fn as_key(&self, key: &str, method: &str, path: &str, content_type: Option<&str>, body: &str) -> Resp {
+        let mut headers = vec![("X-Redmine-API-Key", key)];
+        if let Some(ct) = content_type {
+            headers.push(("Content-Type", ct));
+        }
+        self.raw(method, path, &headers, body.as_bytes())
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.admin("GET", path, None, "")
+    }
+
+    pub fn post_json(&self, path: &str, body: Value) -> Resp {
+        self.admin("POST", path, Some("application/json"), &body.to_string())
+    }
+
+    pub fn put_json(&self, path: &str, body: Value) -> Resp {
+        self.admin("PUT", path, Some("application/json"), &body.to_string())
+    }
+
+    /// Creates a contact (as admin) and returns its id.
+    #[track_caller]
+    pub fn create_contact(&self, contact: Value) -> i64 {
+        let r = self.post_json("/contacts.json", json!({ "contact": contact }));
+        assert_eq!(r.status, 201, "create contact: {}", r.text());
+        r.json()["contact"]["id"].as_i64().unwrap()
+    }
+
+    /// A small world: projects alpha (1) and beta (2), user jsmith (2) with a viewer role in
+    /// beta, the admin's password set, and a License custom field (1).
+    pub fn seeded() -> Server {
+        let s = Server::start();
+        let calls = [
+            ("PUT", "/users/1.json", json!({"user": {"password": ADMIN_PASSWORD}})),
+            (
+                "POST",
+                "/users.json",
+                json!({"user": {"login": "jsmith", "firstname": "John", "lastname": "Smith",
+                        "mail": "jsmith@example.net", "password": "jsmith123", "api_key": JSMITH_KEY}}),
+            ),
+            ("POST", "/projects.json", json!({"project": {"name": "Alpha", "identifier": "alpha"}})),
+            ("POST", "/projects.json", json!({"project": {"name": "Beta", "identifier": "beta"}})),
+            ("POST", "/roles.json", json!({"role": {"name": "Viewer", "permissions": ["view_contacts", "view_deals"]}})),
+            ("POST", "/projects/2/memberships.json", json!({"membership": {"user_id": 2, "role_ids": [3]}})),
+            (
+                "POST",
+                "/custom_fields.json",
+                json!({"custom_field": {"name": "License", "field_format": "string", "customized_type": "contact"}}),
+            ),
+        ];
+        for (method, path, body) in calls {
+            let r = s.admin(method, path, Some("application/json"), &body.to_string());
+            assert!((200..300).contains(&r.status), "{method} {path}: {} {}", r.status, r.text());
+        }
+        s
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn parse_response(raw: &[u8]) -> Resp {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP response");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    Resp { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") else { break };
+        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..line_end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = line_end + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+    out
+}
