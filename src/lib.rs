@@ -8,6 +8,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod loadgen;
 pub mod model;
 pub mod render;
 pub mod secrets;

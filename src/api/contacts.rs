@@ -10,7 +10,7 @@ use crate::model::principal::Principal;
 use crate::model::time::{day_start_ms, now_ms, parse_date};
 use crate::model::{emails_valid, parse_tag_list, Contact, CustomField, Project};
 use crate::render::contacts::Includes;
-use crate::render::{self, Meta};
+use crate::render;
 use crate::store::contacts::{
     self as store, AddressChanges, ContactChanges, ContactQuery, DateFilter, IdFilter, SortKey, TagFilter, TextColumn,
     TextOp, Visibility,
@@ -107,7 +107,7 @@ pub fn index(ctx: &Ctx) -> Result<Reply> {
         Ok((store::load(c, &ids, with_projects)?, total, custom_fields::list(c, Some("contact"))?))
     })?;
     let mut d = ctx.doc();
-    let meta = Meta { total_count: total, offset_limit: Some((offset, limit)) };
+    let meta = ctx.list_meta(total, offset, limit);
     render::contacts::contact_list(&mut d, &contacts, &fields, meta, with_projects);
     Ok(Reply::Ok(d.finish()))
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::permission::PermSet;
 use crate::model::{CustomField, Project, PROJECT_ACTIVE, PROJECT_MODULES};
 use crate::render::core::UserView;
-use crate::render::{self, Meta};
+use crate::render;
 use crate::secrets;
 use crate::store::projects::{self, ProjectChanges};
 use crate::store::users::{self, UserChanges};
@@ -50,7 +50,7 @@ pub fn users(ctx: &Ctx) -> Result<Reply> {
     let status = ctx.params.get("status").and_then(input::as_int);
     let (list, total) = ctx.store.read(|c| users::list(c, status, offset, limit))?;
     let mut d = ctx.doc();
-    render::core::user_list(&mut d, &list, true, Meta { total_count: total, offset_limit: Some((offset, limit)) });
+    render::core::user_list(&mut d, &list, true, ctx.list_meta(total, offset, limit));
     Ok(Reply::Ok(d.finish()))
 }
 
@@ -173,8 +173,7 @@ pub fn projects(ctx: &Ctx) -> Result<Reply> {
     };
     let (list, total) = ctx.store.read(|c| projects::list(c, visible.as_deref(), offset, limit))?;
     let mut d = ctx.doc();
-    let meta = Meta { total_count: total, offset_limit: Some((offset, limit)) };
-    render::core::project_list(&mut d, &list, meta, with_modules(ctx));
+    render::core::project_list(&mut d, &list, ctx.list_meta(total, offset, limit), with_modules(ctx));
     Ok(Reply::Ok(d.finish()))
 }
 
@@ -253,8 +252,7 @@ pub fn memberships(ctx: &Ctx) -> Result<Reply> {
     let all = ctx.store.read(|c| projects::memberships(c, project.id))?;
     let page: Vec<_> = all.iter().skip(offset as usize).take(limit as usize).cloned().collect();
     let mut d = ctx.doc();
-    let meta = Meta { total_count: all.len() as i64, offset_limit: Some((offset, limit)) };
-    render::core::membership_list(&mut d, &page, meta);
+    render::core::membership_list(&mut d, &page, ctx.list_meta(all.len() as i64, offset, limit));
     Ok(Reply::Ok(d.finish()))
 }
 

@@ -64,6 +64,11 @@ pub async fn create(ctx: &Ctx) -> Result<Reply> {
     c.probability = opt_int(&attrs, "probability", "Probability", &mut pr);
     c.contact_id = opt_int(&attrs, "contact_id", "Contact", &mut pr);
     c.category_id = opt_int(&attrs, "category_id", "Category", &mut pr);
+    if let Some(Some(category)) = c.category_id {
+        if !ctx.store.read(|conn| store::category_in_project(conn, category, project.id))? {
+            pr.add("Category", "is invalid");
+        }
+    }
     c.assigned_to_id = opt_int(&attrs, "assigned_to_id", "Assignee", &mut pr);
     if let Some(Some(author)) = opt_int(&attrs, "author_id", "Author", &mut pr) {
         c.author_id = Some(author);

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::http::router::{Matched, Route};
 use crate::model::principal::Principal;
-use crate::render::{Doc, Format};
+use crate::render::{Doc, Format, Meta};
 use crate::store::Store;
 
 /// Everything a handler needs about one request.
@@ -27,6 +27,8 @@ pub struct Ctx {
     pub matched: Matched,
     /// `http://host[:port]`, for `Location` headers.
     pub base_url: String,
+    /// Lists leave out their counters.
+    pub nometa: bool,
 }
 
 impl Ctx {
@@ -37,6 +39,12 @@ impl Ctx {
 
     pub fn doc(&self) -> Doc {
         Doc::new(self.format)
+    }
+
+    /// The counters of a list page, unless the client asked for none (`nometa=1` or the
+    /// `X-Redmine-Nometa` header).
+    pub fn list_meta(&self, total_count: i64, offset: i64, limit: i64) -> Option<Meta> {
+        (!self.nometa).then_some(Meta { total_count, offset_limit: Some((offset, limit)) })
     }
 
     /// A text parameter at the top level.

@@ -25,9 +25,14 @@ use crate::error::{Error, Result};
 use crate::render::Format;
 use crate::App;
 
-/// Serves connections from `listener` until `shutdown` completes.
+/// How long in-flight requests get to finish once shutdown starts.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves connections from `listener` until `shutdown` completes, then lets in-flight requests
+/// finish (idle keep-alive connections are closed at once).
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -42,21 +47,26 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                 };
                 let _ = stream.set_nodelay(true);
                 let app = app.clone();
+                let service = service_fn(move |req| {
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(handle(&app, req).await) }
+                });
+                let connection = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(30))
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service);
+                let watched = graceful.watch(connection);
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let app = app.clone();
-                        async move { Ok::<_, Infallible>(handle(&app, req).await) }
-                    });
-                    let _ = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(Duration::from_secs(30))
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let _ = watched.await;
                 });
             }
             _ = &mut shutdown => break,
         }
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+        tracing::warn!("shutdown: some connections were still busy after {DRAIN_TIMEOUT:?}");
     }
 }
 
@@ -66,11 +76,10 @@ pub async fn handle(app: &App, req: Request<Incoming>) -> HttpResponse {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let (response, format) = match answer(app, req).await {
+    let response = match answer(app, req).await {
         Ok(done) => done,
-        Err((e, format)) => (respond::error(e, format), format),
+        Err((e, format)) => respond::error(e, format),
     };
-    let _ = format;
     tracing::info!(
         method = %method,
         path = %path,
@@ -87,11 +96,11 @@ fn header<'a>(req: &'a Request<Incoming>, name: hyper::header::HeaderName) -> Op
 
 /// The format of the answer: the path's extension, then `format=`, then the body's content
 /// type or `Accept` (Product decision 2); JSON by default.
-fn negotiate(req: &Request<Incoming>, matched: Option<&Matched>, query: &Map<String, Value>) -> Format {
+fn negotiate(req: &Request<Incoming>, matched: Option<&Matched>, query: Option<&Map<String, Value>>) -> Format {
     if let Some(f) = matched.and_then(|m| m.format) {
         return f;
     }
-    match query.get("format").and_then(Value::as_str) {
+    match query.and_then(|q| q.get("format")).and_then(Value::as_str) {
         Some("xml") => return Format::Xml,
         Some("json") => return Format::Json,
         _ => {}
@@ -111,11 +120,12 @@ fn negotiate(req: &Request<Incoming>, matched: Option<&Matched>, query: &Map<Str
     Format::Json
 }
 
-async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<(HttpResponse, Format), (Error, Format)> {
+async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<HttpResponse, (Error, Format)> {
     let matched = router::route(req.uri().path());
-    let query = parse_urlencoded(req.uri().query().unwrap_or("").as_bytes()).unwrap_or_default();
-    let format = negotiate(&req, matched.as_ref(), &query);
+    let query = parse_urlencoded(req.uri().query().unwrap_or("").as_bytes());
+    let format = negotiate(&req, matched.as_ref(), query.as_ref().ok());
     let fail = |e: Error| (e, format);
+    let query = query.map_err(fail)?;
     let matched = matched.ok_or_else(|| fail(Error::NotFound))?;
 
     let base_url = format!("http://{}", header(&req, HOST).unwrap_or("localhost"));
@@ -142,7 +152,10 @@ async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<(HttpR
         }
     }
     let principal = super::auth::authenticate(&app.store, &parts.headers, &all).map_err(fail)?;
+    let nometa = parts.headers.contains_key("x-redmine-nometa")
+        || all.get("nometa").and_then(Value::as_str).is_some_and(|v| v == "1" || v == "true");
     let ctx = Ctx {
+        nometa,
         store: app.store.clone(),
         principal,
         format,
@@ -152,7 +165,7 @@ async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<(HttpR
         base_url: base_url.clone(),
     };
     let reply = api::dispatch(ctx).await.map_err(fail)?;
-    Ok((respond::reply(reply, format, &base_url), format))
+    Ok(respond::reply(reply, format, &base_url))
 }
 
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes> {

@@ -40,8 +40,8 @@ pub fn user(d: &mut Doc, u: &User, view: UserView, in_list: bool) {
     d.end("user");
 }
 
-pub fn user_list(d: &mut Doc, users: &[User], view_admin: bool, meta: Meta) {
-    d.begin_array("users", Some(meta));
+pub fn user_list(d: &mut Doc, users: &[User], view_admin: bool, meta: Option<Meta>) {
+    d.begin_array("users", meta);
     for u in users {
         user(d, u, UserView { is_self: false, viewer_is_admin: view_admin }, true);
     }
@@ -71,8 +71,8 @@ pub fn project(d: &mut Doc, p: &Project, in_list: bool, with_modules: bool) {
     d.end("project");
 }
 
-pub fn project_list(d: &mut Doc, projects: &[Project], meta: Meta, with_modules: bool) {
-    d.begin_array("projects", Some(meta));
+pub fn project_list(d: &mut Doc, projects: &[Project], meta: Option<Meta>, with_modules: bool) {
+    d.begin_array("projects", meta);
     for p in projects {
         project(d, p, true, with_modules);
     }
@@ -92,8 +92,8 @@ pub fn membership(d: &mut Doc, m: &Membership, in_list: bool) {
     d.end("membership");
 }
 
-pub fn membership_list(d: &mut Doc, memberships: &[Membership], meta: Meta) {
-    d.begin_array("memberships", Some(meta));
+pub fn membership_list(d: &mut Doc, memberships: &[Membership], meta: Option<Meta>) {
+    d.begin_array("memberships", meta);
     for m in memberships {
         membership(d, m, true);
     }

@@ -154,6 +154,14 @@ pub fn create(conn: &Connection, c: &DealChanges) -> Result<i64> {
     Ok(id)
 }
 
+pub fn category_in_project(conn: &Connection, category: i64, project: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM deal_categories WHERE id = ? AND project_id = ?")?
+        .query_row(params![category, project], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 pub fn touch(conn: &Connection, id: i64) -> Result<()> {
     conn.prepare_cached("UPDATE deals SET updated_on = ? WHERE id = ?")?.execute(params![now_ms(), id])?;
     Ok(())

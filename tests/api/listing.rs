@@ -130,3 +130,18 @@ fn contacts_tags_lists_used_tags_with_colours() {
     assert_eq!(tags["total_count"], 2);
     assert_eq!(tags["tags"][1], json!({"id": tags["tags"][1]["id"], "name": "vip", "color": "#766970"}));
 }
+
+#[test]
+fn nometa_leaves_the_counters_out() {
+    let s = people();
+    let json = s.get("/contacts.json?nometa=1&limit=1").json();
+    assert_eq!(json.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["contacts"]);
+    let xml = s.raw("GET", "/contacts.xml?limit=1", &[("X-Redmine-API-Key", super::common::ADMIN_KEY), ("X-Redmine-Nometa", "1")], b"").text();
+    assert!(xml.contains(r#"<contacts type="array">"#), "{xml}");
+}
+
+#[test]
+fn a_malformed_query_string_is_400() {
+    let s = people();
+    assert_eq!(s.get("/contacts.json?a=1&a[]=2").status, 400);
+}

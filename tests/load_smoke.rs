@@ -1,0 +1,30 @@
+//! The load generator's smoke run: every benchmark scenario against the real server for a
+//! fraction of a second (300 demo contacts, 2 connections), with no errors allowed.
+
+use std::time::{Duration, Instant};
+
+#[test]
+fn every_load_scenario_answers_without_errors() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let started = Instant::now();
+    let report = contacts::loadgen::smoke(&dir.path().join("smoke.db")).expect("the smoke run starts");
+    let took = started.elapsed();
+    println!("{}", report.markdown());
+
+    assert!(report.scenarios.len() >= 14, "only {} scenarios ran", report.scenarios.len());
+    for s in &report.scenarios {
+        assert!(s.stats.requests >= 1, "{}: no request completed", s.name);
+        assert_eq!(
+            s.stats.errors,
+            0,
+            "{}: {} errors of {} requests; first: {}",
+            s.name,
+            s.stats.errors,
+            s.stats.requests,
+            s.stats.first_error.as_deref().unwrap_or("?")
+        );
+        assert!(s.probe_error.is_none(), "{}: {}", s.name, s.probe_error.as_deref().unwrap_or(""));
+    }
+    assert!(report.problems().is_empty(), "{:?}", report.problems());
+    assert!(took < Duration::from_secs(5), "the smoke run took {took:?}");
+}
