@@ -15,7 +15,7 @@ use crate::store::contacts::{
     self as store, AddressChanges, ContactChanges, ContactQuery, DateFilter, IdFilter, SortKey, TagFilter, TextColumn,
     TextOp, Visibility,
 };
-use crate::store::{custom_fields, deals, notes, projects};
+use crate::store::{deals, notes, projects};
 
 /// Longest value of a short text column (the plugin's varchar(255)).
 const SHORT_TEXT: usize = 255;
@@ -78,8 +78,8 @@ fn scope_project(ctx: &Ctx) -> Result<Option<Project>> {
     }
 }
 
-fn contact_fields(ctx: &Ctx) -> Result<Vec<CustomField>> {
-    ctx.store.read(|c| custom_fields::list(c, Some("contact")))
+fn contact_fields(ctx: &Ctx) -> Result<std::sync::Arc<Vec<CustomField>>> {
+    ctx.store.custom_fields("contact")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,9 +102,10 @@ pub fn index(ctx: &Ctx) -> Result<Reply> {
     apply_filters(&mut query, &ctx.params, p)?;
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
-    let (contacts, total, fields) = ctx.store.read(|c| {
+    let fields = contact_fields(ctx)?;
+    let (contacts, total) = ctx.store.read(|c| {
         let (ids, total) = store::list_ids(c, &query, offset, limit)?;
-        Ok((store::load(c, &ids, with_projects)?, total, custom_fields::list(c, Some("contact"))?))
+        Ok((store::load(c, &ids, with_projects)?, total))
     })?;
     let mut d = ctx.doc();
     let meta = ctx.list_meta(total, offset, limit);

@@ -118,7 +118,7 @@ fn user_changes(ctx: &Ctx, creating: bool) -> Result<UserChanges> {
 pub async fn create_user(ctx: &Ctx) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let changes = user_changes(ctx, true)?;
-    let user = ctx.store.write(move |c| users::create(c, changes)).await?;
+    let user = ctx.store.write_config(move |c| users::create(c, changes)).await?;
     created(render_user(ctx, user.id)?, format!("/users/{}", user.id))
 }
 
@@ -126,7 +126,7 @@ pub async fn update_user(ctx: &Ctx) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let id = ctx.id()?;
     let changes = user_changes(ctx, false)?;
-    ctx.store.write(move |c| users::update(c, id, changes)).await?;
+    ctx.store.write_config(move |c| users::update(c, id, changes)).await?;
     Ok(Reply::NoContent)
 }
 
@@ -136,7 +136,7 @@ pub async fn delete_user(ctx: &Ctx) -> Result<Reply> {
     if id == ctx.principal.user_id() {
         return Err(Error::invalid("You cannot delete your own account"));
     }
-    ctx.store.write(move |c| users::delete(c, id)).await?;
+    ctx.store.write_config(move |c| users::delete(c, id)).await?;
     Ok(Reply::NoContent)
 }
 
@@ -221,7 +221,7 @@ fn project_changes(ctx: &Ctx, creating: bool) -> Result<ProjectChanges> {
 pub async fn create_project(ctx: &Ctx) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let changes = project_changes(ctx, true)?;
-    let project = ctx.store.write(move |c| projects::create(c, changes)).await?;
+    let project = ctx.store.write_config(move |c| projects::create(c, changes)).await?;
     let mut d = ctx.doc();
     render::core::project(&mut d, &project, false, false);
     created(d.finish(), format!("/projects/{}", project.id))
@@ -231,14 +231,14 @@ pub async fn update_project(ctx: &Ctx) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let project = visible_project(ctx)?;
     let changes = project_changes(ctx, false)?;
-    ctx.store.write(move |c| projects::update(c, project.id, changes)).await?;
+    ctx.store.write_config(move |c| projects::update(c, project.id, changes)).await?;
     Ok(Reply::NoContent)
 }
 
 pub async fn delete_project(ctx: &Ctx) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let project = visible_project(ctx)?;
-    ctx.store.write(move |c| projects::delete(c, project.id)).await?;
+    ctx.store.write_config(move |c| projects::delete(c, project.id)).await?;
     Ok(Reply::NoContent)
 }
 
@@ -268,7 +268,7 @@ pub async fn create_membership(ctx: &Ctx) -> Result<Reply> {
     }
     pr.into_result()?;
     let user_id = user_id.unwrap_or_default();
-    let membership = ctx.store.write(move |c| projects::add_membership(c, project.id, user_id, &role_ids)).await?;
+    let membership = ctx.store.write_config(move |c| projects::add_membership(c, project.id, user_id, &role_ids)).await?;
     let mut d = ctx.doc();
     render::core::membership(&mut d, &membership, false);
     created(d.finish(), format!("/memberships/{}", membership.id))
@@ -286,7 +286,7 @@ pub fn membership(ctx: &Ctx) -> Result<Reply> {
 pub async fn delete_membership(ctx: &Ctx) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let id = ctx.id()?;
-    ctx.store.write(move |c| projects::delete_membership(c, id)).await?;
+    ctx.store.write_config(move |c| projects::delete_membership(c, id)).await?;
     Ok(Reply::NoContent)
 }
 
@@ -328,7 +328,7 @@ pub async fn create_role(ctx: &Ctx) -> Result<Reply> {
     }
     let assignable = opt_bool(&attrs, "assignable", "Issues can be assigned to this role", &mut pr).unwrap_or(true);
     pr.into_result()?;
-    let role = ctx.store.write(move |c| projects::create_role(c, &name, permissions, assignable)).await?;
+    let role = ctx.store.write_config(move |c| projects::create_role(c, &name, permissions, assignable)).await?;
     let mut d = ctx.doc();
     render::core::role(&mut d, &role);
     created(d.finish(), format!("/roles/{}", role.id))
@@ -396,7 +396,7 @@ pub async fn create_custom_field(ctx: &Ctx) -> Result<Reply> {
         visible: opt_bool(&attrs, "visible", "Visible", &mut pr).unwrap_or(true),
     };
     pr.into_result()?;
-    let created_field = ctx.store.write(move |c| custom_fields::create(c, &field)).await?;
+    let created_field = ctx.store.write_config(move |c| custom_fields::create(c, &field)).await?;
     let mut d = ctx.doc();
     render::core::custom_field(&mut d, &created_field, false);
     created(d.finish(), format!("/custom_fields/{}", created_field.id))

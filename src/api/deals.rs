@@ -11,10 +11,10 @@ use crate::model::time::parse_datetime;
 use crate::model::{normalize_decimal, CustomField, DealStatus};
 use crate::render;
 use crate::store::deals::{self as store, DealChanges};
-use crate::store::{custom_fields, projects};
+use crate::store::projects;
 
-fn deal_fields(ctx: &Ctx) -> Result<Vec<CustomField>> {
-    ctx.store.read(|c| custom_fields::list(c, Some("deal")))
+fn deal_fields(ctx: &Ctx) -> Result<std::sync::Arc<Vec<CustomField>>> {
+    ctx.store.custom_fields("deal")
 }
 
 pub async fn create(ctx: &Ctx) -> Result<Reply> {
@@ -145,7 +145,7 @@ pub async fn create_status(ctx: &Ctx) -> Result<Reply> {
         color: opt_int(&attrs, "color", "Color", &mut pr).flatten().unwrap_or(11_184_810),
     };
     pr.into_result()?;
-    let created = ctx.store.write(move |c| store::create_status(c, &status)).await?;
+    let created = ctx.store.write_config(move |c| store::create_status(c, &status)).await?;
     let mut d = ctx.doc();
     render::deals::status(&mut d, &created);
     Ok(Reply::Created { body: d.finish(), location: format!("/deal_statuses/{}", created.id) })

@@ -11,7 +11,7 @@ use crate::model::principal::Principal;
 use crate::model::time::parse_datetime;
 use crate::model::Note;
 use crate::render;
-use crate::store::{contacts, custom_fields, deals, notes, projects};
+use crate::store::{contacts, deals, notes, projects};
 
 const CONTENT_MAX: usize = 65_535;
 
@@ -54,8 +54,8 @@ fn source_access(ctx: &Ctx, source_type: &str, source_id: i64) -> Result<SourceA
     }
 }
 
-fn note_fields(ctx: &Ctx) -> Result<Vec<crate::model::CustomField>> {
-    ctx.store.read(|c| custom_fields::list(c, Some("note")))
+fn note_fields(ctx: &Ctx) -> Result<std::sync::Arc<Vec<crate::model::CustomField>>> {
+    ctx.store.custom_fields("note")
 }
 
 fn render_note(ctx: &Ctx, note: &Note) -> Result<Vec<u8>> {

@@ -3,6 +3,9 @@
 //! name); then `X-Redmine-Switch-User` for admins. A key or password that matches nobody is
 //! not an error by itself: the request runs as anonymous.
 
+use std::collections::hash_map::RandomState;
+use std::sync::OnceLock;
+
 use base64::Engine;
 use hyper::HeaderMap;
 use serde_json::{Map, Value};
@@ -49,8 +52,34 @@ fn find_user(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) ->
     Ok(None)
 }
 
-/// Resolves the acting principal of a request.
+/// A keyed hash of everything that decides the principal (credentials and switch-user), so
+/// that the cache never holds a secret and one credential never maps to another's entry.
+fn fingerprint(headers: &HeaderMap, params: &Map<String, Value>) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    static KEYS: OnceLock<RandomState> = OnceLock::new();
+    let mut h = KEYS.get_or_init(RandomState::new).build_hasher();
+    api_key(headers, params).hash(&mut h);
+    if api_key(headers, params).is_none() {
+        header(headers, "authorization").hash(&mut h);
+    }
+    header(headers, "x-redmine-switch-user").hash(&mut h);
+    h.finish()
+}
+
+/// Resolves the acting principal of a request, from the cache while the configuration (users,
+/// roles, memberships, projects) is unchanged.
 pub fn authenticate(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Principal> {
+    let version = store.config_version();
+    let credential = fingerprint(headers, params);
+    if let Some(principal) = store.config_cache.principal(version, credential) {
+        return Ok(principal);
+    }
+    let principal = resolve(store, headers, params)?;
+    store.config_cache.put_principal(version, credential, principal.clone());
+    Ok(principal)
+}
+
+fn resolve(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Principal> {
     let mut user = find_user(store, headers, params)?;
     if let (Some(u), Some(login)) = (&user, header(headers, "x-redmine-switch-user")) {
         if u.admin {

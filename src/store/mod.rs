@@ -3,6 +3,7 @@
 //! to it through typed functions per aggregate (contacts, users, projects, …).
 
 pub mod access;
+pub mod cache;
 pub mod contacts;
 pub mod custom_fields;
 pub mod deals;
@@ -37,6 +38,10 @@ pub struct Store {
     writer: Writer,
     /// Bumped after each committed write batch; caches compare it to know they are stale.
     data_version: Arc<AtomicU64>,
+    /// Bumped after each committed change of users, projects, roles, memberships or custom
+    /// field definitions (see `write_config`).
+    config_version: Arc<AtomicU64>,
+    pub config_cache: Arc<cache::ConfigCache>,
 }
 
 impl Store {
@@ -73,6 +78,8 @@ impl Store {
             readers: pool,
             writer: Writer::start(conn, data_version.clone()),
             data_version,
+            config_version: Arc::new(AtomicU64::new(1)),
+            config_cache: Arc::default(),
         })
     }
 
@@ -92,8 +99,35 @@ impl Store {
         self.writer.run(f).await
     }
 
+    /// A write that changes configuration (users, projects, roles, memberships, custom field
+    /// definitions, deal statuses): cached principals and field lists are dropped after it.
+    pub async fn write_config<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let outcome = self.writer.run(f).await;
+        self.config_version.fetch_add(1, Ordering::AcqRel);
+        outcome
+    }
+
     pub fn data_version(&self) -> u64 {
         self.data_version.load(Ordering::Acquire)
+    }
+
+    pub fn config_version(&self) -> u64 {
+        self.config_version.load(Ordering::Acquire)
+    }
+
+    /// Custom field definitions of one type, from the cache when the configuration is unchanged.
+    pub fn custom_fields(&self, customized_type: &'static str) -> Result<Arc<Vec<crate::model::CustomField>>> {
+        let version = self.config_version();
+        if let Some(fields) = self.config_cache.fields(version, customized_type) {
+            return Ok(fields);
+        }
+        let fields = Arc::new(self.read(|c| custom_fields::list(c, Some(customized_type)))?);
+        self.config_cache.put_fields(version, customized_type, fields.clone());
+        Ok(fields)
     }
 }
 

@@ -1,0 +1,59 @@
+//! Configuration that almost every request reads — who a credential belongs to with their
+//! permissions, and the custom field definitions — cached until the configuration changes.
+//! Writes that change users, projects, roles, memberships or field definitions go through
+//! `Store::write_config`, which bumps the configuration version; a stale cache is dropped whole.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::model::principal::Principal;
+use crate::model::CustomField;
+
+/// Above this many principals the cache starts over (bounds memory under key-guessing).
+const MAX_PRINCIPALS: usize = 4096;
+
+#[derive(Default)]
+struct State {
+    version: u64,
+    principals: HashMap<u64, Principal>,
+    fields: HashMap<&'static str, Arc<Vec<CustomField>>>,
+}
+
+#[derive(Default)]
+pub struct ConfigCache {
+    state: Mutex<State>,
+}
+
+impl ConfigCache {
+    fn with_state<T>(&self, version: u64, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.version != version {
+            *state = State { version, ..State::default() };
+        }
+        f(&mut state)
+    }
+
+    /// The principal for a credential fingerprint (a keyed hash, never the secret itself).
+    pub fn principal(&self, version: u64, credential: u64) -> Option<Principal> {
+        self.with_state(version, |s| s.principals.get(&credential).cloned())
+    }
+
+    pub fn put_principal(&self, version: u64, credential: u64, principal: Principal) {
+        self.with_state(version, |s| {
+            if s.principals.len() >= MAX_PRINCIPALS {
+                s.principals.clear();
+            }
+            s.principals.insert(credential, principal);
+        })
+    }
+
+    pub fn fields(&self, version: u64, customized_type: &'static str) -> Option<Arc<Vec<CustomField>>> {
+        self.with_state(version, |s| s.fields.get(customized_type).cloned())
+    }
+
+    pub fn put_fields(&self, version: u64, customized_type: &'static str, fields: Arc<Vec<CustomField>>) {
+        self.with_state(version, |s| {
+            s.fields.insert(customized_type, fields);
+        })
+    }
+}
