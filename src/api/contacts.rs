@@ -103,10 +103,7 @@ pub fn index(ctx: &Ctx) -> Result<Reply> {
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
     let fields = contact_fields(ctx)?;
-    let (contacts, total) = ctx.store.read(|c| {
-        let (ids, total) = store::list_ids(c, &query, offset, limit)?;
-        Ok((store::load(c, &ids, with_projects)?, total))
-    })?;
+    let (contacts, total) = ctx.store.contact_page(&query, offset, limit, with_projects)?;
     let mut d = ctx.doc();
     let meta = ctx.list_meta(total, offset, limit);
     render::contacts::contact_list(&mut d, &contacts, &fields, meta, with_projects);
@@ -312,10 +309,7 @@ fn includes(ctx: &Ctx, contact: &Contact) -> Result<Includes> {
         q.text.push((TextColumn::Company, TextOp::Is(vec![contact.first_name.clone()])));
         q.ids = Some(IdFilter::NotIn(vec![contact.id]));
         q.sort = vec![(SortKey::Name, false)];
-        let employees = ctx.store.read(|c| {
-            let (ids, _) = store::list_ids(c, &q, 0, 1000)?;
-            store::load(c, &ids, false)
-        })?;
+        let (employees, _) = ctx.store.contact_page(&q, 0, 1000, false)?;
         includes.contacts = Some(employees.iter().map(|e| (e.id, e.reference_name())).collect());
     }
     if wanted.iter().any(|w| w == "deals") && p.allowed(Permission::ViewDeals, context) {

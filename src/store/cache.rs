@@ -1,4 +1,7 @@
-//! Configuration that almost every request reads — who a credential belongs to with their
+//! [`CountCache`]: list counts (`total_count`, the costly part of a list at a million rows)
+//! per data version, so a list asked again before the next write is not counted again.
+//!
+//! [`ConfigCache`]: configuration that almost every request reads — who a credential belongs to with their
 //! permissions, and the custom field definitions — cached until the configuration changes.
 //! Writes that change users, projects, roles, memberships or field definitions go through
 //! `Store::write_config`, which bumps the configuration version; a stale cache is dropped whole.
@@ -55,5 +58,40 @@ impl ConfigCache {
         self.with_state(version, |s| {
             s.fields.insert(customized_type, fields);
         })
+    }
+}
+
+/// Above this many distinct list counts the cache starts over.
+const MAX_COUNTS: usize = 16_384;
+
+#[derive(Default)]
+pub struct CountCache {
+    state: Mutex<(u64, HashMap<String, i64>)>,
+}
+
+impl CountCache {
+    /// The count of `query` (its SQL and bound values, spelled out) at `data_version`.
+    pub fn get(&self, data_version: u64, query: &str) -> Option<i64> {
+        let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.0 != data_version {
+            return None;
+        }
+        state.1.get(query).copied()
+    }
+
+    /// Remembers a count taken at `data_version` (read before the count's transaction began,
+    /// so a write committed meanwhile can only make the entry unused, never wrong).
+    pub fn put(&self, data_version: u64, query: String, count: i64) {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.0 != data_version {
+            if data_version < state.0 {
+                return;
+            }
+            *state = (data_version, HashMap::new());
+        }
+        if state.1.len() >= MAX_COUNTS {
+            state.1.clear();
+        }
+        state.1.insert(query, count);
     }
 }

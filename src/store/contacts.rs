@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::time::now_ms;
 use crate::model::{display_name, Address, Contact, UserRef};
 
+use super::cache::CountCache;
 use super::{custom_fields, id_list, search};
 
 // ---------------------------------------------------------------------------------------------
@@ -451,8 +452,16 @@ fn where_clause(w: &Where) -> String {
     }
 }
 
-/// The ids of one page of the list, and the number of contacts the whole list holds.
-pub fn list_ids(conn: &Connection, q: &ContactQuery, offset: i64, limit: i64) -> Result<(Vec<i64>, i64)> {
+/// The ids of one page of the list, and the number of contacts the whole list holds (from
+/// `counts` when the same list was counted since the last write).
+pub fn list_ids(
+    conn: &Connection,
+    counts: &CountCache,
+    data_version: u64,
+    q: &ContactQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<i64>, i64)> {
     let mut w = build_where(conn, q)?;
     let mut order: Vec<String> = Vec::new();
     let sort: &[(SortKey, bool)] = if q.sort.is_empty() {
@@ -471,7 +480,15 @@ pub fn list_ids(conn: &Connection, q: &ContactQuery, offset: i64, limit: i64) ->
     let condition = where_clause(&w);
 
     let count_sql = format!("SELECT count(*) {from} {condition}");
-    let total: i64 = conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.values.iter()), |r| r.get(0))?;
+    let count_key = format!("{count_sql}\u{1}{:?}", w.values);
+    let total: i64 = match counts.get(data_version, &count_key) {
+        Some(total) => total,
+        None => {
+            let total = conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.values.iter()), |r| r.get(0))?;
+            counts.put(data_version, count_key, total);
+            total
+        }
+    };
     if offset >= total {
         return Ok((Vec::new(), total));
     }

@@ -42,6 +42,7 @@ pub struct Store {
     /// field definitions (see `write_config`).
     config_version: Arc<AtomicU64>,
     pub config_cache: Arc<cache::ConfigCache>,
+    pub counts: Arc<cache::CountCache>,
 }
 
 impl Store {
@@ -80,6 +81,16 @@ impl Store {
             data_version,
             config_version: Arc::new(AtomicU64::new(1)),
             config_cache: Arc::default(),
+            counts: Arc::default(),
+        })
+    }
+
+    /// One page of a contact list and its total count (counted once per data version).
+    pub fn contact_page(&self, q: &contacts::ContactQuery, offset: i64, limit: i64, with_projects: bool) -> Result<(Vec<crate::model::Contact>, i64)> {
+        let version = self.data_version();
+        self.read(|c| {
+            let (ids, total) = contacts::list_ids(c, &self.counts, version, q, offset, limit)?;
+            Ok((contacts::load(c, &ids, with_projects)?, total))
         })
     }
 
