@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use r2d2::{Pool, PooledConnection};
+use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
@@ -30,7 +30,8 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version `schema.sql` creates. Later versions add migrations in `migrate`.
 const SCHEMA_VERSION: i64 = 1;
 
-pub type ReadConn = PooledConnection<SqliteConnectionManager>;
+/// Prepared statements kept per connection (list queries vary by filter shape).
+const STATEMENT_CACHE: usize = 256;
 
 #[derive(Clone)]
 pub struct Store {
@@ -56,17 +57,20 @@ impl Store {
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;
-             PRAGMA cache_size = -16000;",
+             PRAGMA cache_size = -8000;",
         )?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&conn)?;
 
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(|c| {
+                // Small page caches and no mmap: the OS page cache holds the hot file pages
+                // without counting against the process's resident memory.
+                c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                 c.execute_batch(
                     "PRAGMA busy_timeout = 5000;
-                     PRAGMA cache_size = -8000;
-                     PRAGMA mmap_size = 268435456;",
+                     PRAGMA cache_size = -4000;",
                 )
             });
         let pool = Pool::builder()
