@@ -351,7 +351,7 @@ fn tag_ids(conn: &Connection, names: &[String]) -> Result<Option<Vec<i64>>> {
     Ok(Some(ids))
 }
 
-fn build_where(conn: &Connection, q: &ContactQuery) -> Result<Where> {
+fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> Result<Where> {
     let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false };
     if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
         w.push(
@@ -383,14 +383,24 @@ fn build_where(conn: &Connection, q: &ContactQuery) -> Result<Where> {
         if plan.impossible {
             w.push("0", []);
         }
-        if let Some(m) = plan.fts_match {
-            w.push("c.id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?)", [Value::Text(m)]);
-        }
-        for short in plan.short_words {
-            w.push(
-                "c.id IN (SELECT rowid FROM contacts_search WHERE instr(body, ?) > 0)",
-                [Value::Text(short)],
-            );
+        match search_mode {
+            SearchMode::Index => {
+                if let Some(m) = plan.fts_match {
+                    w.push("c.id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?)", [Value::Text(m)]);
+                }
+                for short in plan.short_words {
+                    w.push("c.id IN (SELECT rowid FROM contacts_search WHERE instr(body, ?) > 0)", [Value::Text(short)]);
+                }
+            }
+            SearchMode::Scan => {
+                // The same test per contact: a trigram phrase of lower-cased text is a substring.
+                let words: Vec<&String> = q.search_words.iter().collect();
+                let tests = vec!["instr(s.body, ?) > 0"; words.len()].join(" AND ");
+                w.push(
+                    format!("EXISTS (SELECT 1 FROM contacts_search s WHERE s.rowid = c.id AND {tests})"),
+                    words.into_iter().map(|word| Value::Text(word.clone())),
+                );
+            }
         }
     }
     if let Some(tags) = &q.tags {
@@ -452,8 +462,19 @@ fn where_clause(w: &Where) -> String {
     }
 }
 
+/// How the page query applies `search`.
+#[derive(Clone, Copy, PartialEq)]
+enum SearchMode {
+    /// Drive from the trigram index: best when few contacts match.
+    Index,
+    /// Walk the list order and test each contact's search text: best when many match, since
+    /// a page is found after a few rows instead of sorting every match.
+    Scan,
+}
+
 /// The ids of one page of the list, and the number of contacts the whole list holds (from
-/// `counts` when the same list was counted since the last write).
+/// `counts` when the same list was counted since the last write). Runs in one read
+/// transaction, so the count and the page agree.
 pub fn list_ids(
     conn: &Connection,
     counts: &CountCache,
@@ -462,45 +483,76 @@ pub fn list_ids(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<i64>, i64)> {
-    let mut w = build_where(conn, q)?;
-    let mut order: Vec<String> = Vec::new();
-    let sort: &[(SortKey, bool)] = if q.sort.is_empty() {
-        &[(SortKey::LastName, false), (SortKey::FirstName, false)]
-    } else {
-        &q.sort
-    };
-    for (key, desc) in sort {
-        w.needs_address |= key.sql().iter().any(|s| s.starts_with("ad."));
-        for col in key.sql() {
-            order.push(format!("{col}{}", if *desc { " DESC" } else { "" }));
-        }
-    }
-    order.push("c.id".into());
-    let from = from_clause(&w);
-    let condition = where_clause(&w);
-
-    let count_sql = format!("SELECT count(*) {from} {condition}");
-    let count_key = format!("{count_sql}\u{1}{:?}", w.values);
-    let total: i64 = match counts.get(data_version, &count_key) {
-        Some(total) => total,
-        None => {
-            let total = conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.values.iter()), |r| r.get(0))?;
-            counts.put(data_version, count_key, total);
-            total
-        }
-    };
+    let w = build_where(conn, q, SearchMode::Index)?;
+    let total = count(conn, counts, data_version, &w)?;
     if offset >= total {
         return Ok((Vec::new(), total));
     }
-    let page_sql = format!("SELECT c.id {from} {condition} ORDER BY {} LIMIT ? OFFSET ?", order.join(", "));
+    let w = if !q.search_words.is_empty() && scan_is_cheaper(conn, total, offset + limit)? {
+        build_where(conn, q, SearchMode::Scan)?
+    } else {
+        w
+    };
+    // A page past the middle is read backwards from the end: the cost of OFFSET is the rows
+    // skipped, so the last page of a million costs what the first one does.
+    let backwards = offset > total / 2;
+    let (page_offset, page_limit) = if backwards {
+        let end = (offset + limit).min(total);
+        (total - end, end - offset)
+    } else {
+        (offset, limit)
+    };
+    let mut ids = page(conn, q, w, page_offset, page_limit, backwards)?;
+    if backwards {
+        ids.reverse();
+    }
+    Ok((ids, total))
+}
+
+fn count(conn: &Connection, counts: &CountCache, data_version: u64, w: &Where) -> Result<i64> {
+    let count_sql = format!("SELECT count(*) {} {}", from_clause(w), where_clause(w));
+    let key = format!("{count_sql}\u{1}{:?}", w.values);
+    if let Some(total) = counts.get(data_version, &key) {
+        return Ok(total);
+    }
+    let total = conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.values.iter()), |r| r.get(0))?;
+    counts.put(data_version, key, total);
+    Ok(total)
+}
+
+/// Scanning in list order reads about `rows_needed × contacts / matches` rows; the index path
+/// fetches and sorts every match. Scan when that is clearly less work.
+fn scan_is_cheaper(conn: &Connection, matches: i64, rows_needed: i64) -> Result<bool> {
+    let contacts: i64 = conn.prepare_cached("SELECT COALESCE(max(id), 0) FROM contacts")?.query_row([], |r| r.get(0))?;
+    Ok(matches > 0 && rows_needed.saturating_mul(contacts) / matches < matches.saturating_mul(2))
+}
+
+fn page(conn: &Connection, q: &ContactQuery, mut w: Where, offset: i64, limit: i64, backwards: bool) -> Result<Vec<i64>> {
+    let default_sort = [(SortKey::LastName, false), (SortKey::FirstName, false)];
+    let sort: &[(SortKey, bool)] = if q.sort.is_empty() { &default_sort } else { &q.sort };
+    let direction = |desc: bool| if desc != backwards { " DESC" } else { "" };
+    let mut order: Vec<String> = Vec::new();
+    for (key, desc) in sort {
+        w.needs_address |= key.sql().iter().any(|s| s.starts_with("ad."));
+        for col in key.sql() {
+            order.push(format!("{col}{}", direction(*desc)));
+        }
+    }
+    order.push(format!("c.id{}", direction(false)));
+    let sql = format!(
+        "SELECT c.id {} {} ORDER BY {} LIMIT ? OFFSET ?",
+        from_clause(&w),
+        where_clause(&w),
+        order.join(", ")
+    );
     let mut values = w.values;
     values.push(Value::Integer(limit));
     values.push(Value::Integer(offset));
     let ids = conn
-        .prepare_cached(&page_sql)?
+        .prepare_cached(&sql)?
         .query_map(params_from_iter(values.iter()), |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<i64>>>()?;
-    Ok((ids, total))
+    Ok(ids)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -93,8 +93,12 @@ impl Store {
     pub fn contact_page(&self, q: &contacts::ContactQuery, offset: i64, limit: i64, with_projects: bool) -> Result<(Vec<crate::model::Contact>, i64)> {
         let version = self.data_version();
         self.read(|c| {
-            let (ids, total) = contacts::list_ids(c, &self.counts, version, q, offset, limit)?;
-            Ok((contacts::load(c, &ids, with_projects)?, total))
+            // One read transaction: the count, the page and the records agree.
+            c.execute_batch("BEGIN")?;
+            let page = contacts::list_ids(c, &self.counts, version, q, offset, limit)
+                .and_then(|(ids, total)| Ok((contacts::load(c, &ids, with_projects)?, total)));
+            c.execute_batch("COMMIT")?;
+            page
         })
     }
 
@@ -146,7 +150,7 @@ impl Store {
     }
 }
 
-fn migrate(conn: &Connection) -> Result<()> {
+pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version == 0 {
         let tx = conn.unchecked_transaction()?;

@@ -145,3 +145,27 @@ fn a_malformed_query_string_is_400() {
     let s = people();
     assert_eq!(s.get("/contacts.json?a=1&a[]=2").status, 400);
 }
+
+/// Pages of any size, read forwards (first half) or backwards from the end (second half), and
+/// searches answered by walking the list order, all tile the same ordered list.
+#[test]
+fn pages_tile_the_whole_list_in_order() {
+    let s = Server::seeded();
+    for i in 0..30 {
+        let last = ["Berg", "Abe", "Zed", "Mori"][i % 4];
+        s.create_contact(json!({"project_id": 1, "first_name": format!("Filler{:02}", 30 - i), "last_name": last}));
+    }
+    s.create_contact(json!({"project_id": 1, "first_name": "Other"}));
+    for query in ["", "&search=filler", "&search=fi+er", "&search=ler0"] {
+        let all = names(&s.get(&format!("/contacts.json?limit=100{query}")).json());
+        for limit in [1, 4, 7] {
+            let mut paged = Vec::new();
+            for offset in (0..all.len()).step_by(limit) {
+                let page = s.get(&format!("/contacts.json?limit={limit}&offset={offset}{query}")).json();
+                assert_eq!(page["total_count"].as_u64(), Some(all.len() as u64));
+                paged.extend(names(&page));
+            }
+            assert_eq!(paged, all, "limit {limit}, query {query:?}");
+        }
+    }
+}
