@@ -325,13 +325,7 @@ fn includes(ctx: &Ctx, contact: &Contact) -> Result<Includes> {
 pub async fn create(ctx: &Ctx) -> Result<Reply> {
     let p = &ctx.principal;
     let attrs = input::record(&ctx.params, "contact", "Contact")?;
-    let named = attrs
-        .get("project_id")
-        .and_then(as_text)
-        .filter(|s| !s.is_empty())
-        .or_else(|| ctx.param("project_id"))
-        .or_else(|| ctx.matched.project.clone());
-    let project = find_project(ctx, &named.ok_or(Error::NotFound)?)?;
+    let project = find_project(ctx, &ctx.named_project(&attrs).ok_or(Error::NotFound)?)?;
     if !p.allowed(Permission::AddContacts, project.id) {
         return Err(p.deny());
     }

@@ -20,13 +20,7 @@ fn deal_fields(ctx: &Ctx) -> Result<std::sync::Arc<Vec<CustomField>>> {
 pub async fn create(ctx: &Ctx) -> Result<Reply> {
     let p = &ctx.principal;
     let attrs = input::record(&ctx.params, "deal", "Deal")?;
-    let named = attrs
-        .get("project_id")
-        .and_then(as_text)
-        .filter(|s| !s.is_empty())
-        .or_else(|| ctx.param("project_id"))
-        .or_else(|| ctx.matched.project.clone())
-        .ok_or(Error::NotFound)?;
+    let named = ctx.named_project(&attrs).ok_or(Error::NotFound)?;
     let project = ctx.store.read(|c| projects::find(c, &named))?;
     if !p.allowed(Permission::AddDeals, project.id) {
         return Err(p.deny());

@@ -47,6 +47,17 @@ impl Ctx {
         (!self.nometa).then_some(Meta { total_count, offset_limit: Some((offset, limit)) })
     }
 
+    /// The project a create names: the record's `project_id`, else the top-level one, else the
+    /// route's `/projects/:id/…`.
+    pub fn named_project(&self, record: &Map<String, Value>) -> Option<String> {
+        record
+            .get("project_id")
+            .and_then(input::as_text)
+            .filter(|s| !s.is_empty())
+            .or_else(|| self.param("project_id"))
+            .or_else(|| self.matched.project.clone())
+    }
+
     /// A text parameter at the top level.
     pub fn param(&self, key: &str) -> Option<String> {
         self.params.get(key).and_then(input::as_text).filter(|s| !s.is_empty())

@@ -28,26 +28,8 @@ fn fields(d: &mut Doc, c: &Contact, custom_fields: &[CustomField]) {
     user_reference(d, "author", &c.author);
     user_reference(d, "assigned_to", &c.assigned_to);
     address(d, c.address.as_ref());
-    let phones = c.phones();
-    if !phones.is_empty() {
-        d.begin_array("phones", None);
-        for p in phones {
-            d.begin_item("phone");
-            d.field("number", p);
-            d.end_item("phone");
-        }
-        d.end_array("phones");
-    }
-    let emails = c.emails();
-    if !emails.is_empty() {
-        d.begin_array("emails", None);
-        for e in emails {
-            d.begin_item("email");
-            d.field("address", e);
-            d.end_item("email");
-        }
-        d.end_array("emails");
-    }
+    wrapped_list(d, ("phones", "phone", "number"), &c.phones());
+    wrapped_list(d, ("emails", "email", "address"), &c.emails());
     if d.is_xml() {
         d.field("tag_list", join_tag_list(&c.tags).as_str());
     } else {
@@ -60,6 +42,21 @@ fn fields(d: &mut Doc, c: &Contact, custom_fields: &[CustomField]) {
     custom_values(d, custom_fields, &c.custom_values);
     d.field("created_on", iso(c.created_on).as_str());
     d.field("updated_on", iso(c.updated_on).as_str());
+}
+
+/// `phones`/`emails`: each value wrapped in an item (`<phone><number>…</number></phone>`);
+/// omitted when empty.
+fn wrapped_list(d: &mut Doc, (array, item, field): (&str, &str, &str), values: &[&str]) {
+    if values.is_empty() {
+        return;
+    }
+    d.begin_array(array, None);
+    for v in values {
+        d.begin_item(item);
+        d.field(field, *v);
+        d.end_item(item);
+    }
+    d.end_array(array);
 }
 
 /// The address block: always present; `full_address` is the joined string in XML and the
