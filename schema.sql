@@ -93,7 +93,8 @@ CREATE TABLE custom_values (
   custom_field_id INTEGER NOT NULL REFERENCES custom_fields(id) ON DELETE CASCADE,
   value           TEXT
 );
-CREATE INDEX custom_values_customized ON custom_values(customized_type, customized_id, custom_field_id);
+-- By record, then rowid: a record's values come out in storage order without a sort.
+CREATE INDEX custom_values_customized ON custom_values(customized_type, customized_id);
 
 CREATE TABLE contacts (
   id             INTEGER PRIMARY KEY,
@@ -149,21 +150,41 @@ CREATE TABLE tags (
   name TEXT NOT NULL COLLATE NOCASE UNIQUE
 );
 
--- position keeps the order in which the tags were given (tag_list is shown in that order).
+-- position keeps the order in which the tags were given (tag_list is shown in that order, and
+-- the key reads them so without a sort).
 CREATE TABLE taggings (
   contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
   tag_id     INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
   position   INTEGER NOT NULL,
-  PRIMARY KEY (contact_id, tag_id)
+  PRIMARY KEY (contact_id, position)
 ) WITHOUT ROWID;
 CREATE INDEX taggings_tag ON taggings(tag_id, contact_id);
 
 -- The search text of each contact: first/last/middle name, company, e-mails, phones and job
--- title, lower-cased and joined by newlines (a search word never holds white space, so it
--- can never match across two fields). Trigram tokens answer substring queries of 3+ chars.
-CREATE VIRTUAL TABLE contacts_search USING fts5(
-  body, tokenize = 'trigram case_sensitive 1'
+-- title, lower-cased (Unicode) and joined by newlines (a search word never holds white space,
+-- so it can never match across two fields). Kept as a plain table so that one contact's text
+-- is a cheap lookup when a list is walked in its own order.
+CREATE TABLE search_texts (
+  contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+  body       TEXT NOT NULL
 );
+
+-- Trigram index of those texts (rowid = contact id). Contentless: the text lives in
+-- search_texts; the triggers keep the two in step. A quoted phrase of 3+ characters matches
+-- exactly the texts holding it as a substring.
+CREATE VIRTUAL TABLE contacts_search USING fts5(
+  body, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1'
+);
+CREATE TRIGGER search_texts_insert AFTER INSERT ON search_texts BEGIN
+  INSERT INTO contacts_search (rowid, body) VALUES (new.contact_id, new.body);
+END;
+CREATE TRIGGER search_texts_update AFTER UPDATE ON search_texts BEGIN
+  DELETE FROM contacts_search WHERE rowid = old.contact_id;
+  INSERT INTO contacts_search (rowid, body) VALUES (new.contact_id, new.body);
+END;
+CREATE TRIGGER search_texts_delete AFTER DELETE ON search_texts BEGIN
+  DELETE FROM contacts_search WHERE rowid = old.contact_id;
+END;
 
 CREATE TABLE deal_statuses (
   id          INTEGER PRIMARY KEY,

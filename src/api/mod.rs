@@ -19,7 +19,7 @@ use crate::store::Store;
 /// Everything a handler needs about one request.
 pub struct Ctx {
     pub store: Store,
-    pub principal: Principal,
+    pub principal: std::sync::Arc<Principal>,
     pub format: Format,
     pub method: Method,
     /// Query string and body parameters, body over query (as Rails merges them).

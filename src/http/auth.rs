@@ -4,7 +4,7 @@
 //! not an error by itself: the request runs as anonymous.
 
 use std::collections::hash_map::RandomState;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use hyper::HeaderMap;
@@ -68,13 +68,13 @@ fn fingerprint(headers: &HeaderMap, params: &Map<String, Value>) -> u64 {
 
 /// Resolves the acting principal of a request, from the cache while the configuration (users,
 /// roles, memberships, projects) is unchanged.
-pub fn authenticate(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Principal> {
+pub fn authenticate(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Arc<Principal>> {
     let version = store.config_version();
     let credential = fingerprint(headers, params);
     if let Some(principal) = store.config_cache.principal(version, credential) {
         return Ok(principal);
     }
-    let principal = resolve(store, headers, params)?;
+    let principal = Arc::new(resolve(store, headers, params)?);
     store.config_cache.put_principal(version, credential, principal.clone());
     Ok(principal)
 }

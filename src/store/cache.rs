@@ -18,7 +18,7 @@ const MAX_PRINCIPALS: usize = 4096;
 #[derive(Default)]
 struct State {
     version: u64,
-    principals: HashMap<u64, Principal>,
+    principals: HashMap<u64, Arc<Principal>>,
     fields: HashMap<&'static str, Arc<Vec<CustomField>>>,
 }
 
@@ -37,11 +37,11 @@ impl ConfigCache {
     }
 
     /// The principal for a credential fingerprint (a keyed hash, never the secret itself).
-    pub fn principal(&self, version: u64, credential: u64) -> Option<Principal> {
+    pub fn principal(&self, version: u64, credential: u64) -> Option<Arc<Principal>> {
         self.with_state(version, |s| s.principals.get(&credential).cloned())
     }
 
-    pub fn put_principal(&self, version: u64, credential: u64, principal: Principal) {
+    pub fn put_principal(&self, version: u64, credential: u64, principal: Arc<Principal>) {
         self.with_state(version, |s| {
             if s.principals.len() >= MAX_PRINCIPALS {
                 s.principals.clear();

@@ -389,7 +389,7 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
                     w.push("c.id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?)", [Value::Text(m)]);
                 }
                 for short in plan.short_words {
-                    w.push("c.id IN (SELECT rowid FROM contacts_search WHERE instr(body, ?) > 0)", [Value::Text(short)]);
+                    w.push("c.id IN (SELECT contact_id FROM search_texts WHERE instr(body, ?) > 0)", [Value::Text(short)]);
                 }
             }
             SearchMode::Scan => {
@@ -397,7 +397,7 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
                 let words: Vec<&String> = q.search_words.iter().collect();
                 let tests = vec!["instr(s.body, ?) > 0"; words.len()].join(" AND ");
                 w.push(
-                    format!("EXISTS (SELECT 1 FROM contacts_search s WHERE s.rowid = c.id AND {tests})"),
+                    format!("EXISTS (SELECT 1 FROM search_texts s WHERE s.contact_id = c.id AND {tests})"),
                     words.into_iter().map(|word| Value::Text(word.clone())),
                 );
             }
@@ -558,23 +558,37 @@ fn page(conn: &Connection, q: &ContactQuery, mut w: Where, offset: i64, limit: i
 // ---------------------------------------------------------------------------------------------
 // Loading records
 
-const LOAD_SQL: &str = "SELECT c.id, c.is_company, c.first_name, c.last_name, c.middle_name, c.company,
+/// One contact row with everything shown with it: author and assignee names, the address,
+/// and its tags, custom values and (when `?2`) projects as JSON arrays, so a page of contacts
+/// is one statement.
+const LOAD_SELECT: &str = "SELECT c.id, c.is_company, c.first_name, c.last_name, c.middle_name, c.company,
         c.website, c.skype_name, c.birthday, c.job_title, c.background, c.phone, c.email,
         c.author_id, au.firstname, au.lastname, c.assigned_to_id, asg.firstname, asg.lastname,
         c.visibility, c.created_on, c.updated_on,
         ad.id, ad.street1, ad.street2, ad.city, ad.region, ad.postcode, ad.country_code,
-        ad.full_address, ad.created_at, ad.updated_at
+        ad.full_address, ad.created_at, ad.updated_at,
+        (SELECT json_group_array(name) FROM (SELECT g.name FROM taggings t JOIN tags g ON g.id = t.tag_id
+          WHERE t.contact_id = c.id ORDER BY t.position)),
+        (SELECT json_group_array(json_array(custom_field_id, value)) FROM (SELECT custom_field_id, value
+          FROM custom_values WHERE customized_type = 'contact' AND customized_id = c.id ORDER BY id)),
+        CASE WHEN ?2 THEN (SELECT json_group_array(json_array(id, name)) FROM (SELECT p.id, p.name
+          FROM contacts_projects cp JOIN projects p ON p.id = cp.project_id WHERE cp.contact_id = c.id ORDER BY p.id)) END
    FROM contacts c
    LEFT JOIN users au ON au.id = c.author_id
    LEFT JOIN users asg ON asg.id = c.assigned_to_id
-   LEFT JOIN addresses ad ON ad.contact_id = c.id
-  WHERE c.id IN (SELECT value FROM json_each(?))";
+   LEFT JOIN addresses ad ON ad.contact_id = c.id";
 
 fn user_ref(id: Option<i64>, first: Option<String>, last: Option<String>) -> Option<UserRef> {
     match (id, first) {
         (Some(id), Some(first)) => Some(UserRef { id, name: display_name(&first, &last.unwrap_or_default()) }),
         _ => None,
     }
+}
+
+/// A JSON array column built by SQLite (`json_group_array`), decoded.
+fn json_column<T: serde::de::DeserializeOwned + Default>(r: &Row, index: usize) -> rusqlite::Result<T> {
+    let text: Option<String> = r.get(index)?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
 }
 
 fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
@@ -598,6 +612,7 @@ fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
     };
     let author_id: i64 = r.get(13)?;
     let assigned_to_id: Option<i64> = r.get(16)?;
+    let custom_values: Vec<(i64, Option<String>)> = json_column(r, 33)?;
     Ok(Contact {
         id,
         is_company: r.get(1)?,
@@ -620,61 +635,32 @@ fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
         created_on: r.get(20)?,
         updated_on: r.get(21)?,
         address,
-        tags: Vec::new(),
-        custom_values: Vec::new(),
-        projects: Vec::new(),
+        tags: json_column(r, 32)?,
+        custom_values: custom_values.into_iter().map(|(f, v)| (f, v.unwrap_or_default())).collect(),
+        projects: json_column(r, 34)?,
     })
 }
 
 /// Loads contacts with their address, tags and custom values (and projects when asked), in
 /// the order of `ids`; unknown ids are skipped.
 pub fn load(conn: &Connection, ids: &[i64], with_projects: bool) -> Result<Vec<Contact>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids_json = id_list(ids);
-    let mut by_id: HashMap<i64, Contact> = conn
-        .prepare_cached(LOAD_SQL)?
-        .query_map([&ids_json], contact_from_row)?
-        .map(|c| c.map(|c| (c.id, c)))
-        .collect::<rusqlite::Result<_>>()?;
-
-    let mut tags = conn.prepare_cached(
-        "SELECT t.contact_id, g.name FROM taggings t JOIN tags g ON g.id = t.tag_id
-          WHERE t.contact_id IN (SELECT value FROM json_each(?)) ORDER BY t.contact_id, t.position",
-    )?;
-    for row in tags.query_map([&ids_json], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, name) = row?;
-        if let Some(c) = by_id.get_mut(&id) {
-            c.tags.push(name);
+    match ids {
+        [] => Ok(Vec::new()),
+        [one] => {
+            let sql = format!("{LOAD_SELECT} WHERE c.id = ?1");
+            let contact = conn.prepare_cached(&sql)?.query_row(params![one, with_projects], contact_from_row).optional()?;
+            Ok(contact.into_iter().collect())
+        }
+        _ => {
+            let sql = format!("{LOAD_SELECT} WHERE c.id IN (SELECT value FROM json_each(?1))");
+            let mut by_id: HashMap<i64, Contact> = conn
+                .prepare_cached(&sql)?
+                .query_map(params![id_list(ids), with_projects], contact_from_row)?
+                .map(|c| c.map(|c| (c.id, c)))
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
         }
     }
-    for (id, values) in custom_fields::values_for(conn, "contact", &ids_json)? {
-        if let Some(c) = by_id.get_mut(&id) {
-            c.custom_values = values;
-        }
-    }
-    if with_projects {
-        for (id, projects) in projects_of(conn, &ids_json)? {
-            if let Some(c) = by_id.get_mut(&id) {
-                c.projects = projects;
-            }
-        }
-    }
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
-}
-
-fn projects_of(conn: &Connection, ids_json: &str) -> Result<HashMap<i64, Vec<(i64, String)>>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT cp.contact_id, p.id, p.name FROM contacts_projects cp JOIN projects p ON p.id = cp.project_id
-          WHERE cp.contact_id IN (SELECT value FROM json_each(?)) ORDER BY cp.contact_id, p.id",
-    )?;
-    let mut map: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
-    for row in stmt.query_map([ids_json], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))? {
-        let (contact, pid, name) = row?;
-        map.entry(contact).or_default().push((pid, name));
-    }
-    Ok(map)
 }
 
 /// One contact with its projects, or NotFound.
@@ -760,7 +746,7 @@ pub fn create(conn: &Connection, c: &ContactChanges) -> Result<i64> {
     ])?;
     let id = conn.last_insert_rowid();
     apply_related(conn, id, c, now)?;
-    reindex(conn, id, false)?;
+    reindex(conn, id)?;
     Ok(id)
 }
 
@@ -828,11 +814,11 @@ pub fn update(conn: &Connection, id: i64, c: &ContactChanges) -> Result<()> {
             conn.prepare_cached("UPDATE contacts SET company = ? WHERE is_company = 0 AND company = ?")?
                 .execute(params![new_name, before.first_name])?;
             for person in people {
-                reindex(conn, person, true)?;
+                reindex(conn, person)?;
             }
         }
     }
-    reindex(conn, id, true)?;
+    reindex(conn, id)?;
     Ok(())
 }
 
@@ -907,23 +893,15 @@ fn set_tags(conn: &Connection, contact_id: i64, tags: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Rewrites the search text of one contact from its stored fields.
-fn reindex(conn: &Connection, id: i64, replace: bool) -> Result<()> {
-    if replace {
-        conn.prepare_cached("DELETE FROM contacts_search WHERE rowid = ?")?.execute([id])?;
-    }
-    let body: Option<String> = conn
-        .prepare_cached(
-            "SELECT first_name, last_name, middle_name, company, email, phone, job_title FROM contacts WHERE id = ?",
-        )?
-        .query_row([id], |r| {
-            let f: Vec<Option<String>> = (0..7).map(|i| r.get(i)).collect::<rusqlite::Result<_>>()?;
-            Ok(search::index_text(&f.iter().map(|s| s.as_deref()).collect::<Vec<_>>()))
-        })
-        .optional()?;
-    if let Some(body) = body {
-        conn.prepare_cached("INSERT INTO contacts_search (rowid, body) VALUES (?, ?)")?.execute(params![id, body])?;
-    }
+/// Rewrites the search text of one contact from its stored fields (triggers update the index).
+fn reindex(conn: &Connection, id: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO search_texts (contact_id, body)
+         SELECT id, search_fold(first_name, last_name, middle_name, company, email, phone, job_title)
+           FROM contacts WHERE id = ?
+         ON CONFLICT (contact_id) DO UPDATE SET body = excluded.body",
+    )?
+    .execute([id])?;
     Ok(())
 }
 
@@ -931,7 +909,6 @@ pub fn delete(conn: &Connection, id: i64) -> Result<()> {
     if conn.prepare_cached("DELETE FROM contacts WHERE id = ?")?.execute([id])? == 0 {
         return Err(Error::NotFound);
     }
-    conn.prepare_cached("DELETE FROM contacts_search WHERE rowid = ?")?.execute([id])?;
     custom_fields::delete_values(conn, "contact", id)?;
     let notes: Vec<i64> = conn
         .prepare_cached("SELECT id FROM notes WHERE source_type = 'Contact' AND source_id = ?")?

@@ -50,6 +50,7 @@ impl Store {
     /// Opens (creating if needed) the database file, brings its schema up to date, starts the
     /// writer and the reader pool.
     pub fn open(path: &Path, readers: u32) -> Result<Store> {
+        disable_memory_statistics();
         let conn = Connection::open(path)
             .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
         conn.execute_batch(
@@ -60,6 +61,7 @@ impl Store {
              PRAGMA cache_size = -8000;",
         )?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        register_search_fold(&conn)?;
         migrate(&conn)?;
 
         let manager = SqliteConnectionManager::file(path)
@@ -163,6 +165,35 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// `search_fold(field, …)`: the search text of a contact's fields (see `search::index_text`),
+/// for the writer's SQL; SQLite's own `lower()` folds ASCII only.
+fn register_search_fold(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "search_fold",
+        -1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let fields: Vec<Option<String>> = (0..ctx.len()).map(|i| ctx.get(i)).collect::<rusqlite::Result<_>>()?;
+            Ok(search::index_text(&fields.iter().map(|f| f.as_deref()).collect::<Vec<_>>()))
+        },
+    )?;
+    Ok(())
+}
+
+/// SQLite keeps global memory statistics behind a mutex taken on every allocation; nothing
+/// here reads them. Must run before SQLite initialises (later calls are refused harmlessly).
+fn disable_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config is called once, before any connection exists in this process
+        // (Store::open is the first SQLite use), with the documented argument type (int).
+        unsafe {
+            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::os::raw::c_int);
+        }
+    });
 }
 
 /// Binds a list of ids as one parameter: `… IN (SELECT value FROM json_each(?))`, so that
