@@ -268,6 +268,8 @@ struct Where {
     parts: Vec<String>,
     values: Vec<Value>,
     needs_address: bool,
+    /// The search text is joined (as `st`) to test words row by row.
+    joins_search_text: bool,
 }
 
 impl Where {
@@ -352,7 +354,7 @@ fn tag_ids(conn: &Connection, names: &[String]) -> Result<Option<Vec<i64>>> {
 }
 
 fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> Result<Where> {
-    let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false };
+    let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false, joins_search_text: false };
     if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
         w.push(
             "((c.visibility = 1 AND ?) OR EXISTS (SELECT 1 FROM contacts_projects vp WHERE vp.contact_id = c.id AND (
@@ -394,12 +396,10 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
             }
             SearchMode::Scan => {
                 // The same test per contact: a trigram phrase of lower-cased text is a substring.
-                let words: Vec<&String> = q.search_words.iter().collect();
-                let tests = vec!["instr(s.body, ?) > 0"; words.len()].join(" AND ");
-                w.push(
-                    format!("EXISTS (SELECT 1 FROM search_texts s WHERE s.contact_id = c.id AND {tests})"),
-                    words.into_iter().map(|word| Value::Text(word.clone())),
-                );
+                w.joins_search_text = true;
+                for word in &q.search_words {
+                    w.push("instr(st.body, ?) > 0", [Value::Text(word.clone())]);
+                }
             }
         }
     }
@@ -446,12 +446,15 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
     Ok(w)
 }
 
-fn from_clause(w: &Where) -> &'static str {
+fn from_clause(w: &Where) -> String {
+    let mut from = String::from("FROM contacts c");
     if w.needs_address {
-        "FROM contacts c LEFT JOIN addresses ad ON ad.contact_id = c.id"
-    } else {
-        "FROM contacts c"
+        from.push_str(" LEFT JOIN addresses ad ON ad.contact_id = c.id");
     }
+    if w.joins_search_text {
+        from.push_str(" JOIN search_texts st ON st.contact_id = c.id");
+    }
+    from
 }
 
 fn where_clause(w: &Where) -> String {
