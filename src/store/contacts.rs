@@ -491,11 +491,6 @@ pub fn list_ids(
     if offset >= total {
         return Ok((Vec::new(), total));
     }
-    let w = if !q.search_words.is_empty() && scan_is_cheaper(conn, total, offset + limit)? {
-        build_where(conn, q, SearchMode::Scan)?
-    } else {
-        w
-    };
     // A page past the middle is read backwards from the end: the cost of OFFSET is the rows
     // skipped, so the last page of a million costs what the first one does.
     let backwards = offset > total / 2;
@@ -505,11 +500,52 @@ pub fn list_ids(
     } else {
         (offset, limit)
     };
-    let mut ids = page(conn, q, w, page_offset, page_limit, backwards)?;
+    let scan_first = !q.search_words.is_empty() && scan_is_cheaper(conn, total, page_offset + page_limit)?;
+    let scanned = if scan_first {
+        // The estimate assumes matches spread evenly over the list order; when they bunch up
+        // at the far end (Cyrillic names sort last), the walk is cut short and the index serves.
+        let scan = build_where(conn, q, SearchMode::Scan)?;
+        with_budget(conn, SCAN_BUDGET_OPS, || page(conn, q, scan, page_offset, page_limit, backwards))?
+    } else {
+        None
+    };
+    let mut ids = match scanned {
+        Some(ids) => ids,
+        None => page(conn, q, w, page_offset, page_limit, backwards)?,
+    };
     if backwards {
         ids.reverse();
     }
     Ok((ids, total))
+}
+
+/// SQLite virtual-machine steps a search walk may take (a few per row: some thousands of rows,
+/// a few milliseconds) before it gives
+/// way to the index. (Tiny under unit tests, so that the fallback runs on small data.)
+#[cfg(not(test))]
+const SCAN_BUDGET_OPS: i32 = 20_000;
+#[cfg(test)]
+const SCAN_BUDGET_OPS: i32 = 500;
+
+/// Runs `f` with SQLite interrupting it after about `ops` steps: Some(result), or None when
+/// it ran out of budget.
+fn with_budget<T>(conn: &Connection, ops: i32, f: impl FnOnce() -> rusqlite::Result<T>) -> Result<Option<T>> {
+    const EVERY: i32 = 100;
+    let mut calls = 0;
+    conn.progress_handler(
+        EVERY,
+        Some(move || {
+            calls += 1;
+            calls > ops / EVERY
+        }),
+    );
+    let outcome = f();
+    conn.progress_handler(0, None::<fn() -> bool>);
+    match outcome {
+        Ok(v) => Ok(Some(v)),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::OperationInterrupted => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn count(conn: &Connection, counts: &CountCache, data_version: u64, w: &Where) -> Result<i64> {
@@ -530,7 +566,7 @@ fn scan_is_cheaper(conn: &Connection, matches: i64, rows_needed: i64) -> Result<
     Ok(matches > 0 && rows_needed.saturating_mul(contacts) / matches < matches.saturating_mul(2))
 }
 
-fn page(conn: &Connection, q: &ContactQuery, mut w: Where, offset: i64, limit: i64, backwards: bool) -> Result<Vec<i64>> {
+fn page(conn: &Connection, q: &ContactQuery, mut w: Where, offset: i64, limit: i64, backwards: bool) -> rusqlite::Result<Vec<i64>> {
     let default_sort = [(SortKey::LastName, false), (SortKey::FirstName, false)];
     let sort: &[(SortKey, bool)] = if q.sort.is_empty() { &default_sort } else { &q.sort };
     let direction = |desc: bool| if desc != backwards { " DESC" } else { "" };
@@ -551,11 +587,8 @@ fn page(conn: &Connection, q: &ContactQuery, mut w: Where, offset: i64, limit: i
     let mut values = w.values;
     values.push(Value::Integer(limit));
     values.push(Value::Integer(offset));
-    let ids = conn
-        .prepare_cached(&sql)?
-        .query_map(params_from_iter(values.iter()), |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
-    Ok(ids)
+    let ids = conn.prepare_cached(&sql)?.query_map(params_from_iter(values.iter()), |r| r.get(0))?.collect();
+    ids
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -946,4 +979,40 @@ pub fn remove_project(conn: &Connection, contact_id: i64, project_id: i64) -> Re
 pub fn touch(conn: &Connection, id: i64) -> Result<()> {
     conn.prepare_cached("UPDATE contacts SET updated_on = ? WHERE id = ?")?.execute(params![now_ms(), id])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// Matches that all sort after many non-matching contacts: the walk in list order runs
+    /// out of budget and the index answers, with the same page.
+    #[test]
+    fn a_search_walk_out_of_budget_falls_back_to_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime
+            .block_on(store.write(|c| {
+                c.execute("INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)", [])?;
+                for i in 0..600 {
+                    let (first, last) = if i % 2 == 0 { (format!("Aaa{i:03}"), "Aaa") } else { (format!("Mar{i:03}"), "Zzz") };
+                    let changes = ContactChanges {
+                        first_name: Some(first),
+                        last_name: Some(Some(last.to_string())),
+                        project_ids: Some(vec![1]),
+                        ..Default::default()
+                    };
+                    create(c, &changes)?;
+                }
+                Ok(())
+            }))
+            .unwrap();
+        let mut q = ContactQuery::new(Visibility::Everything);
+        q.search_words = vec!["mar".into()];
+        let (ids, total) = store.read(|c| list_ids(c, &store.counts, 0, &q, 0, 5)).unwrap();
+        assert_eq!(total, 300);
+        assert_eq!(ids, vec![2, 4, 6, 8, 10], "the first five matches in list order");
+    }
 }
