@@ -28,6 +28,21 @@ enum Command {
         /// Largest request body in bytes; larger bodies get 413.
         #[arg(long, env = "CONTACTS_MAX_BODY", default_value_t = 1024 * 1024)]
         max_body_bytes: usize,
+        /// Fill an empty database with 2,000 demo contacts first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Fill a database that holds no contacts yet with realistic demo data.
+    Demo {
+        /// How many contacts to create.
+        #[arg(long)]
+        contacts: usize,
+        /// The database file; created when missing.
+        #[arg(long, env = "CONTACTS_DB", default_value = "contacts.db")]
+        db: PathBuf,
+        /// The same seed always gives the same contacts.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
 }
 
@@ -49,17 +64,59 @@ fn main() -> std::process::ExitCode {
         }
     };
     match cli.command {
-        Command::Serve { db, listen, admin_key, max_body_bytes } => runtime.block_on(async move {
+        Command::Serve { db, listen, admin_key, max_body_bytes, demo } => runtime.block_on(async move {
             let mut config = Config::new(db);
             config.admin_key = admin_key;
             config.max_body_bytes = max_body_bytes;
             config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
-            serve(config, &listen).await
+            serve(config, &listen, demo).await
         }),
+        Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
     }
 }
 
-async fn serve(config: Config, listen: &str) -> std::process::ExitCode {
+fn print_first_start(first_start: Option<contacts::FirstStart>) {
+    if let Some(first) = first_start {
+        // Printed once, on the terminal only (never through the log).
+        println!("Created the administrator: login admin, password {}, API key {}", first.password, first.api_key);
+    }
+}
+
+async fn demo(db: PathBuf, count: usize, seed: u64) -> std::process::ExitCode {
+    // Opening through the service first creates the administrator (shown once): the demo
+    // database can be logged into, and the admin authors part of the contacts.
+    match contacts::open(&Config::new(db.clone())).await {
+        Ok((app, first_start)) => {
+            print_first_start(first_start);
+            drop(app);
+        }
+        Err(e) => {
+            eprintln!("cannot open {}: {e}", db.display());
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    let generated = tokio::task::spawn_blocking(move || contacts::demo::generate(&db, count, seed)).await;
+    match generated.map_err(|e| contacts::error::Error::Internal(e.to_string())).and_then(|r| r) {
+        Ok(s) => {
+            println!(
+                "Created {} contacts, {} projects, {} users, {} notes and {} deals in {:.1} s",
+                s.contacts,
+                s.projects,
+                s.users,
+                s.notes,
+                s.deals,
+                s.elapsed.as_secs_f64()
+            );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot generate the demo data: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCode {
     let (app, first_start) = match contacts::open(&config).await {
         Ok(opened) => opened,
         Err(e) => {
@@ -67,9 +124,17 @@ async fn serve(config: Config, listen: &str) -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    if let Some(first) = first_start {
-        // Printed once, on the terminal only (never through the log).
-        println!("Created the administrator: login admin, password {}, API key {}", first.password, first.api_key);
+    print_first_start(first_start);
+    if demo {
+        let db = config.db.clone();
+        let empty = app.store.read(|c| Ok(c.query_row("SELECT count(*) = 0 FROM contacts", [], |r| r.get::<_, bool>(0))?));
+        if matches!(empty, Ok(true)) {
+            match tokio::task::spawn_blocking(move || contacts::demo::generate(&db, 2_000, 42)).await {
+                Ok(Ok(s)) => tracing::info!("added {} demo contacts in {:.1} s", s.contacts, s.elapsed.as_secs_f64()),
+                Ok(Err(e)) => tracing::warn!("cannot add the demo contacts: {e}"),
+                Err(e) => tracing::warn!("cannot add the demo contacts: {e}"),
+            }
+        }
     }
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
