@@ -1,5 +1,7 @@
 //! `/contacts`: list, show, create, update, delete, project membership, and `/contacts_tags`.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::input::{self, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, paging, word_list, Problems};
@@ -10,11 +12,12 @@ use crate::model::principal::Principal;
 use crate::model::time::{day_start_ms, now_ms, parse_date};
 use crate::model::{emails_valid, parse_tag_list, Contact, CustomField, Project};
 use crate::render::contacts::Includes;
-use crate::render;
+use crate::render::{self, Format};
 use crate::store::contacts::{
     self as store, AddressChanges, ContactChanges, ContactQuery, DateFilter, IdFilter, SortKey, TagFilter, TextColumn,
     TextOp, Visibility,
 };
+use crate::store::cache::FragmentKey;
 use crate::store::{deals, notes, projects};
 
 /// Longest value of a short text column (the plugin's varchar(255)).
@@ -103,11 +106,38 @@ pub fn index(ctx: &Ctx) -> Result<Reply> {
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
     let fields = contact_fields(ctx)?;
-    let (contacts, total) = ctx.store.contact_page(&query, offset, limit, with_projects)?;
     let mut d = ctx.doc();
-    let meta = ctx.list_meta(total, offset, limit);
-    render::contacts::contact_list(&mut d, &contacts, &fields, meta, with_projects);
+    if with_projects {
+        let (contacts, total) = ctx.store.contact_page(&query, offset, limit, true)?;
+        render::contacts::contact_list(&mut d, &contacts, &fields, ctx.list_meta(total, offset, limit), true);
+    } else {
+        let (page, total) = ctx.store.contact_page_versions(&query, offset, limit)?;
+        let items = rendered_items(ctx, &page, &fields)?;
+        render::contacts::rendered_list(&mut d, &items, ctx.list_meta(total, offset, limit));
+    }
     Ok(Reply::Ok(d.finish()))
+}
+
+/// The list items of a page, from the rendered-contact cache where they are current; the
+/// others are loaded, rendered and cached.
+fn rendered_items(ctx: &Ctx, page: &[(i64, i64)], fields: &[CustomField]) -> Result<Vec<Arc<[u8]>>> {
+    let fragments = &ctx.store.fragments;
+    let config_version = ctx.store.config_version();
+    let key = |id: i64, updated_on: i64| FragmentKey { id, updated_on, config_version, xml: ctx.format == Format::Xml };
+    let mut items: Vec<Option<Arc<[u8]>>> = page.iter().map(|(id, updated)| fragments.get(&key(*id, *updated))).collect();
+    let missing: Vec<i64> = page.iter().zip(&items).filter(|(_, item)| item.is_none()).map(|((id, _), _)| *id).collect();
+    if !missing.is_empty() {
+        let loaded = ctx.store.read(|c| store::load(c, &missing, false))?;
+        for contact in loaded {
+            let bytes: Arc<[u8]> = render::contacts::list_item(ctx.format, &contact, fields).into();
+            fragments.put(key(contact.id, contact.updated_on), bytes.clone());
+            if let Some(slot) = page.iter().position(|(id, _)| *id == contact.id) {
+                items[slot] = Some(bytes);
+            }
+        }
+    }
+    // A contact deleted between the page and its load is left out, as a later page would.
+    Ok(items.into_iter().flatten().collect())
 }
 
 /// Splits Redmine's short filter form `<op><values>` into operator and value.

@@ -1,6 +1,6 @@
 //! Contacts (API.md §3.1, §3.2) and the contact tag list (§3.8).
 
-use super::{custom_values, reference_list, user_reference, Doc, Meta, Val};
+use super::{custom_values, reference_list, user_reference, Doc, Format, Meta, Val};
 use crate::model::time::{iso, iso_millis};
 use crate::model::{country_name, join_tag_list, tag_color, Address, Contact, CustomField, Deal, Note};
 
@@ -94,6 +94,24 @@ fn address(d: &mut Doc, a: Option<&Address>) {
     }
     d.field("postcode", a.and_then(|a| a.postcode.as_deref()));
     d.end("address");
+}
+
+/// One contact as a list item, rendered on its own (for the rendered-contact cache).
+pub fn list_item(format: Format, c: &Contact, custom_fields: &[CustomField]) -> Vec<u8> {
+    let mut d = Doc::fragment(format);
+    d.begin_item("contact");
+    fields(&mut d, c, custom_fields);
+    d.end_item("contact");
+    d.into_bytes()
+}
+
+/// `GET /contacts`, the items already rendered by `list_item`.
+pub fn rendered_list(d: &mut Doc, items: &[std::sync::Arc<[u8]>], meta: Option<Meta>) {
+    d.begin_array("contacts", meta);
+    for item in items {
+        d.raw_item(item);
+    }
+    d.end_array("contacts");
 }
 
 /// `GET /contacts/:id` and the 201 body of a create.

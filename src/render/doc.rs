@@ -95,6 +95,24 @@ impl Doc {
         Doc { format, out, first: vec![true], pending_meta: Vec::new() }
     }
 
+    /// A document piece without prologue, to render one list item on its own (see `raw_item`).
+    pub fn fragment(format: Format) -> Doc {
+        Doc { format, out: Vec::with_capacity(1024), first: vec![true], pending_meta: Vec::new() }
+    }
+
+    /// The bytes written so far, as they are (for a fragment).
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.out
+    }
+
+    /// An item rendered earlier by a fragment `Doc` of the same format.
+    pub fn raw_item(&mut self, bytes: &[u8]) {
+        if self.format == Format::Json {
+            self.comma();
+        }
+        self.out.extend_from_slice(bytes);
+    }
+
     pub fn format(&self) -> Format {
         self.format
     }

@@ -1,6 +1,10 @@
 //! [`CountCache`]: list counts (`total_count`, the costly part of a list at a million rows)
 //! per data version, so a list asked again before the next write is not counted again.
 //!
+//! [`FragmentCache`]: contacts already rendered as list items, keyed by everything that decides
+//! their bytes (id, `updated_on`, configuration version, format), so a list page is mostly
+//! copied rather than loaded and rendered again.
+//!
 //! [`ConfigCache`]: configuration that almost every request reads — who a credential belongs to with their
 //! permissions, and the custom field definitions — cached until the configuration changes.
 //! Writes that change users, projects, roles, memberships or field definitions go through
@@ -93,5 +97,41 @@ impl CountCache {
             state.1.clear();
         }
         state.1.insert(query, count);
+    }
+}
+
+/// Bytes of rendered contacts kept at most (about 7,000 list items); past it the cache starts
+/// over, which keeps resident memory bounded without an LRU's bookkeeping.
+const FRAGMENT_BYTES: usize = 8 << 20;
+
+/// What decides the bytes of one rendered contact. `updated_on` strictly increases on every
+/// change of the contact (the store guarantees it), and everything else it shows that can
+/// change (user names, custom field definitions) bumps the configuration version.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct FragmentKey {
+    pub id: i64,
+    pub updated_on: i64,
+    pub config_version: u64,
+    pub xml: bool,
+}
+
+#[derive(Default)]
+pub struct FragmentCache {
+    state: Mutex<(usize, HashMap<FragmentKey, Arc<[u8]>>)>,
+}
+
+impl FragmentCache {
+    pub fn get(&self, key: &FragmentKey) -> Option<Arc<[u8]>> {
+        let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.1.get(key).cloned()
+    }
+
+    pub fn put(&self, key: FragmentKey, bytes: Arc<[u8]>) {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.0 + bytes.len() > FRAGMENT_BYTES {
+            *state = (0, HashMap::new());
+        }
+        state.0 += bytes.len();
+        state.1.insert(key, bytes);
     }
 }

@@ -279,8 +279,11 @@ impl Where {
     }
 }
 
-fn ids_value(ids: &[i64]) -> Value {
-    Value::Text(id_list(ids))
+/// An id list written into the SQL (`1,2,3`): ids are integers, so this is safe, and SQLite
+/// turns a literal list into one lookup table per statement, where a bound JSON list would be
+/// decoded again for every row a correlated test visits.
+fn inline_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 fn text(s: &str) -> Value {
@@ -293,10 +296,10 @@ fn like_escape(s: &str) -> String {
 
 fn id_filter(w: &mut Where, column: &str, f: &IdFilter) {
     match f {
-        IdFilter::In(ids) => w.push(format!("{column} IN (SELECT value FROM json_each(?))"), [ids_value(ids)]),
+        IdFilter::In(ids) => w.push(format!("{column} IN ({})", inline_ids(ids)), []),
         IdFilter::NotIn(ids) => w.push(
-            format!("({column} IS NULL OR {column} NOT IN (SELECT value FROM json_each(?)))"),
-            [ids_value(ids)],
+            format!("({column} IS NULL OR {column} NOT IN ({}))", inline_ids(ids)),
+            [],
         ),
         IdFilter::Any => w.push(format!("{column} IS NOT NULL AND {column} <> 0"), []),
         IdFilter::None => w.push(format!("({column} IS NULL OR {column} = 0)"), []),
@@ -357,24 +360,23 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
     let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false, joins_search_text: false };
     if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
         w.push(
-            "((c.visibility = 1 AND ?) OR EXISTS (SELECT 1 FROM contacts_projects vp WHERE vp.contact_id = c.id AND (
-                 (vp.project_id IN (SELECT value FROM json_each(?))
-                    AND (c.visibility <> 2 OR c.author_id = ? OR c.assigned_to_id = ?))
-                 OR vp.project_id IN (SELECT value FROM json_each(?)))))",
-            [
-                Value::Integer(*public_ok as i64),
-                ids_value(view),
-                Value::Integer(*user_id),
-                Value::Integer(*user_id),
-                ids_value(private),
-            ],
+            format!(
+                "((c.visibility = 1 AND ?) OR EXISTS (SELECT 1 FROM contacts_projects vp WHERE vp.contact_id = c.id AND (
+                     (vp.project_id IN ({}) AND (c.visibility <> 2 OR c.author_id = ? OR c.assigned_to_id = ?))
+                     OR vp.project_id IN ({}))))",
+                inline_ids(view),
+                inline_ids(private)
+            ),
+            [Value::Integer(*public_ok as i64), Value::Integer(*user_id), Value::Integer(*user_id)],
         );
     }
     if let Some(projects) = &q.projects {
         w.push(
-            "EXISTS (SELECT 1 FROM contacts_projects sp WHERE sp.contact_id = c.id
-                      AND sp.project_id IN (SELECT value FROM json_each(?)))",
-            [ids_value(projects)],
+            format!(
+                "EXISTS (SELECT 1 FROM contacts_projects sp WHERE sp.contact_id = c.id AND sp.project_id IN ({}))",
+                inline_ids(projects)
+            ),
+            [],
         );
     }
     if let Some(ids) = &q.ids {
@@ -409,10 +411,11 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
                 Some(ids) => {
                     let all = format!(
                         "(SELECT count(*) FROM taggings t WHERE t.contact_id = c.id
-                           AND t.tag_id IN (SELECT value FROM json_each(?))) = {}",
+                           AND t.tag_id IN ({})) = {}",
+                        inline_ids(&ids),
                         ids.len()
                     );
-                    w.push(if negate { format!("NOT {all}") } else { all }, [ids_value(&ids)]);
+                    w.push(if negate { format!("NOT {all}") } else { all }, []);
                 }
                 None => w.push(if negate { "1" } else { "0" }, []),
             }
@@ -699,6 +702,15 @@ pub fn load(conn: &Connection, ids: &[i64], with_projects: bool) -> Result<Vec<C
     }
 }
 
+/// `(id, updated_on)` of the given contacts, in the order of `ids` (unknown ids skipped).
+pub fn versions(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+    let found: HashMap<i64, i64> = conn
+        .prepare_cached("SELECT id, updated_on FROM contacts WHERE id IN (SELECT value FROM json_each(?))")?
+        .query_map([id_list(ids)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids.iter().filter_map(|id| found.get(id).map(|u| (*id, *u))).collect())
+}
+
 /// One contact with its projects, or NotFound.
 pub fn get(conn: &Connection, id: i64) -> Result<Contact> {
     load(conn, &[id], true)?.pop().ok_or(Error::NotFound)
@@ -806,7 +818,7 @@ pub fn update(conn: &Connection, id: i64, c: &ContactChanges) -> Result<()> {
             author_id = COALESCE(?24, author_id),
             assigned_to_id = CASE WHEN ?25 THEN ?26 ELSE assigned_to_id END,
             visibility = COALESCE(?27, visibility),
-            updated_on = ?28
+            updated_on = max(?28, updated_on + 1)
           WHERE id = ?1",
     )?
     .execute(params![
@@ -847,8 +859,10 @@ pub fn update(conn: &Connection, id: i64, c: &ContactChanges) -> Result<()> {
                 .prepare_cached("SELECT id FROM contacts WHERE is_company = 0 AND company = ?")?
                 .query_map([&before.first_name], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            conn.prepare_cached("UPDATE contacts SET company = ? WHERE is_company = 0 AND company = ?")?
-                .execute(params![new_name, before.first_name])?;
+            conn.prepare_cached(
+                "UPDATE contacts SET company = ?, updated_on = max(?, updated_on + 1) WHERE is_company = 0 AND company = ?",
+            )?
+            .execute(params![new_name, now, before.first_name])?;
             for person in people {
                 reindex(conn, person)?;
             }
@@ -975,9 +989,11 @@ pub fn remove_project(conn: &Connection, contact_id: i64, project_id: i64) -> Re
     Ok(())
 }
 
-/// Marks a contact changed (a note was added to it).
+/// Marks a contact changed (a note was added to it). Like every change of a contact, it makes
+/// `updated_on` strictly greater, which the rendered-contact cache relies on.
 pub fn touch(conn: &Connection, id: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE contacts SET updated_on = ? WHERE id = ?")?.execute(params![now_ms(), id])?;
+    conn.prepare_cached("UPDATE contacts SET updated_on = max(?, updated_on + 1) WHERE id = ?")?
+        .execute(params![now_ms(), id])?;
     Ok(())
 }
 

@@ -44,6 +44,7 @@ pub struct Store {
     config_version: Arc<AtomicU64>,
     pub config_cache: Arc<cache::ConfigCache>,
     pub counts: Arc<cache::CountCache>,
+    pub fragments: Arc<cache::FragmentCache>,
 }
 
 impl Store {
@@ -88,19 +89,36 @@ impl Store {
             config_version: Arc::new(AtomicU64::new(1)),
             config_cache: Arc::default(),
             counts: Arc::default(),
+            fragments: Arc::default(),
         })
     }
 
     /// One page of a contact list and its total count (counted once per data version).
     pub fn contact_page(&self, q: &contacts::ContactQuery, offset: i64, limit: i64, with_projects: bool) -> Result<(Vec<crate::model::Contact>, i64)> {
+        self.in_read_transaction(|c, version| {
+            let (ids, total) = contacts::list_ids(c, &self.counts, version, q, offset, limit)?;
+            Ok((contacts::load(c, &ids, with_projects)?, total))
+        })
+    }
+
+    /// One page of a contact list as (id, updated_on) pairs, and its total count: enough to
+    /// find already rendered contacts in the fragment cache.
+    pub fn contact_page_versions(&self, q: &contacts::ContactQuery, offset: i64, limit: i64) -> Result<(Vec<(i64, i64)>, i64)> {
+        self.in_read_transaction(|c, version| {
+            let (ids, total) = contacts::list_ids(c, &self.counts, version, q, offset, limit)?;
+            Ok((contacts::versions(c, &ids)?, total))
+        })
+    }
+
+    /// Runs several reads in one read transaction, so that they agree, with the data version
+    /// read before it began.
+    fn in_read_transaction<T>(&self, f: impl FnOnce(&Connection, u64) -> Result<T>) -> Result<T> {
         let version = self.data_version();
         self.read(|c| {
-            // One read transaction: the count, the page and the records agree.
             c.execute_batch("BEGIN")?;
-            let page = contacts::list_ids(c, &self.counts, version, q, offset, limit)
-                .and_then(|(ids, total)| Ok((contacts::load(c, &ids, with_projects)?, total)));
+            let outcome = f(c, version);
             c.execute_batch("COMMIT")?;
-            page
+            outcome
         })
     }
 

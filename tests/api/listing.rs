@@ -169,3 +169,23 @@ fn pages_tile_the_whole_list_in_order() {
         }
     }
 }
+
+/// Lists reuse contacts rendered earlier; every change must show at once all the same.
+#[test]
+fn lists_show_every_change_at_once() {
+    let s = Server::seeded();
+    let id = s.create_contact(json!({"project_id": 1, "first_name": "Cache", "job_title": "v0"}));
+    for format in ["json", "xml"] {
+        assert!(s.get(&format!("/contacts.{format}")).text().contains("v0"));
+    }
+    for v in 1..=3 {
+        let r = s.put_json(&format!("/contacts/{id}.json"), json!({"contact": {"job_title": format!("v{v}")}}));
+        assert_eq!(r.status, 204);
+        assert_eq!(s.get("/contacts.json").json()["contacts"][0]["job_title"], format!("v{v}"));
+        assert!(s.get("/contacts.xml").text().contains(&format!("<job_title>v{v}</job_title>")));
+    }
+    s.put_json("/users/1.json", json!({"user": {"firstname": "Renamed"}}));
+    assert_eq!(s.get("/contacts.json").json()["contacts"][0]["author"]["name"], "Renamed Admin");
+    s.post_json("/custom_fields.json", json!({"custom_field": {"name": "Extra", "field_format": "string", "customized_type": "contact"}}));
+    assert_eq!(s.get("/contacts.json").json()["contacts"][0]["custom_fields"].as_array().unwrap().len(), 2);
+}
