@@ -388,7 +388,7 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
             w.push("0", []);
         }
         match search_mode {
-            SearchMode::Index => {
+            SearchMode::Index | SearchMode::PageByIndex => {
                 if let Some(m) = plan.fts_match {
                     w.push("c.id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?)", [Value::Text(m)]);
                 }
@@ -428,11 +428,14 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
             TagFilter::None => w.push("NOT EXISTS (SELECT 1 FROM taggings t WHERE t.contact_id = c.id)", []),
         }
     }
+    // For a page, `+` keeps SQLite off the assignee/author indexes: walking the list order and
+    // stopping after a page beats fetching every contact of a user and sorting them all.
+    let unindexed = if search_mode == SearchMode::Index { "" } else { "+" };
     if let Some(f) = &q.assigned_to {
-        id_filter(&mut w, "c.assigned_to_id", f);
+        id_filter(&mut w, &format!("{unindexed}c.assigned_to_id"), f);
     }
     if let Some(f) = &q.author {
-        id_filter(&mut w, "c.author_id", f);
+        id_filter(&mut w, &format!("{unindexed}c.author_id"), f);
     }
     if let Some(is_company) = q.is_company {
         w.push("c.is_company = ?", [Value::Integer(is_company as i64)]);
@@ -468,13 +471,15 @@ fn where_clause(w: &Where) -> String {
     }
 }
 
-/// How the page query applies `search`.
+/// How a list query is driven.
 #[derive(Clone, Copy, PartialEq)]
 enum SearchMode {
-    /// Drive from the trigram index: best when few contacts match.
+    /// Counting: from the trigram index and any helpful index.
     Index,
-    /// Walk the list order and test each contact's search text: best when many match, since
-    /// a page is found after a few rows instead of sorting every match.
+    /// A page whose search words are few in matches: the trigram index drives.
+    PageByIndex,
+    /// A page in list order, testing each contact's search text row by row: best when many
+    /// match, since a page is found after a few rows instead of sorting every match.
     Scan,
 }
 
@@ -514,7 +519,7 @@ pub fn list_ids(
     };
     let mut ids = match scanned {
         Some(ids) => ids,
-        None => page(conn, q, w, page_offset, page_limit, backwards)?,
+        None => page(conn, q, build_where(conn, q, SearchMode::PageByIndex)?, page_offset, page_limit, backwards)?,
     };
     if backwards {
         ids.reverse();
