@@ -175,6 +175,9 @@ CREATE TABLE search_texts (
 CREATE VIRTUAL TABLE contacts_search USING fts5(
   body, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1'
 );
+-- How many contacts hold each trigram: a long search word is looked up by its rarest
+-- trigrams and then checked as a whole against search_texts.
+CREATE VIRTUAL TABLE contacts_search_terms USING fts5vocab(contacts_search, 'row');
 CREATE TRIGGER search_texts_insert AFTER INSERT ON search_texts BEGIN
   INSERT INTO contacts_search (rowid, body) VALUES (new.contact_id, new.body);
 END;

@@ -639,3 +639,21 @@ pub fn tags(ctx: &Ctx) -> Result<Reply> {
     render::contacts::tag_list(&mut d, &tags);
     Ok(Reply::Ok(d.finish()))
 }
+
+// ---------------------------------------------------------------------------------------------
+// GET /crm_queries
+
+/// Saved queries (API.md §3.9). This product keeps no saved queries yet, so the list is empty;
+/// `object_type` must still name contacts or deals.
+pub fn saved_queries(ctx: &Ctx) -> Result<Reply> {
+    ctx.principal.require_login()?;
+    match ctx.param("object_type").as_deref() {
+        Some("contact") | Some("deal") => {}
+        _ => return Err(Error::NotFound),
+    }
+    let (offset, limit) = paging(&ctx.params);
+    let mut d = ctx.doc();
+    d.begin_array("queries", ctx.list_meta(0, offset, limit));
+    d.end_array("queries");
+    Ok(Reply::Ok(d.finish()))
+}

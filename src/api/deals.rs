@@ -144,3 +144,23 @@ pub async fn create_status(ctx: &Ctx) -> Result<Reply> {
     render::deals::status(&mut d, &created);
     Ok(Reply::Created { body: d.finish(), location: format!("/deal_statuses/{}", created.id) })
 }
+
+/// `GET /projects/:id/deal_categories` (API.md §3.7): item element `category`.
+pub fn categories(ctx: &Ctx) -> Result<Reply> {
+    let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
+    let project = ctx.store.read(|c| projects::find(c, &reference))?;
+    if !ctx.principal.allowed(Permission::ViewDeals, project.id) {
+        return Err(ctx.principal.deny());
+    }
+    let categories = ctx.store.read(|c| store::categories(c, project.id))?;
+    let mut d = ctx.doc();
+    d.begin_array("deal_categories", Some(crate::render::Meta { total_count: categories.len() as i64, offset_limit: None }));
+    for (id, name) in &categories {
+        d.begin_item("category");
+        d.field("id", *id);
+        d.field("name", name.as_str());
+        d.end_item("category");
+    }
+    d.end_array("deal_categories");
+    Ok(Reply::Ok(d.finish()))
+}

@@ -121,6 +121,8 @@ pub async fn dispatch(ctx: Ctx) -> Result<Reply> {
         Role if get => core::role(&ctx),
         CustomFields if get => core::custom_fields(&ctx),
         CustomFields if post => core::create_custom_field(&ctx).await,
+        CrmQueries if get => contacts::saved_queries(&ctx),
+        DealCategories if get => deals::categories(&ctx),
         _ => Err(Error::NotFound),
     }
 }

@@ -31,6 +31,8 @@ pub enum Route {
     Roles,
     Role,
     CustomFields,
+    CrmQueries,
+    DealCategories,
 }
 
 fn router() -> &'static matchit::Router<Route> {
@@ -61,6 +63,8 @@ fn router() -> &'static matchit::Router<Route> {
             ("/roles", Route::Roles),
             ("/roles/{id}", Route::Role),
             ("/custom_fields", Route::CustomFields),
+            ("/crm_queries", Route::CrmQueries),
+            ("/projects/{project}/deal_categories", Route::DealCategories),
         ];
         for (path, route) in routes {
             r.insert(path, route).expect("route table is consistent");

@@ -356,6 +356,20 @@ fn tag_ids(conn: &Connection, names: &[String]) -> Result<Option<Vec<i64>>> {
     Ok(Some(ids))
 }
 
+/// The two trigrams of a word held by the fewest contacts (None when one is held by none).
+fn rarest_trigrams(conn: &Connection, trigrams: &[String]) -> Result<Option<Vec<String>>> {
+    let mut stmt = conn.prepare_cached("SELECT doc FROM contacts_search_terms WHERE term = ?")?;
+    let mut counted = Vec::with_capacity(trigrams.len());
+    for t in trigrams {
+        match stmt.query_row([t], |r| r.get::<_, i64>(0)).optional()? {
+            Some(docs) => counted.push((docs, t.clone())),
+            None => return Ok(None),
+        }
+    }
+    counted.sort();
+    Ok(Some(counted.into_iter().take(2).map(|(_, t)| t).collect()))
+}
+
 fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> Result<Where> {
     let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false, joins_search_text: false };
     if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
@@ -389,8 +403,23 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
         }
         match search_mode {
             SearchMode::Index | SearchMode::PageByIndex => {
-                if let Some(m) = plan.fts_match {
-                    w.push("c.id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?)", [Value::Text(m)]);
+                let mut lookup: Vec<String> = Vec::new();
+                for (word, trigrams) in &plan.long_words {
+                    match rarest_trigrams(conn, trigrams)? {
+                        Some(rarest) => lookup.extend(rarest),
+                        None => w.push("0", []), // a trigram no contact holds
+                    }
+                    if trigrams.len() > 1 {
+                        w.joins_search_text = true;
+                        w.push("instr(st.body, ?) > 0", [Value::Text(word.clone())]);
+                    }
+                }
+                if !lookup.is_empty() {
+                    let trigrams: Vec<&str> = lookup.iter().map(String::as_str).collect();
+                    w.push(
+                        "c.id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?)",
+                        [Value::Text(search::match_all(&trigrams))],
+                    );
                 }
                 for short in plan.short_words {
                     w.push("c.id IN (SELECT contact_id FROM search_texts WHERE instr(body, ?) > 0)", [Value::Text(short)]);

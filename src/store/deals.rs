@@ -154,6 +154,13 @@ pub fn create(conn: &Connection, c: &DealChanges) -> Result<i64> {
     Ok(id)
 }
 
+/// A project's deal categories, by name: (id, name).
+pub fn categories(conn: &Connection, project: i64) -> Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM deal_categories WHERE project_id = ? ORDER BY name")?;
+    let rows = stmt.query_map([project], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn category_in_project(conn: &Connection, category: i64, project: i64) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM deal_categories WHERE id = ? AND project_id = ?")?

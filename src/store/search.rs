@@ -1,11 +1,11 @@
 //! `search=` (API.md §4.2): every whitespace-separated word must occur, case-insensitively, as a
 //! plain substring of one of first/last/middle name, company, e-mails, phones or job title.
 //!
-//! The index is an FTS5 table with the trigram tokenizer over one lower-cased text per contact
-//! (the fields joined by newlines). A word of three or more characters becomes a quoted FTS5
-//! phrase, which for trigrams means "this exact substring"; quoting makes every FTS5 operator
-//! and `%`/`_` plain text. Shorter words cannot use trigrams and fall back to `instr()` over the
-//! stored text.
+//! Each contact has one lower-cased search text (the fields joined by newlines), indexed by an
+//! FTS5 trigram table. A word of three or more characters is looked up by its two rarest
+//! trigrams (each quoted, so FTS5 operators and `%`/`_` are plain text) and then checked as a
+//! whole with `instr()`: common trigrams (`com`, `.co`) never have to be read. Shorter words
+//! cannot use trigrams and are checked with `instr()` alone.
 
 /// Longest word that can match: no searched field holds more than 255 characters.
 const MAX_WORD_CHARS: usize = 255;
@@ -34,8 +34,8 @@ pub fn words(search: &str) -> Vec<String> {
 /// How a set of words is answered.
 #[derive(Debug, Default, PartialEq)]
 pub struct SearchPlan {
-    /// FTS5 MATCH expression for the words of 3+ characters (None when there are none).
-    pub fts_match: Option<String>,
+    /// Words of 3+ characters with their trigrams (a 3-character word is its own trigram).
+    pub long_words: Vec<(String, Vec<String>)>,
     /// Words of 1–2 characters, checked with `instr()` on the stored text.
     pub short_words: Vec<String>,
     /// A word longer than any searchable field, or holding NUL (which no stored text holds):
@@ -45,21 +45,26 @@ pub struct SearchPlan {
 
 pub fn plan(words: &[String]) -> SearchPlan {
     let mut plan = SearchPlan::default();
-    let mut phrases = Vec::new();
     for w in words {
-        let chars = w.chars().count();
-        if chars > MAX_WORD_CHARS || w.contains('\0') {
+        let chars: Vec<char> = w.chars().collect();
+        if chars.len() > MAX_WORD_CHARS || w.contains('\0') {
             plan.impossible = true;
-        } else if chars >= 3 {
-            phrases.push(format!("\"{}\"", w.replace('"', "\"\"")));
+        } else if chars.len() >= 3 {
+            let mut trigrams: Vec<String> = chars.windows(3).map(|t| t.iter().collect()).collect();
+            trigrams.sort();
+            trigrams.dedup();
+            plan.long_words.push((w.clone(), trigrams));
         } else {
             plan.short_words.push(w.clone());
         }
     }
-    if !phrases.is_empty() {
-        plan.fts_match = Some(phrases.join(" AND "));
-    }
     plan
+}
+
+/// An FTS5 query for texts holding every one of `trigrams` (each quoted, so that FTS5 syntax
+/// and `%`/`_` are plain text).
+pub fn match_all(trigrams: &[&str]) -> String {
+    trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ")
 }
 
 #[cfg(test)]
@@ -67,13 +72,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn operators_and_quotes_become_plain_phrases() {
-        let p = plan(&words("tom OR \"x* NEAR(a b) 50%_"));
-        assert_eq!(
-            p.fts_match.as_deref(),
-            Some("\"tom\" AND \"\"\"x*\" AND \"near(a\" AND \"50%_\"")
-        );
-        assert_eq!(p.short_words, vec!["or", "b)"]);
+    fn operators_and_quotes_become_plain_trigrams() {
+        let p = plan(&words("tom OR \"x* 50%_"));
+        assert_eq!(p.long_words[0], ("tom".to_string(), vec!["tom".to_string()]));
+        assert_eq!(p.long_words[1].1, vec!["\"x*".to_string()]);
+        assert_eq!(p.long_words[2].1, vec!["0%_".to_string(), "50%".to_string()]);
+        assert_eq!(p.short_words, vec!["or"]);
+        assert_eq!(match_all(&["\"x*", "a b"]), "\"\"\"x*\" AND \"a b\"");
     }
 
     #[test]

@@ -55,3 +55,12 @@ fn deal_statuses_are_listed_for_admins() {
     let list = s.get("/deal_statuses.json").json();
     assert_eq!(list, json!({"deal_statuses": [{"id": 1, "name": "Pending", "position": 1, "is_default": true, "status_type": 0, "color": 11184810}], "total_count": 1}));
 }
+
+#[test]
+fn saved_queries_and_deal_categories_answer_in_redmine_shapes() {
+    let s = Server::seeded();
+    assert_eq!(s.get("/crm_queries.json?object_type=contact").json(), json!({"queries": [], "total_count": 0, "offset": 0, "limit": 25}));
+    assert_eq!(s.get("/crm_queries.json").status, 404);
+    assert_eq!(s.get("/projects/alpha/deal_categories.json").json(), json!({"deal_categories": [], "total_count": 0}));
+    assert_eq!(s.as_key(JSMITH_KEY, "GET", "/projects/alpha/deal_categories.json", None, "").status, 403);
+}
