@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::time::now_ms;
 use crate::model::{display_name, Address, Contact, UserRef};
 
-use super::cache::CountCache;
+use super::cache::{CountCache, TrigramCache};
 use super::{custom_fields, id_list, search};
 
 // ---------------------------------------------------------------------------------------------
@@ -356,21 +356,29 @@ fn tag_ids(conn: &Connection, names: &[String]) -> Result<Option<Vec<i64>>> {
     Ok(Some(ids))
 }
 
-/// The two trigrams of a word held by the fewest contacts (None when one is held by none).
-fn rarest_trigrams(conn: &Connection, trigrams: &[String]) -> Result<Option<Vec<String>>> {
-    let mut stmt = conn.prepare_cached("SELECT doc FROM contacts_search_terms WHERE term = ?")?;
+/// The two trigrams of a word held by the fewest contacts, by the (cached) vocabulary counts.
+fn rarest_trigrams(conn: &Connection, cache: &TrigramCache, trigrams: &[String]) -> Result<Vec<String>> {
     let mut counted = Vec::with_capacity(trigrams.len());
     for t in trigrams {
-        match stmt.query_row([t], |r| r.get::<_, i64>(0)).optional()? {
-            Some(docs) => counted.push((docs, t.clone())),
-            None => return Ok(None),
-        }
+        let docs = match cache.get(t) {
+            Some(docs) => docs,
+            None => {
+                let docs = conn
+                    .prepare_cached("SELECT doc FROM contacts_search_terms WHERE term = ?")?
+                    .query_row([t], |r| r.get::<_, i64>(0))
+                    .optional()?
+                    .unwrap_or(0);
+                cache.put(t, docs);
+                docs
+            }
+        };
+        counted.push((docs, t.clone()));
     }
     counted.sort();
-    Ok(Some(counted.into_iter().take(2).map(|(_, t)| t).collect()))
+    Ok(counted.into_iter().take(2).map(|(_, t)| t).collect())
 }
 
-fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> Result<Where> {
+fn build_where(conn: &Connection, trigram_counts: &TrigramCache, q: &ContactQuery, search_mode: SearchMode) -> Result<Where> {
     let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false, joins_search_text: false };
     if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
         w.push(
@@ -403,26 +411,28 @@ fn build_where(conn: &Connection, q: &ContactQuery, search_mode: SearchMode) -> 
         }
         match search_mode {
             SearchMode::Index | SearchMode::PageByIndex => {
+                // One subquery yields exactly the matching ids (candidates from the rarest
+                // trigrams, each word then checked whole), so SQLite fetches just those rows.
                 let mut lookup: Vec<String> = Vec::new();
-                for (word, trigrams) in &plan.long_words {
-                    match rarest_trigrams(conn, trigrams)? {
-                        Some(rarest) => lookup.extend(rarest),
-                        None => w.push("0", []), // a trigram no contact holds
-                    }
-                    if trigrams.len() > 1 {
-                        w.joins_search_text = true;
-                        w.push("instr(st.body, ?) > 0", [Value::Text(word.clone())]);
-                    }
+                for (_, trigrams) in &plan.long_words {
+                    lookup.extend(rarest_trigrams(conn, trigram_counts, trigrams)?);
                 }
-                if !lookup.is_empty() {
+                let checks: Vec<Value> = q.search_words.iter().map(|word| Value::Text(word.clone())).collect();
+                let tests = vec!["instr(st.body, ?) > 0"; checks.len()].join(" AND ");
+                if lookup.is_empty() {
+                    w.push(format!("c.id IN (SELECT st.contact_id FROM search_texts st WHERE {tests})"), checks);
+                } else {
                     let trigrams: Vec<&str> = lookup.iter().map(String::as_str).collect();
+                    let mut values = vec![Value::Text(search::match_all(&trigrams))];
+                    values.extend(checks);
                     w.push(
-                        "c.id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?)",
-                        [Value::Text(search::match_all(&trigrams))],
+                        format!(
+                            "c.id IN (SELECT st.contact_id FROM contacts_search
+                                        JOIN search_texts st ON st.contact_id = contacts_search.rowid
+                                       WHERE contacts_search MATCH ? AND {tests})"
+                        ),
+                        values,
                     );
-                }
-                for short in plan.short_words {
-                    w.push("c.id IN (SELECT contact_id FROM search_texts WHERE instr(body, ?) > 0)", [Value::Text(short)]);
                 }
             }
             SearchMode::Scan => {
@@ -500,6 +510,12 @@ fn where_clause(w: &Where) -> String {
     }
 }
 
+/// The caches a list query consults.
+pub struct ListCaches<'a> {
+    pub counts: &'a CountCache,
+    pub trigrams: &'a TrigramCache,
+}
+
 /// How a list query is driven.
 #[derive(Clone, Copy, PartialEq)]
 enum SearchMode {
@@ -517,14 +533,14 @@ enum SearchMode {
 /// transaction, so the count and the page agree.
 pub fn list_ids(
     conn: &Connection,
-    counts: &CountCache,
+    caches: &ListCaches,
     data_version: u64,
     q: &ContactQuery,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<i64>, i64)> {
-    let w = build_where(conn, q, SearchMode::Index)?;
-    let total = count(conn, counts, data_version, &w)?;
+    let w = build_where(conn, caches.trigrams, q, SearchMode::Index)?;
+    let total = count(conn, caches.counts, data_version, &w)?;
     if offset >= total {
         return Ok((Vec::new(), total));
     }
@@ -541,14 +557,14 @@ pub fn list_ids(
     let scanned = if scan_first {
         // The estimate assumes matches spread evenly over the list order; when they bunch up
         // at the far end (Cyrillic names sort last), the walk is cut short and the index serves.
-        let scan = build_where(conn, q, SearchMode::Scan)?;
+        let scan = build_where(conn, caches.trigrams, q, SearchMode::Scan)?;
         with_budget(conn, SCAN_BUDGET_OPS, || page(conn, q, scan, page_offset, page_limit, backwards))?
     } else {
         None
     };
     let mut ids = match scanned {
         Some(ids) => ids,
-        None => page(conn, q, build_where(conn, q, SearchMode::PageByIndex)?, page_offset, page_limit, backwards)?,
+        None => page(conn, q, build_where(conn, caches.trigrams, q, SearchMode::PageByIndex)?, page_offset, page_limit, backwards)?,
     };
     if backwards {
         ids.reverse();
@@ -1061,7 +1077,8 @@ mod tests {
             .unwrap();
         let mut q = ContactQuery::new(Visibility::Everything);
         q.search_words = vec!["mar".into()];
-        let (ids, total) = store.read(|c| list_ids(c, &store.counts, 0, &q, 0, 5)).unwrap();
+        let caches = ListCaches { counts: &store.counts, trigrams: &store.trigrams };
+        let (ids, total) = store.read(|c| list_ids(c, &caches, 0, &q, 0, 5)).unwrap();
         assert_eq!(total, 300);
         assert_eq!(ids, vec![2, 4, 6, 8, 10], "the first five matches in list order");
     }

@@ -45,6 +45,7 @@ pub struct Store {
     pub config_cache: Arc<cache::ConfigCache>,
     pub counts: Arc<cache::CountCache>,
     pub fragments: Arc<cache::FragmentCache>,
+    pub trigrams: Arc<cache::TrigramCache>,
 }
 
 impl Store {
@@ -90,13 +91,14 @@ impl Store {
             config_cache: Arc::default(),
             counts: Arc::default(),
             fragments: Arc::default(),
+            trigrams: Arc::default(),
         })
     }
 
     /// One page of a contact list and its total count (counted once per data version).
     pub fn contact_page(&self, q: &contacts::ContactQuery, offset: i64, limit: i64, with_projects: bool) -> Result<(Vec<crate::model::Contact>, i64)> {
         self.in_read_transaction(|c, version| {
-            let (ids, total) = contacts::list_ids(c, &self.counts, version, q, offset, limit)?;
+            let (ids, total) = contacts::list_ids(c, &self.caches(), version, q, offset, limit)?;
             Ok((contacts::load(c, &ids, with_projects)?, total))
         })
     }
@@ -105,9 +107,13 @@ impl Store {
     /// find already rendered contacts in the fragment cache.
     pub fn contact_page_versions(&self, q: &contacts::ContactQuery, offset: i64, limit: i64) -> Result<(Vec<(i64, i64)>, i64)> {
         self.in_read_transaction(|c, version| {
-            let (ids, total) = contacts::list_ids(c, &self.counts, version, q, offset, limit)?;
+            let (ids, total) = contacts::list_ids(c, &self.caches(), version, q, offset, limit)?;
             Ok((contacts::versions(c, &ids)?, total))
         })
+    }
+
+    fn caches(&self) -> contacts::ListCaches<'_> {
+        contacts::ListCaches { counts: &self.counts, trigrams: &self.trigrams }
     }
 
     /// Runs several reads in one read transaction, so that they agree, with the data version
