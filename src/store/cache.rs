@@ -1,5 +1,6 @@
-//! [`CountCache`]: list counts (`total_count`, the costly part of a list at a million rows)
-//! per data version, so a list asked again before the next write is not counted again.
+//! [`CountCache`]: list counts (`total_count`, the costly part of a list at a million rows) and
+//! page ids per data version, so a list asked again before the next write is not counted or
+//! searched again.
 //!
 //! [`TrigramCache`]: how many contacts hold a trigram, to pick the rarest trigrams of a search
 //! word (FTS5's vocabulary table answers that in tens of microseconds per trigram).
@@ -71,24 +72,31 @@ impl ConfigCache {
 /// Above this many distinct list counts the cache starts over.
 const MAX_COUNTS: usize = 16_384;
 
+/// Results of list queries at one data version: counts, and the ids of pages.
+#[derive(Clone)]
+pub enum Listed {
+    Count(i64),
+    Page(Arc<[i64]>),
+}
+
 #[derive(Default)]
 pub struct CountCache {
-    state: Mutex<(u64, HashMap<String, i64>)>,
+    state: Mutex<(u64, HashMap<String, Listed>)>,
 }
 
 impl CountCache {
-    /// The count of `query` (its SQL and bound values, spelled out) at `data_version`.
-    pub fn get(&self, data_version: u64, query: &str) -> Option<i64> {
+    /// The result of `query` (its SQL and bound values, spelled out) at `data_version`.
+    pub fn get(&self, data_version: u64, query: &str) -> Option<Listed> {
         let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if state.0 != data_version {
             return None;
         }
-        state.1.get(query).copied()
+        state.1.get(query).cloned()
     }
 
-    /// Remembers a count taken at `data_version` (read before the count's transaction began,
+    /// Remembers a result taken at `data_version` (read before the query's transaction began,
     /// so a write committed meanwhile can only make the entry unused, never wrong).
-    pub fn put(&self, data_version: u64, query: String, count: i64) {
+    pub fn put(&self, data_version: u64, query: String, count: Listed) {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if state.0 != data_version {
             if data_version < state.0 {

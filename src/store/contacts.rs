@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::time::now_ms;
 use crate::model::{display_name, Address, Contact, UserRef};
 
-use super::cache::{CountCache, TrigramCache};
+use super::cache::{CountCache, Listed, TrigramCache};
 use super::{custom_fields, id_list, search};
 
 // ---------------------------------------------------------------------------------------------
@@ -544,6 +544,17 @@ pub fn list_ids(
     if offset >= total {
         return Ok((Vec::new(), total));
     }
+    let page_key = format!("{}\u{2}{:?}\u{2}{offset}\u{2}{limit}", list_key(&w), q.sort);
+    if let Some(Listed::Page(ids)) = caches.counts.get(data_version, &page_key) {
+        return Ok((ids.to_vec(), total));
+    }
+    let ids = page_ids(conn, caches, q, offset, limit, total)?;
+    caches.counts.put(data_version, page_key, Listed::Page(ids.clone().into()));
+    Ok((ids, total))
+}
+
+/// The ids of one page, in list order, by the cheapest way SQLite can find them.
+fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, offset: i64, limit: i64, total: i64) -> Result<Vec<i64>> {
     // A page past the middle is read backwards from the end: the cost of OFFSET is the rows
     // skipped, so the last page of a million costs what the first one does.
     let backwards = offset > total / 2;
@@ -569,7 +580,7 @@ pub fn list_ids(
     if backwards {
         ids.reverse();
     }
-    Ok((ids, total))
+    Ok(ids)
 }
 
 /// SQLite virtual-machine steps a search walk may take (a few per row: some thousands of rows,
@@ -601,14 +612,19 @@ fn with_budget<T>(conn: &Connection, ops: i32, f: impl FnOnce() -> rusqlite::Res
     }
 }
 
+/// The cache key of a list: its condition as SQL with the bound values spelled out.
+fn list_key(w: &Where) -> String {
+    format!("{} {}\u{1}{:?}", from_clause(w), where_clause(w), w.values)
+}
+
 fn count(conn: &Connection, counts: &CountCache, data_version: u64, w: &Where) -> Result<i64> {
-    let count_sql = format!("SELECT count(*) {} {}", from_clause(w), where_clause(w));
-    let key = format!("{count_sql}\u{1}{:?}", w.values);
-    if let Some(total) = counts.get(data_version, &key) {
+    let key = list_key(w);
+    if let Some(Listed::Count(total)) = counts.get(data_version, &key) {
         return Ok(total);
     }
+    let count_sql = format!("SELECT count(*) {} {}", from_clause(w), where_clause(w));
     let total = conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.values.iter()), |r| r.get(0))?;
-    counts.put(data_version, key, total);
+    counts.put(data_version, key, Listed::Count(total));
     Ok(total)
 }
 
