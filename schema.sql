@@ -169,11 +169,12 @@ CREATE TABLE search_texts (
   body       TEXT NOT NULL
 );
 
--- Trigram index of those texts (rowid = contact id). Contentless: the text lives in
--- search_texts; the triggers keep the two in step. A quoted phrase of 3+ characters matches
--- exactly the texts holding it as a substring.
+-- Trigram index of those texts (rowid = contact id), with search_texts as its external
+-- content: the text is stored once, and the triggers keep the two in step (a delete names the
+-- old text, which FTS5 records as a delete marker). A quoted trigram matches the texts
+-- holding it.
 CREATE VIRTUAL TABLE contacts_search USING fts5(
-  body, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1'
+  body, content = 'search_texts', content_rowid = 'contact_id', tokenize = 'trigram case_sensitive 1'
 );
 -- How many contacts hold each trigram: a long search word is looked up by its rarest
 -- trigrams and then checked as a whole against search_texts.
@@ -182,11 +183,11 @@ CREATE TRIGGER search_texts_insert AFTER INSERT ON search_texts BEGIN
   INSERT INTO contacts_search (rowid, body) VALUES (new.contact_id, new.body);
 END;
 CREATE TRIGGER search_texts_update AFTER UPDATE ON search_texts BEGIN
-  DELETE FROM contacts_search WHERE rowid = old.contact_id;
+  INSERT INTO contacts_search (contacts_search, rowid, body) VALUES ('delete', old.contact_id, old.body);
   INSERT INTO contacts_search (rowid, body) VALUES (new.contact_id, new.body);
 END;
 CREATE TRIGGER search_texts_delete AFTER DELETE ON search_texts BEGIN
-  DELETE FROM contacts_search WHERE rowid = old.contact_id;
+  INSERT INTO contacts_search (contacts_search, rowid, body) VALUES ('delete', old.contact_id, old.body);
 END;
 
 CREATE TABLE deal_statuses (
