@@ -51,8 +51,8 @@ const FTS_QUEUE: usize = 512;
 /// but this must happen before it answers requests: its caches do not see writes made here.
 pub fn generate(path: &Path, contacts: usize, seed: u64) -> Result<DemoSummary> {
     let started = Instant::now();
-    let mut conn = Connection::open(path)
-        .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
+    let mut conn =
+        Connection::open(path).map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
     // Bulk-load settings, for this connection only (the service opens its own with FULL sync).
     // A page cache that holds most of what is loaded (about 1 KiB a contact, 64 MiB to 1 GiB).
     let cache_kib = (contacts as i64).clamp(65_536, 1_048_576);
@@ -68,9 +68,7 @@ pub fn generate(path: &Path, contacts: usize, seed: u64) -> Result<DemoSummary> 
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let existing: i64 = tx.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?;
     if existing > 0 {
-        return Err(Error::Validation(vec![
-            "the database already holds contacts".into(),
-        ]));
+        return Err(Error::Validation(vec!["the database already holds contacts".into()]));
     }
     // Indexes with random insertion order are cheaper to build once, sorted, at the end.
     let indexes: Vec<(String, String)> = tx
@@ -86,11 +84,7 @@ pub fn generate(path: &Path, contacts: usize, seed: u64) -> Result<DemoSummary> 
     // Where the schema keeps the search texts in a plain table (`search_texts`), its triggers
     // feed the index; they are set aside like the indexes while the index is built on the side.
     let search_texts = tx
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_texts'",
-            [],
-            |_| Ok(()),
-        )
+        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_texts'", [], |_| Ok(()))
         .optional()?
         .is_some();
     let triggers: Vec<(String, String)> = tx
@@ -100,11 +94,8 @@ pub fn generate(path: &Path, contacts: usize, seed: u64) -> Result<DemoSummary> 
     for (name, _) in &triggers {
         tx.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))?;
     }
-    let fts_sql: String = tx.query_row(
-        "SELECT sql FROM sqlite_master WHERE name = 'contacts_search'",
-        [],
-        |r| r.get(0),
-    )?;
+    let fts_sql: String =
+        tx.query_row("SELECT sql FROM sqlite_master WHERE name = 'contacts_search'", [], |r| r.get(0))?;
     let mut fts = FtsBuilder::start(fts_sql, cache_kib)?;
 
     let mut rng = Rng::new(seed);
@@ -179,19 +170,14 @@ impl FtsBuilder {
                 // not copied): flush pending terms every 4 MiB, never merge while loading, and
                 // merge everything into one segment once at the end. That writes each term
                 // twice instead of once per merge level, and leaves the fastest index to query.
-                for (key, value) in [
-                    ("hashsize", 4 * 1024 * 1024),
-                    ("automerge", 0),
-                    ("crisismerge", 1999),
-                ] {
+                for (key, value) in [("hashsize", 4 * 1024 * 1024), ("automerge", 0), ("crisismerge", 1999)] {
                     scratch.execute(
                         "INSERT INTO contacts_search (contacts_search, rank) VALUES (?, ?)",
                         params![key, value],
                     )?;
                 }
                 {
-                    let mut insert = scratch
-                        .prepare("INSERT INTO contacts_search (rowid, body) VALUES (?, ?)")?;
+                    let mut insert = scratch.prepare("INSERT INTO contacts_search (rowid, body) VALUES (?, ?)")?;
                     for batch in receiver {
                         if stop.load(Ordering::Relaxed) {
                             return Err(Error::Internal("cancelled".into()));
@@ -201,19 +187,12 @@ impl FtsBuilder {
                         }
                     }
                 }
-                scratch.execute_batch(
-                    "INSERT INTO contacts_search (contacts_search) VALUES ('optimize')",
-                )?;
+                scratch.execute_batch("INSERT INTO contacts_search (contacts_search) VALUES ('optimize')")?;
                 scratch.execute_batch("COMMIT")?;
                 Ok(scratch)
             })
             .map_err(|e| Error::Internal(format!("cannot start the search index thread: {e}")))?;
-        Ok(FtsBuilder {
-            batch: Vec::with_capacity(FTS_BATCH),
-            sender: Some(sender),
-            worker: Some(worker),
-            cancelled,
-        })
+        Ok(FtsBuilder { batch: Vec::with_capacity(FTS_BATCH), sender: Some(sender), worker: Some(worker), cancelled })
     }
 
     fn add(&mut self, id: i64, body: String) -> Result<()> {
@@ -226,17 +205,10 @@ impl FtsBuilder {
 
     fn flush(&mut self) -> Result<()> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(FTS_BATCH));
-        let sent = self
-            .sender
-            .as_ref()
-            .map(|s| s.send(batch).is_ok())
-            .unwrap_or(false);
+        let sent = self.sender.as_ref().map(|s| s.send(batch).is_ok()).unwrap_or(false);
         if !sent {
             // The worker stopped early: its error says why.
-            return Err(self
-                .join()
-                .err()
-                .unwrap_or_else(|| Error::Internal("the search index thread stopped".into())));
+            return Err(self.join().err().unwrap_or_else(|| Error::Internal("the search index thread stopped".into())));
         }
         Ok(())
     }
@@ -271,8 +243,7 @@ impl FtsBuilder {
             let mut read = scratch.prepare(&format!("SELECT * FROM {quoted}"))?;
             let columns = read.column_count();
             let placeholders = vec!["?"; columns].join(", ");
-            let mut write =
-                conn.prepare(&format!("INSERT INTO {quoted} VALUES ({placeholders})"))?;
+            let mut write = conn.prepare(&format!("INSERT INTO {quoted} VALUES ({placeholders})"))?;
             let mut rows = read.query([])?;
             while let Some(row) = rows.next()? {
                 for i in 0..columns {
@@ -1184,9 +1155,11 @@ fn user_count(contacts: usize) -> usize {
 fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
     let now = ANCHOR_MS - SPAN_MS - 30 * DAY_MS;
     let admin: Option<i64> = conn
-        .query_row("SELECT id FROM users WHERE id = 1 OR (admin = 1 AND login = 'admin') ORDER BY id LIMIT 1", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT id FROM users WHERE id = 1 OR (admin = 1 AND login = 'admin') ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
 
     // Projects: the main five (as many as the scale asks for), then regional subprojects.
@@ -1216,11 +1189,7 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
              VALUES (?, ?, ?, '', 1, ?, 1, ?, ?) ON CONFLICT (identifier) DO NOTHING",
             params![name, ident, desc, parent_id, now, now],
         )?;
-        let id: i64 = conn.query_row(
-            "SELECT id FROM projects WHERE identifier = ?",
-            [ident],
-            |r| r.get(0),
-        )?;
+        let id: i64 = conn.query_row("SELECT id FROM projects WHERE identifier = ?", [ident], |r| r.get(0))?;
         for module in ["contacts", "deals"] {
             conn.execute(
                 "INSERT OR IGNORE INTO enabled_modules (project_id, name) VALUES (?, ?)",
@@ -1233,10 +1202,7 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
     for &p in &projects {
         let mut ids = Vec::new();
         for name in DEAL_CATEGORIES {
-            conn.execute(
-                "INSERT OR IGNORE INTO deal_categories (name, project_id) VALUES (?, ?)",
-                params![name, p],
-            )?;
+            conn.execute("INSERT OR IGNORE INTO deal_categories (name, project_id) VALUES (?, ?)", params![name, p])?;
             ids.push(conn.query_row(
                 "SELECT id FROM deal_categories WHERE project_id = ? AND name = ?",
                 params![p, name],
@@ -1253,28 +1219,19 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
          ON CONFLICT (name) DO NOTHING",
         [ROLE_PERMISSIONS],
     )?;
-    let role: i64 = conn.query_row("SELECT id FROM roles WHERE name = 'CRM manager'", [], |r| {
-        r.get(0)
-    })?;
+    let role: i64 = conn.query_row("SELECT id FROM roles WHERE name = 'CRM manager'", [], |r| r.get(0))?;
     let mut users = Vec::new();
     let latin = [0usize, 1, 2, 3, 4];
     let mut login = String::new();
     while users.len() < user_count(contacts) {
         let locale = &LOCALES[rng.pick(&latin)];
         let female = rng.percent(50);
-        let first = rng.pick(if female {
-            locale.first_f
-        } else {
-            locale.first_m
-        });
+        let first = rng.pick(if female { locale.first_f } else { locale.first_m });
         let last_index = rng.below(locale.last.len());
         let mut last = String::new();
         surname(locale, last_index, female, &mut last);
         login.clear();
-        fold_ascii(
-            &first[..first.char_indices().nth(1).map_or(first.len(), |(i, _)| i)],
-            &mut login,
-        );
+        fold_ascii(&first[..first.char_indices().nth(1).map_or(first.len(), |(i, _)| i)], &mut login);
         fold_ascii(&last, &mut login);
         let base_len = login.len();
         let mut suffix = 1;
@@ -1336,8 +1293,7 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
         *slot = conn.query_row("SELECT id FROM tags WHERE name = ?", [name], |r| r.get(0))?;
     }
 
-    let have_statuses: i64 =
-        conn.query_row("SELECT count(*) FROM deal_statuses", [], |r| r.get(0))?;
+    let have_statuses: i64 = conn.query_row("SELECT count(*) FROM deal_statuses", [], |r| r.get(0))?;
     if have_statuses == 0 {
         conn.execute_batch(
             "INSERT INTO deal_statuses (name, position, is_default, status_type, color) VALUES
@@ -1634,17 +1590,12 @@ impl Generator {
     fn new(setup: &Setup, contacts: usize, rng: &mut Rng) -> Generator {
         let tables = Tables {
             locale_weights: cumulative(LOCALES.iter().map(|l| l.weight)),
-            country_weights: LOCALES
-                .iter()
-                .map(|l| cumulative(l.countries.iter().map(|c| c.1)))
-                .collect(),
+            country_weights: LOCALES.iter().map(|l| cumulative(l.countries.iter().map(|c| c.1))).collect(),
         };
         // Company names are drawn first so that people can work for any of them, including
         // companies whose own contact row comes later.
         let n_companies = contacts * 15 / 100;
-        let companies: Vec<Company> = (0..n_companies)
-            .map(|_| company(rng, setup, &tables))
-            .collect();
+        let companies: Vec<Company> = (0..n_companies).map(|_| company(rng, setup, &tables)).collect();
         Generator {
             total: contacts,
             companies,
@@ -1673,11 +1624,7 @@ impl Generator {
         let created = ANCHOR_MS - SPAN_MS
             + (SPAN_MS as i128 * i as i128 / self.total as i128) as i64
             + rng.below(3_600_000) as i64;
-        let updated = if rng.percent(50) {
-            created
-        } else {
-            rng.between(created, ANCHOR_MS)
-        };
+        let updated = if rng.percent(50) { created } else { rng.between(created, ANCHOR_MS) };
         let f = &mut self.f;
         for s in [
             &mut f.first,
@@ -1732,11 +1679,7 @@ impl Generator {
             };
             let locale = &LOCALES[locale_index];
             let female = rng.percent(50);
-            f.first.push_str(rng.pick(if female {
-                locale.first_f
-            } else {
-                locale.first_m
-            }));
+            f.first.push_str(rng.pick(if female { locale.first_f } else { locale.first_m }));
             surname(locale, rng.below(locale.last.len()), female, &mut f.last);
             if !locale.middle.is_empty() && rng.percent(locale.middle_percent) {
                 let (m, w) = rng.pick(locale.middle);
@@ -1782,30 +1725,19 @@ impl Generator {
                 f.email.push(',');
             }
             if is_company {
-                f.email.push_str(
-                    ["info", "sales", "contact", "office", "support"][(e + rng.below(2)) % 5],
-                );
+                f.email.push_str(["info", "sales", "contact", "office", "support"][(e + rng.below(2)) % 5]);
                 f.email.push('@');
                 f.email.push_str(domain.unwrap_or("example.com"));
                 continue;
             }
-            let first = if f.first_ascii.is_empty() {
-                "contact"
-            } else {
-                f.first_ascii.as_str()
-            };
+            let first = if f.first_ascii.is_empty() { "contact" } else { f.first_ascii.as_str() };
             let last = f.last_ascii.as_str();
             match (e, rng.below(4)) {
                 (0, _) if domain.is_some() => {
                     let _ = write!(f.email, "{first}.{last}@{}", domain.unwrap_or_default());
                 }
                 (_, 0) => {
-                    let _ = write!(
-                        f.email,
-                        "{first}{last}{}@{}",
-                        rng.between(1, 99),
-                        rng.pick(locale.mail)
-                    );
+                    let _ = write!(f.email, "{first}{last}{}@{}", rng.between(1, 99), rng.pick(locale.mail));
                 }
                 (_, 1) => {
                     let _ = write!(f.email, "{}{last}@{}", &first[..1], rng.pick(locale.mail));
@@ -1838,20 +1770,11 @@ impl Generator {
                 let _ = write!(f.website, "https://www.{}", domain.unwrap_or("example.com"));
             }
             if rng.percent(15) {
-                let _ = write!(
-                    f.background,
-                    "{} company, founded in {}.",
-                    rng.pick(EN_WORDS),
-                    rng.between(1950, 2020)
-                );
+                let _ = write!(f.background, "{} company, founded in {}.", rng.pick(EN_WORDS), rng.between(1950, 2020));
             }
         } else {
             if rng.percent(8) {
-                let _ = write!(
-                    f.website,
-                    "https://www.linkedin.com/in/{}-{}-",
-                    f.first_ascii, f.last_ascii
-                );
+                let _ = write!(f.website, "https://www.linkedin.com/in/{}-{}-", f.first_ascii, f.last_ascii);
                 rng.hex(8, &mut f.website);
             }
             if rng.percent(15) {
@@ -1859,22 +1782,11 @@ impl Generator {
                     f.skype.push_str("live:.cid.");
                     rng.hex(16, &mut f.skype);
                 } else {
-                    let _ = write!(
-                        f.skype,
-                        "{}.{}{}",
-                        f.first_ascii,
-                        f.last_ascii,
-                        rng.between(1, 999)
-                    );
+                    let _ = write!(f.skype, "{}.{}{}", f.first_ascii, f.last_ascii, rng.between(1, 999));
                 }
             }
             if rng.percent(10) {
-                let _ = write!(
-                    f.background,
-                    "Met at {} in {}.",
-                    rng.pick(EVENTS),
-                    2021 + rng.below(5)
-                );
+                let _ = write!(f.background, "Met at {} in {}.", rng.pick(EVENTS), 2021 + rng.below(5));
             }
         }
 
@@ -1883,11 +1795,7 @@ impl Generator {
             85..=94 => 1,
             _ => 2,
         };
-        let assigned = if rng.percent(40) {
-            Some(setup.users[rng.below(setup.users.len())])
-        } else {
-            None
-        };
+        let assigned = if rng.percent(40) { Some(setup.users[rng.below(setup.users.len())]) } else { None };
         let author = match setup.admin {
             Some(admin) if rng.percent(50) => admin,
             _ => setup.users[rng.below(setup.users.len())],
@@ -1997,8 +1905,7 @@ impl Generator {
                 t = (t + 1) % TAGS.len();
             }
             chosen[position] = t;
-            st.tagging
-                .execute(params![id, setup.tag_ids[t], position as i64])?;
+            st.tagging.execute(params![id, setup.tag_ids[t], position as i64])?;
         }
 
         // Custom values.
@@ -2011,13 +1918,11 @@ impl Generator {
                 2019 + rng.below(7),
                 rng.below(100_000)
             );
-            st.custom
-                .execute(params![id, setup.license_field, f.scratch])?;
+            st.custom.execute(params![id, setup.license_field, f.scratch])?;
         }
         if rng.percent(if is_company { 45 } else { 10 }) {
             let segment = SEGMENTS[rng.weighted(&[35, 65, 85, 95, 100])];
-            st.custom
-                .execute(params![id, setup.segment_field, segment])?;
+            st.custom.execute(params![id, setup.segment_field, segment])?;
         }
 
         let user = |rng: &mut Rng| match setup.admin {
@@ -2033,30 +1938,16 @@ impl Generator {
                 f.text.clear();
                 let product = rng.pick(PRODUCTS).to_lowercase();
                 let _ = match rng.below(6) {
-                    0 => write!(
-                        f.text,
-                        "Called {display}: interested in the {product}. Follow up next week."
-                    ),
+                    0 => write!(f.text, "Called {display}: interested in the {product}. Follow up next week."),
                     1 => write!(f.text, "Sent the quote for the {product}."),
-                    2 => write!(
-                        f.text,
-                        "Met at {}; wants a demo of the {product}.",
-                        rng.pick(EVENTS)
-                    ),
+                    2 => write!(f.text, "Met at {}; wants a demo of the {product}.", rng.pick(EVENTS)),
                     3 => write!(f.text, "Asked for a discount on the {product}."),
                     4 => write!(f.text, "Left a voicemail for {display}."),
-                    _ => write!(
-                        f.text,
-                        "Contract for the {product} signed, handing over to support."
-                    ),
+                    _ => write!(f.text, "Contract for the {product} signed, handing over to support."),
                 };
                 let at = rng.between(created, ANCHOR_MS);
                 st.note.execute(params![
-                    if rng.percent(50) {
-                        Some(NOTE_SUBJECTS[kind])
-                    } else {
-                        None
-                    },
+                    if rng.percent(50) { Some(NOTE_SUBJECTS[kind]) } else { None },
                     f.text,
                     id,
                     user(rng),
@@ -2071,11 +1962,7 @@ impl Generator {
         // Deals on ~5%.
         if rng.percent(5) {
             f.text.clear();
-            let who = if f.company.is_empty() {
-                f.first.as_str()
-            } else {
-                f.company.as_str()
-            };
+            let who = if f.company.is_empty() { f.first.as_str() } else { f.company.as_str() };
             let _ = write!(f.text, "{} for {who}", rng.pick(PRODUCTS));
             // Mostly round sums; some with cents ("12000" is stored as "12000.0").
             let whole = rng.between(10, 10_000) * 50;
@@ -2102,11 +1989,7 @@ impl Generator {
                 None => None,
             };
             let categories = &setup.categories[project_index];
-            let category = if rng.percent(70) {
-                Some(categories[rng.below(categories.len())])
-            } else {
-                None
-            };
+            let category = if rng.percent(70) { Some(categories[rng.below(categories.len())]) } else { None };
             let deal_id = st.deal.insert(params![
                 f.text,
                 country.currency,
@@ -2188,16 +2071,8 @@ mod tests {
         );
         assert_eq!(count(&conn, "SELECT count(*) FROM contacts_search"), 500);
         // The index built on the side is a sound FTS5 index, over the text `reindex` writes.
-        conn.execute(
-            "INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')",
-            [],
-        )
-        .unwrap();
-        let texts = if count(
-            &conn,
-            "SELECT count(*) FROM sqlite_master WHERE name = 'search_texts'",
-        ) == 1
-        {
+        conn.execute("INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')", []).unwrap();
+        let texts = if count(&conn, "SELECT count(*) FROM sqlite_master WHERE name = 'search_texts'") == 1 {
             assert_eq!(count(&conn, "SELECT count(*) FROM search_texts"), 500);
             "SELECT contact_id, body FROM search_texts"
         } else {
@@ -2214,11 +2089,8 @@ mod tests {
             .prepare("SELECT id, first_name, last_name, middle_name, company, email, phone, job_title FROM contacts")
             .unwrap();
         let mut rows = stmt.query([]).unwrap();
-        let mut search = conn
-            .prepare(
-                "SELECT rowid FROM contacts_search WHERE contacts_search MATCH ? AND rowid = ?",
-            )
-            .unwrap();
+        let mut search =
+            conn.prepare("SELECT rowid FROM contacts_search WHERE contacts_search MATCH ? AND rowid = ?").unwrap();
         let mut checked = 0;
         while let Some(r) = rows.next().unwrap() {
             let id: i64 = r.get(0).unwrap();
@@ -2229,16 +2101,9 @@ mod tests {
             let email = fields[4].clone().unwrap().to_lowercase();
             let name = fields[0].clone().unwrap().to_lowercase();
             let name_piece: String = name.chars().take(4).collect();
-            for word in email
-                .split([',', '@'])
-                .chain([name_piece.as_str()])
-                .filter(|w| w.chars().count() >= 3)
-            {
+            for word in email.split([',', '@']).chain([name_piece.as_str()]).filter(|w| w.chars().count() >= 3) {
                 let phrase = format!("\"{}\"", word.replace('"', "\"\""));
-                assert!(
-                    search.exists(params![phrase, id]).unwrap(),
-                    "contact {id}: {word} not found"
-                );
+                assert!(search.exists(params![phrase, id]).unwrap(), "contact {id}: {word} not found");
             }
             checked += 1;
         }
@@ -2266,52 +2131,16 @@ mod tests {
                    AND company IN (SELECT first_name FROM contacts WHERE is_company = 1)"
             ) > 200
         );
-        assert_eq!(
-            count(
-                &conn,
-                "SELECT count(*) FROM contacts WHERE email IS NULL OR email LIKE '% %'"
-            ),
-            0
-        );
-        assert_eq!(
-            count(&conn, "SELECT count(*) FROM contacts WHERE phone IS NULL"),
-            0
-        );
-        let addresses = count(
-            &conn,
-            "SELECT count(*) FROM addresses WHERE full_address <> ''",
-        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM contacts WHERE email IS NULL OR email LIKE '% %'"), 0);
+        assert_eq!(count(&conn, "SELECT count(*) FROM contacts WHERE phone IS NULL"), 0);
+        let addresses = count(&conn, "SELECT count(*) FROM addresses WHERE full_address <> ''");
         assert!((340..=460).contains(&addresses), "{addresses} addresses");
-        assert!(
-            count(
-                &conn,
-                "SELECT count(*) FROM contacts WHERE first_name GLOB '*[А-я]*'"
-            ) > 0
-        );
+        assert!(count(&conn, "SELECT count(*) FROM contacts WHERE first_name GLOB '*[А-я]*'") > 0);
         assert!(count(&conn, "SELECT count(DISTINCT tag_id) FROM taggings") >= 10);
-        assert!(
-            count(
-                &conn,
-                "SELECT max(n) FROM (SELECT count(*) n FROM taggings GROUP BY contact_id)"
-            ) <= 3
-        );
-        assert!(
-            count(
-                &conn,
-                "SELECT count(*) FROM custom_values WHERE customized_type = 'contact'"
-            ) > 0
-        );
-        assert_eq!(
-            summary.notes as i64,
-            count(
-                &conn,
-                "SELECT count(*) FROM notes WHERE source_type = 'Contact'"
-            )
-        );
-        assert_eq!(
-            summary.deals as i64,
-            count(&conn, "SELECT count(*) FROM deals")
-        );
+        assert!(count(&conn, "SELECT max(n) FROM (SELECT count(*) n FROM taggings GROUP BY contact_id)") <= 3);
+        assert!(count(&conn, "SELECT count(*) FROM custom_values WHERE customized_type = 'contact'") > 0);
+        assert_eq!(summary.notes as i64, count(&conn, "SELECT count(*) FROM notes WHERE source_type = 'Contact'"));
+        assert_eq!(summary.deals as i64, count(&conn, "SELECT count(*) FROM deals"));
         let prices: Vec<String> = conn
             .prepare("SELECT price FROM deals")
             .unwrap()
@@ -2323,13 +2152,7 @@ mod tests {
         for p in prices {
             assert_eq!(normalize_decimal(&p).as_deref(), Some(p.as_str()));
         }
-        assert_eq!(
-            count(
-                &conn,
-                "SELECT count(*) FROM roles WHERE name = 'CRM manager'"
-            ),
-            1
-        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM roles WHERE name = 'CRM manager'"), 1);
         assert!(count(&conn, "SELECT count(*) FROM member_roles") >= 3);
         assert_eq!(count(&conn, "SELECT count(*) FROM deal_statuses"), 3);
     }
@@ -2380,8 +2203,7 @@ mod tests {
             .unwrap();
         }
         // A search before the load, so that the reader has the (empty) index cached.
-        let gmail =
-            "SELECT count(*) FROM contacts_search WHERE contacts_search MATCH '\"gmail.com\"'";
+        let gmail = "SELECT count(*) FROM contacts_search WHERE contacts_search MATCH '\"gmail.com\"'";
         assert_eq!(store.read(|c| Ok(count(c, gmail))).unwrap(), 0);
 
         let summary = generate(&path, 200, 42).unwrap();
@@ -2406,9 +2228,7 @@ mod tests {
             .unwrap();
 
         // The service's own writes keep the loaded index in step.
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         runtime
             .block_on(store.write(|c| {
                 let rename = crate::store::contacts::ContactChanges {
@@ -2436,10 +2256,7 @@ mod tests {
             .unwrap();
         Connection::open(&path)
             .unwrap()
-            .execute(
-                "INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')",
-                [],
-            )
+            .execute("INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')", [])
             .unwrap();
     }
 }

@@ -479,9 +479,7 @@ fn scratch_copy(path: &Path) -> Result<PathBuf, String> {
     std::fs::copy(path, &copy).map_err(|e| format!("copy {} to {}: {e}", path.display(), copy.display()))?;
     // Flush the copy now: otherwise the first commit's fsync writes the whole fresh copy (about
     // 900 MB at a million contacts) and the write scenarios measure the disk, not the server.
-    std::fs::File::open(&copy)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| format!("sync {}: {e}", copy.display()))?;
+    std::fs::File::open(&copy).and_then(|f| f.sync_all()).map_err(|e| format!("sync {}: {e}", copy.display()))?;
     Ok(copy)
 }
 

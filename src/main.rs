@@ -48,9 +48,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_target(false)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -127,7 +125,8 @@ async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCo
     print_first_start(first_start);
     if demo {
         let db = config.db.clone();
-        let empty = app.store.read(|c| Ok(c.query_row("SELECT count(*) = 0 FROM contacts", [], |r| r.get::<_, bool>(0))?));
+        let empty =
+            app.store.read(|c| Ok(c.query_row("SELECT count(*) = 0 FROM contacts", [], |r| r.get::<_, bool>(0))?));
         if matches!(empty, Ok(true)) {
             match tokio::task::spawn_blocking(move || contacts::demo::generate(&db, 2_000, 42)).await {
                 Ok(Ok(s)) => tracing::info!("added {} demo contacts in {:.1} s", s.contacts, s.elapsed.as_secs_f64()),
@@ -143,7 +142,11 @@ async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCo
             return std::process::ExitCode::FAILURE;
         }
     };
-    tracing::info!("serving {} on http://{}", config.db.display(), listener.local_addr().map_or(listen.to_string(), |a| a.to_string()));
+    tracing::info!(
+        "serving {} on http://{}",
+        config.db.display(),
+        listener.local_addr().map_or(listen.to_string(), |a| a.to_string())
+    );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

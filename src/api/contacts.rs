@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::input::{self, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, paging, word_list, Problems};
+use super::input::{
+    self, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, paging, word_list, Problems,
+};
 use super::{Ctx, Reply};
 use crate::error::{Error, Result};
 use crate::model::permission::Permission;
@@ -13,11 +15,11 @@ use crate::model::time::{day_start_ms, now_ms, parse_date};
 use crate::model::{emails_valid, parse_tag_list, Contact, CustomField, Project};
 use crate::render::contacts::Includes;
 use crate::render::{self, Format};
+use crate::store::cache::FragmentKey;
 use crate::store::contacts::{
     self as store, AddressChanges, ContactChanges, ContactQuery, DateFilter, IdFilter, SortKey, TagFilter, TextColumn,
     TextOp, Visibility,
 };
-use crate::store::cache::FragmentKey;
 use crate::store::{deals, notes, projects};
 
 /// Longest value of a short text column (the plugin's varchar(255)).
@@ -124,8 +126,10 @@ fn rendered_items(ctx: &Ctx, page: &[(i64, i64)], fields: &[CustomField]) -> Res
     let fragments = &ctx.store.fragments;
     let config_version = ctx.store.config_version();
     let key = |id: i64, updated_on: i64| FragmentKey { id, updated_on, config_version, xml: ctx.format == Format::Xml };
-    let mut items: Vec<Option<Arc<[u8]>>> = page.iter().map(|(id, updated)| fragments.get(&key(*id, *updated))).collect();
-    let missing: Vec<i64> = page.iter().zip(&items).filter(|(_, item)| item.is_none()).map(|((id, _), _)| *id).collect();
+    let mut items: Vec<Option<Arc<[u8]>>> =
+        page.iter().map(|(id, updated)| fragments.get(&key(*id, *updated))).collect();
+    let missing: Vec<i64> =
+        page.iter().zip(&items).filter(|(_, item)| item.is_none()).map(|((id, _), _)| *id).collect();
     if !missing.is_empty() {
         let loaded = ctx.store.read(|c| store::load(c, &missing, false))?;
         for contact in loaded {
@@ -396,14 +400,25 @@ pub async fn destroy(ctx: &Ctx) -> Result<Reply> {
 }
 
 /// A short text attribute: read, length-checked.
-fn text_attr(attrs: &Map<String, Value>, key: &str, label: &str, max: usize, problems: &mut Problems) -> Option<Option<String>> {
+fn text_attr(
+    attrs: &Map<String, Value>,
+    key: &str,
+    label: &str,
+    max: usize,
+    problems: &mut Problems,
+) -> Option<Option<String>> {
     let value = opt_text(attrs, key, label, problems);
     check_length(&value, label, max, problems);
     value
 }
 
 /// Reads and validates the `contact` hash of a create (`creating`) or update.
-fn changes_from(ctx: &Ctx, attrs: &Map<String, Value>, fields: &[CustomField], creating: bool) -> Result<ContactChanges> {
+fn changes_from(
+    ctx: &Ctx,
+    attrs: &Map<String, Value>,
+    fields: &[CustomField],
+    creating: bool,
+) -> Result<ContactChanges> {
     let mut pr = Problems::default();
     let mut c = ContactChanges::default();
     match text_attr(attrs, "first_name", "First Name", SHORT_TEXT, &mut pr) {
@@ -448,9 +463,9 @@ fn changes_from(ctx: &Ctx, attrs: &Map<String, Value>, fields: &[CustomField], c
         if ids.is_empty() {
             pr.add("Project", "cannot be blank");
         } else {
-            let known = ctx.store.read(|conn| {
-                ids.iter().map(|id| projects::get(conn, *id).map(|_| ())).collect::<Result<Vec<_>>>()
-            });
+            let known = ctx
+                .store
+                .read(|conn| ids.iter().map(|id| projects::get(conn, *id).map(|_| ())).collect::<Result<Vec<_>>>());
             match known {
                 Ok(_) => c.project_ids = Some(ids),
                 Err(Error::NotFound) => pr.add("Project", "is invalid"),
@@ -505,7 +520,12 @@ fn address_changes(value: &Value, pr: &mut Problems) -> Option<AddressChanges> {
 
 /// `custom_fields: [{id, value}]` or `custom_field_values: {id: value}`, checked against the
 /// field definitions; on create, fields not given take their default value.
-pub fn custom_values(attrs: &Map<String, Value>, fields: &[CustomField], creating: bool, pr: &mut Problems) -> Vec<(i64, Vec<String>)> {
+pub fn custom_values(
+    attrs: &Map<String, Value>,
+    fields: &[CustomField],
+    creating: bool,
+    pr: &mut Problems,
+) -> Vec<(i64, Vec<String>)> {
     let mut given: Vec<(i64, &Value)> = Vec::new();
     match attrs.get("custom_fields") {
         Some(Value::Array(items)) => {
@@ -601,7 +621,10 @@ fn target_project(ctx: &Ctx) -> Result<Project> {
     find_project(ctx, &reference)
 }
 
-fn editable_contact_and_project(ctx: &Ctx, project: impl FnOnce(&Ctx) -> Result<Project>) -> Result<(Contact, Project)> {
+fn editable_contact_and_project(
+    ctx: &Ctx,
+    project: impl FnOnce(&Ctx) -> Result<Project>,
+) -> Result<(Contact, Project)> {
     let p = &ctx.principal;
     if !p.allowed_anywhere(Permission::EditContacts) {
         return Err(p.deny());

@@ -8,19 +8,25 @@ use super::{Ctx, Reply};
 use crate::error::{Error, Result};
 use crate::model::permission::PermSet;
 use crate::model::{CustomField, Project, PROJECT_ACTIVE, PROJECT_MODULES};
-use crate::render::core::UserView;
 use crate::render;
+use crate::render::core::UserView;
 use crate::secrets;
+use crate::store::custom_fields;
 use crate::store::projects::{self, ProjectChanges};
 use crate::store::users::{self, UserChanges};
-use crate::store::custom_fields;
 
 fn created(body: Vec<u8>, location: String) -> Result<Reply> {
     Ok(Reply::Created { body, location })
 }
 
 /// A required, non-blank text attribute (create) or an optional one (update).
-fn required_text(attrs: &Map<String, Value>, key: &str, label: &str, creating: bool, pr: &mut Problems) -> Option<String> {
+fn required_text(
+    attrs: &Map<String, Value>,
+    key: &str,
+    label: &str,
+    creating: bool,
+    pr: &mut Problems,
+) -> Option<String> {
     match opt_text(attrs, key, label, pr) {
         Some(Some(s)) if !s.trim().is_empty() => {
             if s.chars().count() > 255 {
@@ -268,7 +274,8 @@ pub async fn create_membership(ctx: &Ctx) -> Result<Reply> {
     }
     pr.into_result()?;
     let user_id = user_id.unwrap_or_default();
-    let membership = ctx.store.write_config(move |c| projects::add_membership(c, project.id, user_id, &role_ids)).await?;
+    let membership =
+        ctx.store.write_config(move |c| projects::add_membership(c, project.id, user_id, &role_ids)).await?;
     let mut d = ctx.doc();
     render::core::membership(&mut d, &membership, false);
     created(d.finish(), format!("/memberships/{}", membership.id))

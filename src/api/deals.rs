@@ -154,7 +154,10 @@ pub fn categories(ctx: &Ctx) -> Result<Reply> {
     }
     let categories = ctx.store.read(|c| store::categories(c, project.id))?;
     let mut d = ctx.doc();
-    d.begin_array("deal_categories", Some(crate::render::Meta { total_count: categories.len() as i64, offset_limit: None }));
+    d.begin_array(
+        "deal_categories",
+        Some(crate::render::Meta { total_count: categories.len() as i64, offset_limit: None }),
+    );
     for (id, name) in &categories {
         d.begin_item("category");
         d.field("id", *id);

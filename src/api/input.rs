@@ -127,7 +127,11 @@ pub fn opt_int_list(obj: &Map<String, Value>, key: &str, label: &str, problems: 
 }
 
 /// The record hash of a create/update (`contact`, `note`, …): absent → empty; not a hash → 422.
-pub fn record<'a>(params: &'a Map<String, Value>, key: &str, label: &str) -> Result<std::borrow::Cow<'a, Map<String, Value>>> {
+pub fn record<'a>(
+    params: &'a Map<String, Value>,
+    key: &str,
+    label: &str,
+) -> Result<std::borrow::Cow<'a, Map<String, Value>>> {
     match params.get(key) {
         None | Some(Value::Null) => Ok(std::borrow::Cow::Owned(Map::new())),
         Some(Value::Object(m)) => Ok(std::borrow::Cow::Borrowed(m)),

@@ -70,11 +70,9 @@ pub fn error(err: Error, format: Format) -> HttpResponse {
         }
         Error::Validation(messages) => with_body(status, format, errors_document(format, &messages)),
         Error::BadRequest(message) => with_body(status, format, errors_document(format, &[message])),
-        Error::PayloadTooLarge => with_body(
-            status,
-            format,
-            errors_document(format, &["Request body is too large".to_string()]),
-        ),
+        Error::PayloadTooLarge => {
+            with_body(status, format, errors_document(format, &["Request body is too large".to_string()]))
+        }
         Error::Internal(cause) => {
             tracing::error!("internal error: {cause}");
             with_body(status, format, errors_document(format, &["Internal error".to_string()]))

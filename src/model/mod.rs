@@ -129,16 +129,9 @@ impl Address {
     }
 
     pub fn is_blank(&self) -> bool {
-        [
-            &self.street1,
-            &self.street2,
-            &self.city,
-            &self.region,
-            &self.postcode,
-            &self.country_code,
-        ]
-        .iter()
-        .all(|v| v.as_deref().map_or(true, |s| s.trim().is_empty()))
+        [&self.street1, &self.street2, &self.city, &self.region, &self.postcode, &self.country_code]
+            .iter()
+            .all(|v| v.as_deref().map_or(true, |s| s.trim().is_empty()))
     }
 }
 
@@ -202,8 +195,7 @@ pub fn contact_name(is_company: bool, first: &str, last: Option<&str>) -> String
 
 /// Splits the stored comma lists of phones and e-mails for output.
 pub fn split_list(raw: Option<&str>) -> Vec<&str> {
-    raw.map(|s| s.split(',').map(str::trim).filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default()
+    raw.map(|s| s.split(',').map(str::trim).filter(|p| !p.is_empty()).collect()).unwrap_or_default()
 }
 
 #[derive(Clone, Debug)]
@@ -260,11 +252,7 @@ pub fn country_name(code: &str) -> Option<&'static str> {
     static COUNTRIES: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
     COUNTRIES
         .get_or_init(|| {
-            include_str!("countries.tsv")
-                .lines()
-                .skip(1)
-                .filter_map(|line| line.split_once('\t'))
-                .collect()
+            include_str!("countries.tsv").lines().skip(1).filter_map(|line| line.split_once('\t')).collect()
         })
         .get(code.to_ascii_uppercase().as_str())
         .copied()
@@ -296,10 +284,7 @@ pub fn parse_tag_list(raw: &str) -> Vec<String> {
 
 /// The XML form of a tag list: "vip, cold call", a tag holding a comma in double quotes.
 pub fn join_tag_list(tags: &[String]) -> String {
-    tags.iter()
-        .map(|t| if t.contains(',') { format!("\"{t}\"") } else { t.clone() })
-        .collect::<Vec<_>>()
-        .join(", ")
+    tags.iter().map(|t| if t.contains(',') { format!("\"{t}\"") } else { t.clone() }).collect::<Vec<_>>().join(", ")
 }
 
 /// The plugin's e-mail rule: every comma-separated piece has one `@` with text on both sides;

@@ -69,8 +69,7 @@ impl Principal {
 
     /// The projects where `p` is granted, sorted.
     pub fn projects_with(&self, p: Permission) -> Vec<i64> {
-        let mut ids: Vec<i64> =
-            self.permissions.iter().filter(|(_, s)| s.has(p)).map(|(id, _)| *id).collect();
+        let mut ids: Vec<i64> = self.permissions.iter().filter(|(_, s)| s.has(p)).map(|(id, _)| *id).collect();
         ids.sort_unstable();
         ids
     }
@@ -97,8 +96,8 @@ impl Principal {
         match visibility {
             VISIBILITY_PUBLIC if base == Permission::ViewContacts => self.allowed_anywhere(base),
             VISIBILITY_PRIVATE => {
-                let own = !self.is_anonymous()
-                    && (author_id == self.user_id() || assigned_to_id == Some(self.user_id()));
+                let own =
+                    !self.is_anonymous() && (author_id == self.user_id() || assigned_to_id == Some(self.user_id()));
                 let private_ok = projects
                     .iter()
                     .any(|p| self.allowed(Permission::ViewPrivateContacts, *p) && self.allowed(base, *p));

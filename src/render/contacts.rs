@@ -140,7 +140,13 @@ pub fn contact(d: &mut Doc, c: &Contact, custom_fields: &[CustomField], includes
 }
 
 /// `GET /contacts`: items 1–11 (and `projects` with `include=projects`).
-pub fn contact_list(d: &mut Doc, contacts: &[Contact], custom_fields: &[CustomField], meta: Option<Meta>, with_projects: bool) {
+pub fn contact_list(
+    d: &mut Doc,
+    contacts: &[Contact],
+    custom_fields: &[CustomField],
+    meta: Option<Meta>,
+    with_projects: bool,
+) {
     d.begin_array("contacts", meta);
     for c in contacts {
         d.begin_item("contact");

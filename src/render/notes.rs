@@ -21,10 +21,7 @@ pub fn note(d: &mut Doc, n: &Note, custom_fields: &[CustomField]) {
     d.begin("note");
     d.field("id", n.id);
     if let Some((id, name)) = &n.source {
-        d.reference(
-            "source",
-            &[("id", Val::Int(*id)), ("name", Val::Str(name)), ("type", Val::Str(&n.source_type))],
-        );
+        d.reference("source", &[("id", Val::Int(*id)), ("name", Val::Str(name)), ("type", Val::Str(&n.source_type))]);
     }
     d.field("subject", &n.subject);
     d.field("content", n.content.as_str());

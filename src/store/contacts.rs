@@ -297,10 +297,7 @@ fn like_escape(s: &str) -> String {
 fn id_filter(w: &mut Where, column: &str, f: &IdFilter) {
     match f {
         IdFilter::In(ids) => w.push(format!("{column} IN ({})", inline_ids(ids)), []),
-        IdFilter::NotIn(ids) => w.push(
-            format!("({column} IS NULL OR {column} NOT IN ({}))", inline_ids(ids)),
-            [],
-        ),
+        IdFilter::NotIn(ids) => w.push(format!("({column} IS NULL OR {column} NOT IN ({}))", inline_ids(ids)), []),
         IdFilter::Any => w.push(format!("{column} IS NOT NULL AND {column} <> 0"), []),
         IdFilter::None => w.push(format!("({column} IS NULL OR {column} = 0)"), []),
     }
@@ -312,15 +309,13 @@ fn text_filter(w: &mut Where, column: TextColumn, op: &TextOp) {
     let list = |v: &[String]| Value::Text(serde_json::to_string(v).unwrap_or_default());
     match op {
         TextOp::Is(v) => w.push(format!("{col} IN (SELECT value FROM json_each(?))"), [list(v)]),
-        TextOp::IsNot(v) => w.push(
-            format!("({col} IS NULL OR {col} NOT IN (SELECT value FROM json_each(?)))"),
-            [list(v)],
-        ),
+        TextOp::IsNot(v) => {
+            w.push(format!("({col} IS NULL OR {col} NOT IN (SELECT value FROM json_each(?)))"), [list(v)])
+        }
         TextOp::Contains(s) => w.push(format!("{col} LIKE ? ESCAPE '\\'"), [text(&format!("%{}%", like_escape(s)))]),
-        TextOp::NotContains(s) => w.push(
-            format!("({col} IS NULL OR {col} NOT LIKE ? ESCAPE '\\')"),
-            [text(&format!("%{}%", like_escape(s)))],
-        ),
+        TextOp::NotContains(s) => {
+            w.push(format!("({col} IS NULL OR {col} NOT LIKE ? ESCAPE '\\')"), [text(&format!("%{}%", like_escape(s)))])
+        }
         TextOp::StartsWith(s) => w.push(format!("{col} LIKE ? ESCAPE '\\'"), [text(&format!("{}%", like_escape(s)))]),
         TextOp::EndsWith(s) => w.push(format!("{col} LIKE ? ESCAPE '\\'"), [text(&format!("%{}", like_escape(s)))]),
         TextOp::Any => w.push(format!("({col} IS NOT NULL AND {col} <> '')"), []),
@@ -378,7 +373,12 @@ fn rarest_trigrams(conn: &Connection, cache: &TrigramCache, trigrams: &[String])
     Ok(counted.into_iter().take(2).map(|(_, t)| t).collect())
 }
 
-fn build_where(conn: &Connection, trigram_counts: &TrigramCache, q: &ContactQuery, search_mode: SearchMode) -> Result<Where> {
+fn build_where(
+    conn: &Connection,
+    trigram_counts: &TrigramCache,
+    q: &ContactQuery,
+    search_mode: SearchMode,
+) -> Result<Where> {
     let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false, joins_search_text: false };
     if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
         w.push(
@@ -554,7 +554,14 @@ pub fn list_ids(
 }
 
 /// The ids of one page, in list order, by the cheapest way SQLite can find them.
-fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, offset: i64, limit: i64, total: i64) -> Result<Vec<i64>> {
+fn page_ids(
+    conn: &Connection,
+    caches: &ListCaches,
+    q: &ContactQuery,
+    offset: i64,
+    limit: i64,
+    total: i64,
+) -> Result<Vec<i64>> {
     // A page past the middle is read backwards from the end: the cost of OFFSET is the rows
     // skipped, so the last page of a million costs what the first one does.
     let backwards = offset > total / 2;
@@ -575,7 +582,14 @@ fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, offset: i6
     };
     let mut ids = match scanned {
         Some(ids) => ids,
-        None => page(conn, q, build_where(conn, caches.trigrams, q, SearchMode::PageByIndex)?, page_offset, page_limit, backwards)?,
+        None => page(
+            conn,
+            q,
+            build_where(conn, caches.trigrams, q, SearchMode::PageByIndex)?,
+            page_offset,
+            page_limit,
+            backwards,
+        )?,
     };
     if backwards {
         ids.reverse();
@@ -631,11 +645,19 @@ fn count(conn: &Connection, counts: &CountCache, data_version: u64, w: &Where) -
 /// Scanning in list order reads about `rows_needed × contacts / matches` rows; the index path
 /// fetches and sorts every match. Scan when that is clearly less work.
 fn scan_is_cheaper(conn: &Connection, matches: i64, rows_needed: i64) -> Result<bool> {
-    let contacts: i64 = conn.prepare_cached("SELECT COALESCE(max(id), 0) FROM contacts")?.query_row([], |r| r.get(0))?;
+    let contacts: i64 =
+        conn.prepare_cached("SELECT COALESCE(max(id), 0) FROM contacts")?.query_row([], |r| r.get(0))?;
     Ok(matches > 0 && rows_needed.saturating_mul(contacts) / matches < matches.saturating_mul(2))
 }
 
-fn page(conn: &Connection, q: &ContactQuery, mut w: Where, offset: i64, limit: i64, backwards: bool) -> rusqlite::Result<Vec<i64>> {
+fn page(
+    conn: &Connection,
+    q: &ContactQuery,
+    mut w: Where,
+    offset: i64,
+    limit: i64,
+    backwards: bool,
+) -> rusqlite::Result<Vec<i64>> {
     let default_sort = [(SortKey::LastName, false), (SortKey::FirstName, false)];
     let sort: &[(SortKey, bool)] = if q.sort.is_empty() { &default_sort } else { &q.sort };
     let direction = |desc: bool| if desc != backwards { " DESC" } else { "" };
@@ -647,12 +669,8 @@ fn page(conn: &Connection, q: &ContactQuery, mut w: Where, offset: i64, limit: i
         }
     }
     order.push(format!("c.id{}", direction(false)));
-    let sql = format!(
-        "SELECT c.id {} {} ORDER BY {} LIMIT ? OFFSET ?",
-        from_clause(&w),
-        where_clause(&w),
-        order.join(", ")
-    );
+    let sql =
+        format!("SELECT c.id {} {} ORDER BY {} LIMIT ? OFFSET ?", from_clause(&w), where_clause(&w), order.join(", "));
     let mut values = w.values;
     values.push(Value::Integer(limit));
     values.push(Value::Integer(offset));
@@ -753,7 +771,8 @@ pub fn load(conn: &Connection, ids: &[i64], with_projects: bool) -> Result<Vec<C
         [] => Ok(Vec::new()),
         [one] => {
             let sql = format!("{LOAD_SELECT} WHERE c.id = ?1");
-            let contact = conn.prepare_cached(&sql)?.query_row(params![one, with_projects], contact_from_row).optional()?;
+            let contact =
+                conn.prepare_cached(&sql)?.query_row(params![one, with_projects], contact_from_row).optional()?;
             Ok(contact.into_iter().collect())
         }
         _ => {
@@ -987,7 +1006,17 @@ fn write_address(conn: &Connection, contact_id: i64, changes: &AddressChanges, n
          ON CONFLICT (contact_id) DO UPDATE SET street1 = ?2, street2 = ?3, city = ?4, region = ?5,
                 postcode = ?6, country_code = ?7, full_address = ?8, updated_at = ?9",
     )?
-    .execute(params![contact_id, a.street1, a.street2, a.city, a.region, a.postcode, a.country_code, full, now])?;
+    .execute(params![
+        contact_id,
+        a.street1,
+        a.street2,
+        a.city,
+        a.region,
+        a.postcode,
+        a.country_code,
+        full,
+        now
+    ])?;
     Ok(())
 }
 
@@ -995,7 +1024,8 @@ fn set_tags(conn: &Connection, contact_id: i64, tags: &[String]) -> Result<()> {
     conn.prepare_cached("DELETE FROM taggings WHERE contact_id = ?")?.execute([contact_id])?;
     let mut find = conn.prepare_cached("SELECT id FROM tags WHERE name = ?")?;
     let mut create = conn.prepare_cached("INSERT INTO tags (name) VALUES (?)")?;
-    let mut tag = conn.prepare_cached("INSERT OR IGNORE INTO taggings (contact_id, tag_id, position) VALUES (?, ?, ?)")?;
+    let mut tag =
+        conn.prepare_cached("INSERT OR IGNORE INTO taggings (contact_id, tag_id, position) VALUES (?, ?, ?)")?;
     for (position, name) in tags.iter().enumerate() {
         let tag_id: i64 = match find.query_row([name], |r| r.get(0)).optional()? {
             Some(id) => id,
@@ -1077,9 +1107,13 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         runtime
             .block_on(store.write(|c| {
-                c.execute("INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)", [])?;
+                c.execute(
+                    "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
+                    [],
+                )?;
                 for i in 0..600 {
-                    let (first, last) = if i % 2 == 0 { (format!("Aaa{i:03}"), "Aaa") } else { (format!("Mar{i:03}"), "Zzz") };
+                    let (first, last) =
+                        if i % 2 == 0 { (format!("Aaa{i:03}"), "Aaa") } else { (format!("Mar{i:03}"), "Zzz") };
                     let changes = ContactChanges {
                         first_name: Some(first),
                         last_name: Some(Some(last.to_string())),

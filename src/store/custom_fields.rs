@@ -34,10 +34,7 @@ fn from_row(r: &Row) -> rusqlite::Result<CustomField> {
 /// All fields, or those of one customized type ('contact', 'deal', 'note'), in display order.
 pub fn list(conn: &Connection, customized_type: Option<&str>) -> Result<Vec<CustomField>> {
     let sql = format!("{SELECT} WHERE ?1 IS NULL OR customized_type = ?1 ORDER BY position, id");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_map([customized_type], from_row)?
-        .collect::<rusqlite::Result<_>>()?)
+    Ok(conn.prepare_cached(&sql)?.query_map([customized_type], from_row)?.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn create(conn: &Connection, f: &CustomField) -> Result<CustomField> {
@@ -78,7 +75,11 @@ pub fn create(conn: &Connection, f: &CustomField) -> Result<CustomField> {
 }
 
 /// Values of `customized_type` records `ids` → (field id, value) rows in storage order.
-pub fn values_for(conn: &Connection, customized_type: &str, ids_json: &str) -> Result<HashMap<i64, Vec<(i64, String)>>> {
+pub fn values_for(
+    conn: &Connection,
+    customized_type: &str,
+    ids_json: &str,
+) -> Result<HashMap<i64, Vec<(i64, String)>>> {
     let mut stmt = conn.prepare_cached(
         "SELECT customized_id, custom_field_id, value FROM custom_values
           WHERE customized_type = ? AND customized_id IN (SELECT value FROM json_each(?))

@@ -28,7 +28,11 @@ fn from_row(r: &Row) -> rusqlite::Result<Deal> {
     let contact = match (r.get::<_, Option<i64>>(17)?, r.get::<_, Option<String>>(18)?) {
         (Some(id), Some(first)) => Some((
             id,
-            crate::model::contact_name(r.get::<_, Option<bool>>(20)?.unwrap_or(false), &first, r.get::<_, Option<String>>(19)?.as_deref()),
+            crate::model::contact_name(
+                r.get::<_, Option<bool>>(20)?.unwrap_or(false),
+                &first,
+                r.get::<_, Option<String>>(19)?.as_deref(),
+            ),
         )),
         _ => None,
     };
@@ -61,7 +65,10 @@ fn related_contacts(conn: &Connection, deal_id: i64) -> Result<Vec<(i64, String)
           WHERE cd.deal_id = ? ORDER BY c.id",
     )?;
     let rows = stmt.query_map([deal_id], |r| {
-        Ok((r.get::<_, i64>(0)?, crate::model::contact_name(r.get(1)?, &r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?.as_deref())))
+        Ok((
+            r.get::<_, i64>(0)?,
+            crate::model::contact_name(r.get(1)?, &r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?.as_deref()),
+        ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -145,7 +152,8 @@ pub fn create(conn: &Connection, c: &DealChanges) -> Result<i64> {
     ])?;
     let id = conn.last_insert_rowid();
     if let Some(related) = &c.related_contact_ids {
-        let mut link = conn.prepare_cached("INSERT OR IGNORE INTO contacts_deals (deal_id, contact_id) VALUES (?, ?)")?;
+        let mut link =
+            conn.prepare_cached("INSERT OR IGNORE INTO contacts_deals (deal_id, contact_id) VALUES (?, ?)")?;
         for contact in related {
             link.execute(params![id, contact])?;
         }
@@ -190,7 +198,9 @@ fn status_from_row(r: &Row) -> rusqlite::Result<DealStatus> {
 
 pub fn statuses(conn: &Connection) -> Result<Vec<DealStatus>> {
     Ok(conn
-        .prepare_cached("SELECT id, name, position, is_default, status_type, color FROM deal_statuses ORDER BY position, id")?
+        .prepare_cached(
+            "SELECT id, name, position, is_default, status_type, color FROM deal_statuses ORDER BY position, id",
+        )?
         .query_map([], status_from_row)?
         .collect::<rusqlite::Result<_>>()?)
 }
@@ -209,7 +219,8 @@ pub fn default_status(conn: &Connection) -> Result<Option<i64>> {
 }
 
 pub fn create_status(conn: &Connection, s: &DealStatus) -> Result<DealStatus> {
-    let taken: Option<i64> = conn.query_row("SELECT id FROM deal_statuses WHERE name = ?", [&s.name], |r| r.get(0)).optional()?;
+    let taken: Option<i64> =
+        conn.query_row("SELECT id FROM deal_statuses WHERE name = ?", [&s.name], |r| r.get(0)).optional()?;
     if taken.is_some() {
         return Err(Error::invalid("Name has already been taken"));
     }

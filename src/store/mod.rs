@@ -53,8 +53,8 @@ impl Store {
     /// writer and the reader pool.
     pub fn open(path: &Path, readers: u32) -> Result<Store> {
         disable_memory_statistics();
-        let conn = Connection::open(path)
-            .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
+        let conn =
+            Connection::open(path).map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
@@ -96,7 +96,13 @@ impl Store {
     }
 
     /// One page of a contact list and its total count (counted once per data version).
-    pub fn contact_page(&self, q: &contacts::ContactQuery, offset: i64, limit: i64, with_projects: bool) -> Result<(Vec<crate::model::Contact>, i64)> {
+    pub fn contact_page(
+        &self,
+        q: &contacts::ContactQuery,
+        offset: i64,
+        limit: i64,
+        with_projects: bool,
+    ) -> Result<(Vec<crate::model::Contact>, i64)> {
         self.in_read_transaction(|c, version| {
             let (ids, total) = contacts::list_ids(c, &self.caches(), version, q, offset, limit)?;
             Ok((contacts::load(c, &ids, with_projects)?, total))
@@ -105,7 +111,12 @@ impl Store {
 
     /// One page of a contact list as (id, updated_on) pairs, and its total count: enough to
     /// find already rendered contacts in the fragment cache.
-    pub fn contact_page_versions(&self, q: &contacts::ContactQuery, offset: i64, limit: i64) -> Result<(Vec<(i64, i64)>, i64)> {
+    pub fn contact_page_versions(
+        &self,
+        q: &contacts::ContactQuery,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<(i64, i64)>, i64)> {
         self.in_read_transaction(|c, version| {
             let (ids, total) = contacts::list_ids(c, &self.caches(), version, q, offset, limit)?;
             Ok((contacts::versions(c, &ids)?, total))

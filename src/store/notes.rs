@@ -19,9 +19,10 @@ const SELECT: &str = "SELECT n.id, n.subject, n.content, n.source_type, n.source
 
 fn from_row(r: &Row) -> rusqlite::Result<Note> {
     let author_id: i64 = r.get(5)?;
-    let author = r
-        .get::<_, Option<String>>(6)?
-        .map(|first| UserRef { id: author_id, name: display_name(&first, &r.get::<_, Option<String>>(7).ok().flatten().unwrap_or_default()) });
+    let author = r.get::<_, Option<String>>(6)?.map(|first| UserRef {
+        id: author_id,
+        name: display_name(&first, &r.get::<_, Option<String>>(7).ok().flatten().unwrap_or_default()),
+    });
     let source_id: i64 = r.get(4)?;
     Ok(Note {
         id: r.get(0)?,

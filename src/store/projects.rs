@@ -26,12 +26,7 @@ fn project_from_row(r: &Row) -> rusqlite::Result<Project> {
         status: r.get(8)?,
         created_on: r.get(9)?,
         updated_on: r.get(10)?,
-        modules: r
-            .get::<_, Option<String>>(11)?
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(String::from)
-            .collect(),
+        modules: r.get::<_, Option<String>>(11)?.unwrap_or_default().split_whitespace().map(String::from).collect(),
     })
 }
 
@@ -89,7 +84,9 @@ fn check(conn: &Connection, id: i64, c: &ProjectChanges) -> Result<()> {
     let mut errors = Vec::new();
     if let Some(identifier) = &c.identifier {
         let taken: Option<i64> = conn
-            .query_row("SELECT id FROM projects WHERE identifier = ? AND id <> ?", params![identifier, id], |r| r.get(0))
+            .query_row("SELECT id FROM projects WHERE identifier = ? AND id <> ?", params![identifier, id], |r| {
+                r.get(0)
+            })
             .optional()?;
         if taken.is_some() {
             errors.push("Identifier has already been taken".to_string());

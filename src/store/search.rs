@@ -24,11 +24,7 @@ pub fn index_text(fields: &[Option<&str>]) -> String {
 
 /// The words of a search string, lower-cased.
 pub fn words(search: &str) -> Vec<String> {
-    search
-        .split(char::is_whitespace)
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    search.split(char::is_whitespace).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
 /// How a set of words is answered.

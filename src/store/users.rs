@@ -43,9 +43,8 @@ pub fn count(conn: &Connection) -> Result<i64> {
 /// Users with `status` (None: active), by id, one page.
 pub fn list(conn: &Connection, status: Option<i64>, offset: i64, limit: i64) -> Result<(Vec<User>, i64)> {
     let status = status.unwrap_or(STATUS_ACTIVE);
-    let total = conn
-        .prepare_cached("SELECT count(*) FROM users WHERE status = ?")?
-        .query_row([status], |r| r.get(0))?;
+    let total =
+        conn.prepare_cached("SELECT count(*) FROM users WHERE status = ?")?.query_row([status], |r| r.get(0))?;
     let sql = format!("SELECT {COLUMNS} FROM users WHERE status = ? ORDER BY id LIMIT ? OFFSET ?");
     let users = conn
         .prepare_cached(&sql)?

@@ -54,13 +54,8 @@ impl Writer {
                 let _ = reply_tx.send(answer);
             })
         });
-        self.jobs
-            .send(job)
-            .await
-            .map_err(|_| Error::Internal("the writer has stopped".into()))?;
-        reply_rx
-            .await
-            .map_err(|_| Error::Internal("the writer dropped a job".into()))?
+        self.jobs.send(job).await.map_err(|_| Error::Internal("the writer has stopped".into()))?;
+        reply_rx.await.map_err(|_| Error::Internal("the writer dropped a job".into()))?
     }
 }
 
@@ -68,11 +63,7 @@ fn run_in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<
     conn.execute_batch("SAVEPOINT job")?;
     let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)))
         .unwrap_or_else(|_| Err(Error::Internal("a write job panicked".into())));
-    let end = if outcome.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
+    let end = if outcome.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
     conn.execute_batch(end)?;
     outcome
 }

@@ -45,11 +45,26 @@ fn basic_login_and_password() {
 #[test]
 fn admins_can_switch_user_and_others_cannot() {
     let s = Server::seeded();
-    let r = s.raw("GET", "/users/current.json", &[("X-Redmine-API-Key", ADMIN_KEY), ("X-Redmine-Switch-User", "jsmith")], b"");
+    let r = s.raw(
+        "GET",
+        "/users/current.json",
+        &[("X-Redmine-API-Key", ADMIN_KEY), ("X-Redmine-Switch-User", "jsmith")],
+        b"",
+    );
     assert_eq!(r.json()["user"]["login"], "jsmith");
-    let unknown = s.raw("GET", "/users/current.json", &[("X-Redmine-API-Key", ADMIN_KEY), ("X-Redmine-Switch-User", "nobody")], b"");
+    let unknown = s.raw(
+        "GET",
+        "/users/current.json",
+        &[("X-Redmine-API-Key", ADMIN_KEY), ("X-Redmine-Switch-User", "nobody")],
+        b"",
+    );
     assert_eq!(unknown.status, 412);
-    let ignored = s.raw("GET", "/users/current.json", &[("X-Redmine-API-Key", JSMITH_KEY), ("X-Redmine-Switch-User", "admin")], b"");
+    let ignored = s.raw(
+        "GET",
+        "/users/current.json",
+        &[("X-Redmine-API-Key", JSMITH_KEY), ("X-Redmine-Switch-User", "admin")],
+        b"",
+    );
     assert_eq!(ignored.json()["user"]["login"], "jsmith");
 }
 
@@ -68,6 +83,12 @@ fn admin_only_endpoints_refuse_users() {
     let s = Server::seeded();
     assert_eq!(s.as_key(JSMITH_KEY, "GET", "/users.json", None, "").status, 403);
     assert_eq!(s.as_key(JSMITH_KEY, "GET", "/deal_statuses.json", None, "").status, 403);
-    let r = s.as_key(JSMITH_KEY, "POST", "/projects.json", Some("application/json"), r#"{"project":{"name":"X","identifier":"x"}}"#);
+    let r = s.as_key(
+        JSMITH_KEY,
+        "POST",
+        "/projects.json",
+        Some("application/json"),
+        r#"{"project":{"name":"X","identifier":"x"}}"#,
+    );
     assert_eq!(r.status, 403);
 }

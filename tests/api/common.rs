@@ -154,7 +154,11 @@ impl Server {
             ),
             ("POST", "/projects.json", json!({"project": {"name": "Alpha", "identifier": "alpha"}})),
             ("POST", "/projects.json", json!({"project": {"name": "Beta", "identifier": "beta"}})),
-            ("POST", "/roles.json", json!({"role": {"name": "Viewer", "permissions": ["view_contacts", "view_deals"]}})),
+            (
+                "POST",
+                "/roles.json",
+                json!({"role": {"name": "Viewer", "permissions": ["view_contacts", "view_deals"]}}),
+            ),
             ("POST", "/projects/2/memberships.json", json!({"membership": {"user_id": 2, "role_ids": [3]}})),
             (
                 "POST",
@@ -182,10 +186,8 @@ fn parse_response(raw: &[u8]) -> Resp {
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap();
     let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
     let mut body = raw[split + 4..].to_vec();
     let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
     if chunked {

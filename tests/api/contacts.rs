@@ -94,10 +94,16 @@ fn update_changes_only_given_fields_and_answers_204() {
     let s = Server::seeded();
     let id = s.create_contact(json!({"project_id": 1, "first_name": "Tom", "last_name": "Smith", "job_title": "CTO",
                                      "address_attributes": {"street1": "1 Loop", "city": "Cupertino", "country_code": "US"}}));
-    let r = s.put_json(&format!("/contacts/{id}.json"), json!({"contact": {"last_name": "Jones", "address_attributes": {"city": "Austin"}}}));
+    let r = s.put_json(
+        &format!("/contacts/{id}.json"),
+        json!({"contact": {"last_name": "Jones", "address_attributes": {"city": "Austin"}}}),
+    );
     assert_eq!((r.status, r.body.len()), (204, 0));
     let c = s.get(&format!("/contacts/{id}.json")).json()["contact"].clone();
-    assert_eq!((c["first_name"].as_str(), c["last_name"].as_str(), c["job_title"].as_str()), (Some("Tom"), Some("Jones"), Some("CTO")));
+    assert_eq!(
+        (c["first_name"].as_str(), c["last_name"].as_str(), c["job_title"].as_str()),
+        (Some("Tom"), Some("Jones"), Some("CTO"))
+    );
     assert_eq!(c["address"]["street"], "1 Loop");
     assert_eq!(c["address"]["city"], "Austin");
     assert_eq!(c["address"]["full_address"]["full_address"], "1 Loop, Austin, United States");
@@ -123,11 +129,17 @@ fn address_destroy_and_tag_replacement() {
     let s = Server::seeded();
     let id = s.create_contact(json!({"project_id": 1, "first_name": "A", "tag_list": ["x", "y"],
                                      "address_attributes": {"city": "Oslo"}}));
-    let r = s.put_json(&format!("/contacts/{id}.json"), json!({"contact": {"tag_list": "z", "address_attributes": {"_destroy": "1"}}}));
+    let r = s.put_json(
+        &format!("/contacts/{id}.json"),
+        json!({"contact": {"tag_list": "z", "address_attributes": {"_destroy": "1"}}}),
+    );
     assert_eq!(r.status, 204);
     let c = s.get(&format!("/contacts/{id}.json")).json()["contact"].clone();
     assert_eq!(c["tag_list"], json!(["z"]));
-    assert_eq!(c["address"], json!({"full_address": null, "street": null, "city": null, "region": null, "country": null, "postcode": null}));
+    assert_eq!(
+        c["address"],
+        json!({"full_address": null, "street": null, "city": null, "region": null, "country": null, "postcode": null})
+    );
 }
 
 #[test]
@@ -137,7 +149,10 @@ fn renaming_a_company_renames_it_on_its_people() {
     let person = s.create_contact(json!({"project_id": 1, "first_name": "Wile", "company": "Acme"}));
     let shown = s.get(&format!("/contacts/{company}.json?include=contacts")).json();
     assert_eq!(shown["contact"]["contacts"], json!([{"id": person, "name": "Wile"}]));
-    assert_eq!(s.put_json(&format!("/contacts/{company}.json"), json!({"contact": {"first_name": "Acme Corp"}})).status, 204);
+    assert_eq!(
+        s.put_json(&format!("/contacts/{company}.json"), json!({"contact": {"first_name": "Acme Corp"}})).status,
+        204
+    );
     assert_eq!(s.get(&format!("/contacts/{person}.json")).json()["contact"]["company"], "Acme Corp");
     assert_eq!(s.get("/contacts.json?search=corp").json()["total_count"], 2, "the search index follows the rename");
 }
@@ -146,7 +161,8 @@ fn renaming_a_company_renames_it_on_its_people() {
 fn delete_removes_the_contact_and_its_notes() {
     let s = Server::seeded();
     let id = s.create_contact(json!({"project_id": 1, "first_name": "Gone"}));
-    let note = s.post_json("/notes.json", json!({"source_type": "Contact", "source_id": id, "note": {"content": "hi"}}));
+    let note =
+        s.post_json("/notes.json", json!({"source_type": "Contact", "source_id": id, "note": {"content": "hi"}}));
     assert_eq!(note.status, 201, "{}", note.text());
     let note_id = note.json()["note"]["id"].as_i64().unwrap();
     assert_eq!(s.admin("DELETE", &format!("/contacts/{id}.json"), None, "").status, 204);
@@ -159,7 +175,12 @@ fn delete_removes_the_contact_and_its_notes() {
 fn projects_can_be_added_and_removed_but_never_the_last() {
     let s = Server::seeded();
     let id = s.create_contact(json!({"project_id": 1, "first_name": "Mover"}));
-    let add = s.admin("POST", &format!("/contacts/{id}/projects.xml"), Some("application/xml"), "<project><id>beta</id></project>");
+    let add = s.admin(
+        "POST",
+        &format!("/contacts/{id}/projects.xml"),
+        Some("application/xml"),
+        "<project><id>beta</id></project>",
+    );
     assert_eq!(add.status, 204);
     let shown = s.get(&format!("/contacts/{id}.json")).json();
     assert_eq!(shown["contact"]["projects"], json!([{"id": 1, "name": "Alpha"}, {"id": 2, "name": "Beta"}]));
@@ -175,8 +196,16 @@ fn show_includes_notes_deals_and_ignores_tickets() {
     let s = Server::seeded();
     s.post_json("/deal_statuses.json", json!({"deal_status": {"name": "Open", "is_default": true}}));
     let id = s.create_contact(json!({"project_id": 1, "first_name": "Deal", "last_name": "Maker"}));
-    assert_eq!(s.post_json("/notes.json", json!({"source_type": "Contact", "source_id": id, "note": {"content": "Call back", "type_id": 1}})).status, 201);
-    let deal = s.post_json("/deals.json", json!({"deal": {"name": "Big", "project_id": 1, "contact_id": id, "price": 1500}}));
+    assert_eq!(
+        s.post_json(
+            "/notes.json",
+            json!({"source_type": "Contact", "source_id": id, "note": {"content": "Call back", "type_id": 1}})
+        )
+        .status,
+        201
+    );
+    let deal =
+        s.post_json("/deals.json", json!({"deal": {"name": "Big", "project_id": 1, "contact_id": id, "price": 1500}}));
     assert_eq!(deal.status, 201, "{}", deal.text());
     assert_eq!(deal.json()["deal"]["price"], "1500.0");
     let c = s.get(&format!("/contacts/{id}.json?include=notes,deals,tickets,issues")).json()["contact"].clone();
@@ -196,7 +225,12 @@ fn list_include_projects_adds_each_contacts_projects() {
     let with = s.get("/contacts.json?include=projects").json();
     assert_eq!(with["contacts"][0]["projects"], json!([{"id": 1, "name": "Alpha"}, {"id": 2, "name": "Beta"}]));
     let xml = s.get("/contacts.xml?include=projects").text();
-    assert!(xml.contains(r#"<projects type="array"><project id="1" name="Alpha"/><project id="2" name="Beta"/></projects></contact>"#), "{xml}");
+    assert!(
+        xml.contains(
+            r#"<projects type="array"><project id="1" name="Alpha"/><project id="2" name="Beta"/></projects></contact>"#
+        ),
+        "{xml}"
+    );
 }
 
 #[test]
@@ -204,7 +238,12 @@ fn post_with_method_override_updates() {
     let s = Server::seeded();
     let id = s.create_contact(json!({"project_id": 1, "first_name": "Before"}));
     let body = format!("_method=put&key={ADMIN_KEY}&contact[first_name]=After");
-    let r = s.raw("POST", &format!("/contacts/{id}.json"), &[("Content-Type", "application/x-www-form-urlencoded")], body.as_bytes());
+    let r = s.raw(
+        "POST",
+        &format!("/contacts/{id}.json"),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body.as_bytes(),
+    );
     assert_eq!(r.status, 204, "{}", r.text());
     assert_eq!(s.get(&format!("/contacts/{id}.json")).json()["contact"]["first_name"], "After");
 }

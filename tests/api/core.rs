@@ -31,7 +31,10 @@ fn memberships_roles_and_users() {
     assert_eq!(users["total_count"], 2);
     let current = s.as_key(JSMITH_KEY, "GET", "/users/current.xml", None, "").text();
     assert!(current.contains("<login>jsmith</login>"), "{current}");
-    let dup = s.post_json("/users.json", json!({"user": {"login": "jsmith", "firstname": "J", "lastname": "S", "mail": "x@y.z"}}));
+    let dup = s.post_json(
+        "/users.json",
+        json!({"user": {"login": "jsmith", "firstname": "J", "lastname": "S", "mail": "x@y.z"}}),
+    );
     assert_eq!(dup.json()["errors"], json!(["Login has already been taken"]));
 }
 
@@ -42,10 +45,19 @@ fn custom_fields_validate_their_values() {
     assert_eq!(f.status, 201, "{}", f.text());
     let missing = s.post_json("/contacts.json", json!({"contact": {"project_id": 1, "first_name": "X"}}));
     assert_eq!(missing.json()["errors"], json!(["Seats cannot be blank"]));
-    let wrong = s.post_json("/contacts.json", json!({"contact": {"project_id": 1, "first_name": "X", "custom_field_values": {"2": "many"}}}));
+    let wrong = s.post_json(
+        "/contacts.json",
+        json!({"contact": {"project_id": 1, "first_name": "X", "custom_field_values": {"2": "many"}}}),
+    );
     assert_eq!(wrong.json()["errors"], json!(["Seats is not a number"]));
-    let ok = s.post_json("/contacts.json", json!({"contact": {"project_id": 1, "first_name": "X", "custom_fields": [{"id": 2, "value": "12"}]}}));
-    assert_eq!(ok.json()["contact"]["custom_fields"], json!([{"id": 1, "name": "License", "value": null}, {"id": 2, "name": "Seats", "value": "12"}]));
+    let ok = s.post_json(
+        "/contacts.json",
+        json!({"contact": {"project_id": 1, "first_name": "X", "custom_fields": [{"id": 2, "value": "12"}]}}),
+    );
+    assert_eq!(
+        ok.json()["contact"]["custom_fields"],
+        json!([{"id": 1, "name": "License", "value": null}, {"id": 2, "name": "Seats", "value": "12"}])
+    );
 }
 
 #[test]
@@ -53,13 +65,19 @@ fn deal_statuses_are_listed_for_admins() {
     let s = Server::seeded();
     s.post_json("/deal_statuses.json", json!({"deal_status": {"name": "Pending", "is_default": true}}));
     let list = s.get("/deal_statuses.json").json();
-    assert_eq!(list, json!({"deal_statuses": [{"id": 1, "name": "Pending", "position": 1, "is_default": true, "status_type": 0, "color": 11184810}], "total_count": 1}));
+    assert_eq!(
+        list,
+        json!({"deal_statuses": [{"id": 1, "name": "Pending", "position": 1, "is_default": true, "status_type": 0, "color": 11184810}], "total_count": 1})
+    );
 }
 
 #[test]
 fn saved_queries_and_deal_categories_answer_in_redmine_shapes() {
     let s = Server::seeded();
-    assert_eq!(s.get("/crm_queries.json?object_type=contact").json(), json!({"queries": [], "total_count": 0, "offset": 0, "limit": 25}));
+    assert_eq!(
+        s.get("/crm_queries.json?object_type=contact").json(),
+        json!({"queries": [], "total_count": 0, "offset": 0, "limit": 25})
+    );
     assert_eq!(s.get("/crm_queries.json").status, 404);
     assert_eq!(s.get("/projects/alpha/deal_categories.json").json(), json!({"deal_categories": [], "total_count": 0}));
     assert_eq!(s.as_key(JSMITH_KEY, "GET", "/projects/alpha/deal_categories.json", None, "").status, 403);

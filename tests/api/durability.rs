@@ -13,7 +13,9 @@ fn concurrent_creates_all_land_with_distinct_ids() {
         .map(|t| {
             let s = s.clone();
             std::thread::spawn(move || {
-                (0..10).map(|i| s.create_contact(json!({"project_id": 1, "first_name": format!("T{t}-{i}")}))).collect::<Vec<_>>()
+                (0..10)
+                    .map(|i| s.create_contact(json!({"project_id": 1, "first_name": format!("T{t}-{i}")})))
+                    .collect::<Vec<_>>()
             })
         })
         .collect();

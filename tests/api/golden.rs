@@ -16,6 +16,11 @@ fn every_golden_case_passes() {
         .expect("python3 runs replay.py");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let failures: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("PASS")).collect();
-    assert!(out.status.success(), "golden replay failed:\n{}\n{}", failures.join("\n"), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "golden replay failed:\n{}\n{}",
+        failures.join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }

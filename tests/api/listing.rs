@@ -115,7 +115,10 @@ fn default_order_is_last_then_first_name_and_sort_is_honoured() {
 fn paging_reports_the_effective_window() {
     let s = people();
     let page = s.get("/contacts.json?limit=2&page=2").json();
-    assert_eq!((page["offset"].as_i64(), page["limit"].as_i64(), page["total_count"].as_i64()), (Some(2), Some(2), Some(7)));
+    assert_eq!(
+        (page["offset"].as_i64(), page["limit"].as_i64(), page["total_count"].as_i64()),
+        (Some(2), Some(2), Some(7))
+    );
     assert_eq!(names(&page), vec!["Jane", "Ann"]);
     let past = s.get("/contacts.json?offset=100").json();
     assert_eq!((past["contacts"].as_array().unwrap().len(), past["total_count"].as_i64()), (0, Some(7)));
@@ -136,7 +139,14 @@ fn nometa_leaves_the_counters_out() {
     let s = people();
     let json = s.get("/contacts.json?nometa=1&limit=1").json();
     assert_eq!(json.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["contacts"]);
-    let xml = s.raw("GET", "/contacts.xml?limit=1", &[("X-Redmine-API-Key", super::common::ADMIN_KEY), ("X-Redmine-Nometa", "1")], b"").text();
+    let xml = s
+        .raw(
+            "GET",
+            "/contacts.xml?limit=1",
+            &[("X-Redmine-API-Key", super::common::ADMIN_KEY), ("X-Redmine-Nometa", "1")],
+            b"",
+        )
+        .text();
     assert!(xml.contains(r#"<contacts type="array">"#), "{xml}");
 }
 
@@ -186,6 +196,9 @@ fn lists_show_every_change_at_once() {
     }
     s.put_json("/users/1.json", json!({"user": {"firstname": "Renamed"}}));
     assert_eq!(s.get("/contacts.json").json()["contacts"][0]["author"]["name"], "Renamed Admin");
-    s.post_json("/custom_fields.json", json!({"custom_field": {"name": "Extra", "field_format": "string", "customized_type": "contact"}}));
+    s.post_json(
+        "/custom_fields.json",
+        json!({"custom_field": {"name": "Extra", "field_format": "string", "customized_type": "contact"}}),
+    );
     assert_eq!(s.get("/contacts.json").json()["contacts"][0]["custom_fields"].as_array().unwrap().len(), 2);
 }

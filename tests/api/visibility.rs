@@ -12,7 +12,8 @@ fn world() -> (Server, [i64; 5]) {
     let alpha_public = s.create_contact(json!({"project_id": 1, "first_name": "AlphaPublic", "visibility": 1}));
     let beta_project = s.create_contact(json!({"project_id": 2, "first_name": "BetaProject", "visibility": 0}));
     let beta_private = s.create_contact(json!({"project_id": 2, "first_name": "BetaPrivate", "visibility": 2}));
-    let beta_private_own = s.create_contact(json!({"project_id": 2, "first_name": "BetaPrivateOwn", "visibility": 2, "assigned_to_id": 2}));
+    let beta_private_own = s
+        .create_contact(json!({"project_id": 2, "first_name": "BetaPrivateOwn", "visibility": 2, "assigned_to_id": 2}));
     (s, [alpha_project, alpha_public, beta_project, beta_private, beta_private_own])
 }
 
@@ -50,13 +51,30 @@ fn show_answers_404_for_unknown_then_403_for_invisible() {
 #[test]
 fn a_viewer_cannot_create_update_or_delete() {
     let (s, [_, _, beta_project, _, _]) = world();
-    let create = s.as_key(JSMITH_KEY, "POST", "/contacts.json", Some("application/json"), r#"{"contact":{"project_id":2,"first_name":"X"}}"#);
+    let create = s.as_key(
+        JSMITH_KEY,
+        "POST",
+        "/contacts.json",
+        Some("application/json"),
+        r#"{"contact":{"project_id":2,"first_name":"X"}}"#,
+    );
     assert_eq!(create.status, 403);
-    let update = s.as_key(JSMITH_KEY, "PUT", &format!("/contacts/{beta_project}.json"), Some("application/json"), r#"{"contact":{"first_name":"X"}}"#);
+    let update = s.as_key(
+        JSMITH_KEY,
+        "PUT",
+        &format!("/contacts/{beta_project}.json"),
+        Some("application/json"),
+        r#"{"contact":{"first_name":"X"}}"#,
+    );
     assert_eq!(update.status, 403);
     assert_eq!(s.as_key(JSMITH_KEY, "DELETE", &format!("/contacts/{beta_project}.json"), None, "").status, 403);
-    let note = s.as_key(JSMITH_KEY, "POST", "/notes.json", Some("application/json"),
-        &json!({"source_type": "Contact", "source_id": beta_project, "note": {"content": "x"}}).to_string());
+    let note = s.as_key(
+        JSMITH_KEY,
+        "POST",
+        "/notes.json",
+        Some("application/json"),
+        &json!({"source_type": "Contact", "source_id": beta_project, "note": {"content": "x"}}).to_string(),
+    );
     assert_eq!(note.status, 403, "notes need add_notes or edit_contacts");
     assert_eq!(s.get(&format!("/contacts/{beta_project}.json")).json()["contact"]["first_name"], "BetaProject");
 }
@@ -74,11 +92,21 @@ fn a_project_list_needs_view_contacts_in_that_project() {
 #[test]
 fn a_role_with_edit_rights_may_edit_in_its_project_only() {
     let (s, [alpha_project, _, beta_project, _, _]) = world();
-    let role = s.post_json("/roles.json", json!({"role": {"name": "Editor", "permissions": ["view_contacts", "edit_contacts", "add_notes"]}}));
+    let role = s.post_json(
+        "/roles.json",
+        json!({"role": {"name": "Editor", "permissions": ["view_contacts", "edit_contacts", "add_notes"]}}),
+    );
     let role_id = role.json()["role"]["id"].as_i64().unwrap();
     s.post_json("/projects/1/memberships.json", json!({"membership": {"user_id": 2, "role_ids": [role_id]}}));
     let put = |id: i64| {
-        s.as_key(JSMITH_KEY, "PUT", &format!("/contacts/{id}.json"), Some("application/json"), r#"{"contact":{"job_title":"Edited"}}"#).status
+        s.as_key(
+            JSMITH_KEY,
+            "PUT",
+            &format!("/contacts/{id}.json"),
+            Some("application/json"),
+            r#"{"contact":{"job_title":"Edited"}}"#,
+        )
+        .status
     };
     assert_eq!(put(alpha_project), 204);
     assert_eq!(put(beta_project), 403);
