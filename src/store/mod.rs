@@ -65,6 +65,11 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         register_search_fold(&conn)?;
         migrate(&conn)?;
+        // FTS5 would merge index segments inside whichever write happens to tip a level over,
+        // and at a million contacts that merge rewrites the big segment for seconds. Turn it
+        // off; the writer merges in bounded steps after each batch instead.
+        conn.execute("INSERT INTO contacts_search (contacts_search, rank) VALUES ('automerge', 0)", [])?;
+        conn.execute("INSERT INTO contacts_search (contacts_search, rank) VALUES ('crisismerge', 2000)", [])?;
 
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -85,7 +90,7 @@ impl Store {
         let data_version = Arc::new(AtomicU64::new(1));
         Ok(Store {
             readers: pool,
-            writer: Writer::start(conn, data_version.clone()),
+            writer: Writer::start(conn, data_version.clone(), Box::new(merge_search_index)),
             data_version,
             config_version: Arc::new(AtomicU64::new(1)),
             config_cache: Arc::default(),
@@ -200,6 +205,18 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Search index pages merged at most after each write batch: small steps that keep the number
+/// of segments (and so the cost of a lookup) low without a long pause.
+const MERGE_PAGES_PER_BATCH: i64 = 64;
+
+fn merge_search_index(conn: &Connection) {
+    if let Err(e) =
+        conn.execute("INSERT INTO contacts_search (contacts_search, rank) VALUES ('merge', ?)", [MERGE_PAGES_PER_BATCH])
+    {
+        tracing::warn!("search index merge step failed: {e}");
+    }
 }
 
 /// `search_fold(field, …)`: the search text of a contact's fields (see `search::index_text`),

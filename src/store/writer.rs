@@ -19,6 +19,7 @@ const MAX_BATCH: usize = 256;
 /// Called after the batch's COMMIT (or its failure) to answer the waiting request.
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+pub type Maintenance = Box<dyn FnMut(&Connection) + Send>;
 
 #[derive(Clone)]
 pub struct Writer {
@@ -28,11 +29,14 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer thread. `data_version` is bumped after every commit so that caches of
     /// derived data (counts, principals) know they are stale.
-    pub fn start(conn: Connection, data_version: Arc<AtomicU64>) -> Writer {
+    ///
+    /// `maintenance` runs after each committed batch, in its own transaction: bounded upkeep
+    /// (the search index's incremental merging) that must not land inside a request's commit.
+    pub fn start(conn: Connection, data_version: Arc<AtomicU64>, maintenance: Maintenance) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, data_version))
+            .spawn(move || writer_loop(conn, rx, data_version, maintenance))
             .expect("spawn the writer thread");
         Writer { jobs: tx }
     }
@@ -68,7 +72,12 @@ fn run_in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<
     outcome
 }
 
-fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Job>, data_version: Arc<AtomicU64>) {
+fn writer_loop(
+    conn: Connection,
+    mut rx: mpsc::Receiver<Job>,
+    data_version: Arc<AtomicU64>,
+    mut maintenance: Maintenance,
+) {
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -95,5 +104,6 @@ fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Job>, data_version: Arc<
         for done in completions {
             done(commit.clone());
         }
+        maintenance(&conn);
     }
 }
