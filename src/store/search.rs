@@ -32,8 +32,6 @@ pub fn words(search: &str) -> Vec<String> {
 pub struct SearchPlan {
     /// Words of 3+ characters with their trigrams (a 3-character word is its own trigram).
     pub long_words: Vec<(String, Vec<String>)>,
-    /// Words of 1–2 characters, checked with `instr()` on the stored text.
-    pub short_words: Vec<String>,
     /// A word longer than any searchable field, or holding NUL (which no stored text holds):
     /// nothing can match.
     pub impossible: bool,
@@ -50,8 +48,6 @@ pub fn plan(words: &[String]) -> SearchPlan {
             trigrams.sort();
             trigrams.dedup();
             plan.long_words.push((w.clone(), trigrams));
-        } else {
-            plan.short_words.push(w.clone());
         }
     }
     plan
@@ -73,7 +69,7 @@ mod tests {
         assert_eq!(p.long_words[0], ("tom".to_string(), vec!["tom".to_string()]));
         assert_eq!(p.long_words[1].1, vec!["\"x*".to_string()]);
         assert_eq!(p.long_words[2].1, vec!["0%_".to_string(), "50%".to_string()]);
-        assert_eq!(p.short_words, vec!["or"]);
+        assert_eq!(p.long_words.len(), 3, "`or` is too short for trigrams");
         assert_eq!(match_all(&["\"x*", "a b"]), "\"\"\"x*\" AND \"a b\"");
     }
 

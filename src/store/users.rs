@@ -146,8 +146,3 @@ pub fn delete(conn: &Connection, id: i64) -> Result<()> {
     }
     Ok(())
 }
-
-pub fn touch_login(conn: &Connection, id: i64) -> Result<()> {
-    conn.execute("UPDATE users SET last_login_on = ? WHERE id = ?", params![now_ms(), id])?;
-    Ok(())
-}
