@@ -1055,6 +1055,8 @@ async fn drive(addr: SocketAddr, o: &BenchOptions, baseline_rt: &Handle) -> Resu
             Ok((status, body)) => (body.len(), Some(format!("{what} → {}", show_answer(status, &body)))),
             Err(e) => (0, Some(e)),
         };
+        // Progress on stderr (the report goes to stdout), also what a profiler attaches by.
+        eprintln!("running {} for {:.1} s…", sc.name, o.duration.as_secs_f64());
         let stats = run_load(addr, Some(BENCH_ADMIN_KEY), &sc, o.connections, o.duration).await;
         let size = baseline_size(answer_bytes);
         let baseline = match o.baseline {
