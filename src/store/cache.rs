@@ -147,26 +147,41 @@ impl FragmentCache {
     }
 }
 
-/// Trigram counts remembered at most; past it the cache starts over.
-const MAX_TRIGRAMS: usize = 200_000;
+/// Trigram counts looked up one by one and remembered at most; past it they start over.
+const MAX_LOOKED_UP: usize = 200_000;
 
 /// Contact counts per trigram. They only steer which trigrams look a word up: every candidate
 /// is checked against the whole word, so a count that has aged is never a wrong answer.
 #[derive(Default)]
 pub struct TrigramCache {
-    counts: Mutex<HashMap<String, i64>>,
+    state: Mutex<TrigramCounts>,
+}
+
+#[derive(Default)]
+struct TrigramCounts {
+    /// Every trigram of the index, from the last census (`store::census`).
+    census: HashMap<String, i64>,
+    /// Trigrams the census did not hold (new since, or no census yet), counted when searched.
+    looked_up: HashMap<String, i64>,
 }
 
 impl TrigramCache {
     pub fn get(&self, trigram: &str) -> Option<i64> {
-        self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(trigram).copied()
+        let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.census.get(trigram).or_else(|| state.looked_up.get(trigram)).copied()
     }
 
     pub fn put(&self, trigram: &str, count: i64) {
-        let mut counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if counts.len() >= MAX_TRIGRAMS {
-            counts.clear();
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.looked_up.len() >= MAX_LOOKED_UP {
+            state.looked_up.clear();
         }
-        counts.insert(trigram.to_string(), count);
+        state.looked_up.insert(trigram.to_string(), count);
+    }
+
+    /// Replaces the census; what was looked up one by one is counted again when next needed.
+    pub fn replace_census(&self, census: HashMap<String, i64>) {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *state = TrigramCounts { census, looked_up: HashMap::new() };
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cache;
+mod census;
 pub mod contacts;
 pub mod custom_fields;
 pub mod deals;
@@ -88,6 +89,8 @@ impl Store {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         let data_version = Arc::new(AtomicU64::new(1));
+        let trigrams: Arc<cache::TrigramCache> = Arc::default();
+        census::spawn(path.to_path_buf(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
         Ok(Store {
             readers: pool,
             writer: Writer::start(conn, data_version.clone(), Box::new(merge_search_index)),
@@ -96,7 +99,7 @@ impl Store {
             config_cache: Arc::default(),
             counts: Arc::default(),
             fragments: Arc::default(),
-            trigrams: Arc::default(),
+            trigrams,
         })
     }
 
