@@ -3,6 +3,7 @@
 //! step in the same transaction).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
@@ -373,12 +374,60 @@ fn rarest_trigrams(conn: &Connection, cache: &TrigramCache, trigrams: &[String])
     Ok(counted.into_iter().take(2).map(|(_, t)| t).collect())
 }
 
-fn build_where(
-    conn: &Connection,
-    trigram_counts: &TrigramCache,
-    q: &ContactQuery,
-    search_mode: SearchMode,
-) -> Result<Where> {
+/// Searches matched by at most this many contacts have their matches remembered as an id
+/// list (at most 160 kB) per data version, shared by the count and every page of the search.
+const MAX_REMEMBERED_MATCHES: usize = 20_000;
+
+/// The contacts whose search text holds every word, when few enough to remember: found once
+/// per data version. None when more match (the count and the page then test the words in
+/// their own statements, where SQLite can stop early or walk an index).
+fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> Result<Option<Arc<[i64]>>> {
+    let key = format!("matches\u{1}{words:?}");
+    match caches.counts.get(caches.data_version, &key) {
+        Some(Listed::Page(ids)) => return Ok(Some(ids)),
+        Some(Listed::Count(_)) => return Ok(None),
+        None => {}
+    }
+    let (sql, values) = matching_ids_sql(conn, caches.trigrams, words)?;
+    let ids: Vec<i64> = conn
+        .prepare_cached(&format!("{sql} LIMIT {}", MAX_REMEMBERED_MATCHES + 1))?
+        .query_map(params_from_iter(values.iter()), |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if ids.len() > MAX_REMEMBERED_MATCHES {
+        caches.counts.put(caches.data_version, key, Listed::Count(ids.len() as i64));
+        return Ok(None);
+    }
+    let ids: Arc<[i64]> = ids.into();
+    caches.counts.put(caches.data_version, key, Listed::Page(ids.clone()));
+    Ok(Some(ids))
+}
+
+/// A statement yielding exactly the ids of contacts whose search text holds every word:
+/// candidates from the two rarest trigrams of each long word, each word then checked whole
+/// (a search of short words only tests every search text).
+fn matching_ids_sql(conn: &Connection, trigram_counts: &TrigramCache, words: &[String]) -> Result<(String, Vec<Value>)> {
+    let plan = search::plan(words);
+    let mut lookup: Vec<String> = Vec::new();
+    for (_, trigrams) in &plan.long_words {
+        lookup.extend(rarest_trigrams(conn, trigram_counts, trigrams)?);
+    }
+    let mut values: Vec<Value> = Vec::new();
+    let tests = vec!["instr(st.body, ?) > 0"; words.len()].join(" AND ");
+    let sql = if lookup.is_empty() {
+        format!("SELECT st.contact_id FROM search_texts st WHERE {tests}")
+    } else {
+        let trigrams: Vec<&str> = lookup.iter().map(String::as_str).collect();
+        values.push(Value::Text(search::match_all(&trigrams)));
+        format!(
+            "SELECT st.contact_id FROM contacts_search JOIN search_texts st ON st.contact_id = contacts_search.rowid
+              WHERE contacts_search MATCH ? AND {tests}"
+        )
+    };
+    values.extend(words.iter().map(|word| Value::Text(word.clone())));
+    Ok((sql, values))
+}
+
+fn build_where(conn: &Connection, caches: &ListCaches, q: &ContactQuery, search_mode: SearchMode) -> Result<Where> {
     let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false, joins_search_text: false };
     if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
         w.push(
@@ -405,36 +454,17 @@ fn build_where(
         id_filter(&mut w, "c.id", ids);
     }
     if !q.search_words.is_empty() {
-        let plan = search::plan(&q.search_words);
-        if plan.impossible {
+        if search::plan(&q.search_words).impossible {
             w.push("0", []);
-        }
-        match search_mode {
-            SearchMode::Index | SearchMode::PageByIndex => {
-                // One subquery yields exactly the matching ids (candidates from the rarest
-                // trigrams, each word then checked whole), so SQLite fetches just those rows.
-                let mut lookup: Vec<String> = Vec::new();
-                for (_, trigrams) in &plan.long_words {
-                    lookup.extend(rarest_trigrams(conn, trigram_counts, trigrams)?);
+        } else {
+            match search_mode {
+            SearchMode::Index | SearchMode::PageByIndex => match search_matches(conn, caches, &q.search_words)? {
+                Some(ids) => w.push("c.id IN (SELECT value FROM json_each(?))", [Value::Text(id_list(&ids))]),
+                None => {
+                    let (sql, values) = matching_ids_sql(conn, caches.trigrams, &q.search_words)?;
+                    w.push(format!("c.id IN ({sql})"), values);
                 }
-                let checks: Vec<Value> = q.search_words.iter().map(|word| Value::Text(word.clone())).collect();
-                let tests = vec!["instr(st.body, ?) > 0"; checks.len()].join(" AND ");
-                if lookup.is_empty() {
-                    w.push(format!("c.id IN (SELECT st.contact_id FROM search_texts st WHERE {tests})"), checks);
-                } else {
-                    let trigrams: Vec<&str> = lookup.iter().map(String::as_str).collect();
-                    let mut values = vec![Value::Text(search::match_all(&trigrams))];
-                    values.extend(checks);
-                    w.push(
-                        format!(
-                            "c.id IN (SELECT st.contact_id FROM contacts_search
-                                        JOIN search_texts st ON st.contact_id = contacts_search.rowid
-                                       WHERE contacts_search MATCH ? AND {tests})"
-                        ),
-                        values,
-                    );
-                }
-            }
+            },
             SearchMode::Scan => {
                 // The same test per contact: a trigram phrase of lower-cased text is a substring.
                 w.joins_search_text = true;
@@ -442,6 +472,7 @@ fn build_where(
                     w.push("instr(st.body, ?) > 0", [Value::Text(word.clone())]);
                 }
             }
+        }
         }
     }
     if let Some(tags) = &q.tags {
@@ -510,10 +541,11 @@ fn where_clause(w: &Where) -> String {
     }
 }
 
-/// The caches a list query consults.
+/// The caches a list query consults, and the data version its results are remembered under.
 pub struct ListCaches<'a> {
     pub counts: &'a CountCache,
     pub trigrams: &'a TrigramCache,
+    pub data_version: u64,
 }
 
 /// How a list query is driven.
@@ -534,22 +566,21 @@ enum SearchMode {
 pub fn list_ids(
     conn: &Connection,
     caches: &ListCaches,
-    data_version: u64,
     q: &ContactQuery,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<i64>, i64)> {
-    let w = build_where(conn, caches.trigrams, q, SearchMode::Index)?;
-    let total = count(conn, caches.counts, data_version, &w)?;
+    let w = build_where(conn, caches, q, SearchMode::Index)?;
+    let total = count(conn, caches, &w)?;
     if offset >= total {
         return Ok((Vec::new(), total));
     }
     let page_key = format!("{}\u{2}{:?}\u{2}{offset}\u{2}{limit}", list_key(&w), q.sort);
-    if let Some(Listed::Page(ids)) = caches.counts.get(data_version, &page_key) {
+    if let Some(Listed::Page(ids)) = caches.counts.get(caches.data_version, &page_key) {
         return Ok((ids.to_vec(), total));
     }
     let ids = page_ids(conn, caches, q, offset, limit, total)?;
-    caches.counts.put(data_version, page_key, Listed::Page(ids.clone().into()));
+    caches.counts.put(caches.data_version, page_key, Listed::Page(ids.clone().into()));
     Ok((ids, total))
 }
 
@@ -575,7 +606,7 @@ fn page_ids(
     let scanned = if scan_first {
         // The estimate assumes matches spread evenly over the list order; when they bunch up
         // at the far end (Cyrillic names sort last), the walk is cut short and the index serves.
-        let scan = build_where(conn, caches.trigrams, q, SearchMode::Scan)?;
+        let scan = build_where(conn, caches, q, SearchMode::Scan)?;
         with_budget(conn, SCAN_BUDGET_OPS, || page(conn, q, scan, page_offset, page_limit, backwards))?
     } else {
         None
@@ -585,7 +616,7 @@ fn page_ids(
         None => page(
             conn,
             q,
-            build_where(conn, caches.trigrams, q, SearchMode::PageByIndex)?,
+            build_where(conn, caches, q, SearchMode::PageByIndex)?,
             page_offset,
             page_limit,
             backwards,
@@ -626,12 +657,34 @@ fn with_budget<T>(conn: &Connection, ops: i32, f: impl FnOnce() -> rusqlite::Res
     }
 }
 
-/// The cache key of a list: its condition as SQL with the bound values spelled out.
+/// The cache key of a list: a 128-bit keyed hash of its condition (SQL and bound values),
+/// short even when the condition binds a long id list. The hash keys are random per process,
+/// so no request can be crafted to share another's key.
 fn list_key(w: &Where) -> String {
-    format!("{} {}\u{1}{:?}", from_clause(w), where_clause(w), w.values)
+    use std::hash::{BuildHasher, Hash, Hasher};
+    static KEYS: std::sync::OnceLock<[std::hash::RandomState; 2]> = std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(|| [std::hash::RandomState::new(), std::hash::RandomState::new()]);
+    let (from, condition) = (from_clause(w), where_clause(w));
+    let half = |state: &std::hash::RandomState| {
+        let mut h = state.build_hasher();
+        from.hash(&mut h);
+        condition.hash(&mut h);
+        for v in &w.values {
+            match v {
+                Value::Null => 0u8.hash(&mut h),
+                Value::Integer(i) => (1u8, i).hash(&mut h),
+                Value::Real(f) => (2u8, f.to_bits()).hash(&mut h),
+                Value::Text(t) => (3u8, t).hash(&mut h),
+                Value::Blob(b) => (4u8, b).hash(&mut h),
+            }
+        }
+        h.finish()
+    };
+    format!("{:016x}{:016x}", half(&keys[0]), half(&keys[1]))
 }
 
-fn count(conn: &Connection, counts: &CountCache, data_version: u64, w: &Where) -> Result<i64> {
+fn count(conn: &Connection, caches: &ListCaches, w: &Where) -> Result<i64> {
+    let (counts, data_version) = (caches.counts, caches.data_version);
     let key = list_key(w);
     if let Some(Listed::Count(total)) = counts.get(data_version, &key) {
         return Ok(total);
@@ -1127,8 +1180,8 @@ mod tests {
             .unwrap();
         let mut q = ContactQuery::new(Visibility::Everything);
         q.search_words = vec!["mar".into()];
-        let caches = ListCaches { counts: &store.counts, trigrams: &store.trigrams };
-        let (ids, total) = store.read(|c| list_ids(c, &caches, 0, &q, 0, 5)).unwrap();
+        let caches = ListCaches { counts: &store.counts, trigrams: &store.trigrams, data_version: 0 };
+        let (ids, total) = store.read(|c| list_ids(c, &caches, &q, 0, 5)).unwrap();
         assert_eq!(total, 300);
         assert_eq!(ids, vec![2, 4, 6, 8, 10], "the first five matches in list order");
     }

@@ -112,7 +112,7 @@ impl Store {
         with_projects: bool,
     ) -> Result<(Vec<crate::model::Contact>, i64)> {
         self.in_read_transaction(|c, version| {
-            let (ids, total) = contacts::list_ids(c, &self.caches(), version, q, offset, limit)?;
+            let (ids, total) = contacts::list_ids(c, &self.caches(version), q, offset, limit)?;
             Ok((contacts::load(c, &ids, with_projects)?, total))
         })
     }
@@ -126,13 +126,13 @@ impl Store {
         limit: i64,
     ) -> Result<(Vec<(i64, i64)>, i64)> {
         self.in_read_transaction(|c, version| {
-            let (ids, total) = contacts::list_ids(c, &self.caches(), version, q, offset, limit)?;
+            let (ids, total) = contacts::list_ids(c, &self.caches(version), q, offset, limit)?;
             Ok((contacts::versions(c, &ids)?, total))
         })
     }
 
-    fn caches(&self) -> contacts::ListCaches<'_> {
-        contacts::ListCaches { counts: &self.counts, trigrams: &self.trigrams }
+    fn caches(&self, data_version: u64) -> contacts::ListCaches<'_> {
+        contacts::ListCaches { counts: &self.counts, trigrams: &self.trigrams, data_version }
     }
 
     /// Runs several reads in one read transaction, so that they agree, with the data version
