@@ -76,12 +76,14 @@ fn main() -> ExitCode {
     };
     let contacts = args.contacts.unwrap_or(if args.smoke { 300 } else { 10_000 });
     let db = args.db.clone().unwrap_or_else(|| PathBuf::from(format!("target/bench-{contacts}.db")));
+    // Cargo builds the service's executable for benches and names it here.
+    let server = env!("CARGO_BIN_EXE_contacts");
     let mut o = if args.smoke {
-        let mut o = loadgen::smoke_options(db);
+        let mut o = loadgen::smoke_options(db, server);
         o.contacts = contacts;
         o
     } else {
-        BenchOptions::new(db, contacts)
+        BenchOptions::new(db, contacts, server)
     };
     if let Some(secs) = args.duration {
         if !(secs > 0.0 && secs.is_finite()) {

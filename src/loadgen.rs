@@ -836,12 +836,16 @@ pub struct BenchOptions {
     pub scenario: Option<String>,
     /// Duration of each baseline run (normally the same as `duration`); `None` skips them.
     pub baseline: Option<Duration>,
+    /// Worker threads of the baseline server (the real server's runtime sizes itself to the
+    /// machine, as it does in production).
     pub server_workers: usize,
     pub client_workers: usize,
+    /// The `contacts` executable the benchmark starts as the server under test.
+    pub server_binary: PathBuf,
 }
 
 impl BenchOptions {
-    pub fn new(db: impl Into<PathBuf>, contacts: usize) -> BenchOptions {
+    pub fn new(db: impl Into<PathBuf>, contacts: usize, server_binary: impl Into<PathBuf>) -> BenchOptions {
         let duration = Duration::from_secs(5);
         BenchOptions {
             db: db.into(),
@@ -853,6 +857,7 @@ impl BenchOptions {
             baseline: Some(duration),
             server_workers: 2,
             client_workers: 2,
+            server_binary: server_binary.into(),
         }
     }
 }
@@ -882,10 +887,10 @@ impl ScenarioReport {
 pub struct Report {
     pub options: BenchOptions,
     pub prepared: Prepared,
-    /// `contacts::open` until the listener is bound.
+    /// From starting the server process until it accepts connections.
     pub startup: Duration,
     pub scenarios: Vec<ScenarioReport>,
-    /// VmRSS and VmHWM of this process (server + client + baseline) after the runs, in KiB.
+    /// VmRSS and VmHWM of the server process after the runs, in KiB.
     pub rss_kib: Option<u64>,
     pub peak_rss_kib: Option<u64>,
 }
@@ -926,13 +931,15 @@ impl Report {
         );
         let _ = writeln!(
             m,
-            "Server: in-process, tokio multi-thread runtime with {} workers; client: separate runtime with {} workers; \
-             baseline: bare hyper server in its own {}-worker runtime",
-            o.server_workers, o.client_workers, o.server_workers
+            "Server: `{} serve` in its own process (logging at `warn`); client: tokio runtime with {} workers; \
+             baseline: bare hyper server in a {}-worker runtime in the client's process",
+            o.server_binary.display(),
+            o.client_workers,
+            o.server_workers
         );
         let _ = writeln!(
             m,
-            "Load: {} keep-alive connections, {:.1} s per scenario; start-up (open → listening): {:.1} ms",
+            "Load: {} keep-alive connections, {:.1} s per scenario; start-up (process start → accepting connections): {:.1} ms",
             o.connections,
             o.duration.as_secs_f64(),
             self.startup.as_secs_f64() * 1000.0
@@ -965,13 +972,13 @@ impl Report {
             (Some(r), Some(p)) => {
                 let _ = writeln!(
                     m,
-                    "Resident memory after the runs: {:.1} MiB (VmRSS; peak VmHWM {:.1} MiB) — one process holding the server, the client and the baseline server",
+                    "Resident memory of the server process after the runs: {:.1} MiB (VmRSS; peak VmHWM {:.1} MiB)",
                     mib(r),
                     mib(p)
                 );
             }
             _ => {
-                let _ = writeln!(m, "Resident memory: unavailable (no /proc/self/status)");
+                let _ = writeln!(m, "Resident memory: unavailable (no /proc/<pid>/status)");
             }
         }
         let _ = writeln!(m);
@@ -1012,8 +1019,8 @@ pub fn machine() -> String {
     format!("nproc {nproc}, {model}")
 }
 
-fn proc_status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
@@ -1086,47 +1093,83 @@ async fn drive(addr: SocketAddr, o: &BenchOptions, baseline_rt: &Handle) -> Resu
     Ok(out)
 }
 
-/// Prepares the database (see [`prepare_database`]), starts the real server in-process on a
-/// scratch copy of it, and runs the scenarios against it and the baseline.
+/// Prepares the database (see [`prepare_database`]), starts the real server (the `contacts`
+/// executable) on a scratch copy of it, and runs the scenarios against it and the baseline.
 pub fn bench(o: &BenchOptions) -> Result<Report, String> {
     let prepared = prepare_database(&o.db, o.contacts, o.seed)?;
     let run_db = scratch_copy(&o.db)?;
-
-    let server_rt = runtime(o.server_workers, "server")?;
-    let started = Instant::now();
-    let (app, listener) = server_rt.block_on(async {
-        let mut config = Config::new(&run_db);
-        config.admin_key = Some(BENCH_ADMIN_KEY.to_string());
-        let (app, _) = crate::open(&config).await.map_err(|e| format!("open {}: {e}", run_db.display()))?;
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("bind: {e}"))?;
-        Ok::<_, String>((app, listener))
-    })?;
-    let startup = started.elapsed();
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let server = server_rt.spawn(crate::run(listener, app, async {
-        let _ = stop_rx.await;
-    }));
-
-    let baseline_rt = runtime(o.server_workers, "baseline")?;
-    let client_rt = runtime(o.client_workers, "client")?;
-    let result = client_rt.block_on(drive(addr, o, baseline_rt.handle()));
-    let rss_kib = proc_status_kib("VmRSS:");
-    let peak_rss_kib = proc_status_kib("VmHWM:");
-
-    let _ = stop_tx.send(());
-    let _ = server_rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), server).await });
-    client_rt.shutdown_timeout(Duration::from_secs(1));
-    baseline_rt.shutdown_timeout(Duration::from_secs(1));
-    server_rt.shutdown_timeout(Duration::from_secs(1));
+    let outcome = ServerProcess::start(&o.server_binary, &run_db).and_then(|mut server| {
+        let baseline_rt = runtime(o.server_workers, "baseline")?;
+        let client_rt = runtime(o.client_workers, "client")?;
+        let result = client_rt.block_on(drive(server.addr, o, baseline_rt.handle()));
+        let rss_kib = proc_status_kib(server.child.id(), "VmRSS:");
+        let peak_rss_kib = proc_status_kib(server.child.id(), "VmHWM:");
+        server.stop();
+        client_rt.shutdown_timeout(Duration::from_secs(1));
+        baseline_rt.shutdown_timeout(Duration::from_secs(1));
+        Ok(Report { options: o.clone(), prepared, startup: server.startup, scenarios: result?, rss_kib, peak_rss_kib })
+    });
     let _ = remove_database(&run_db);
+    outcome
+}
 
-    Ok(Report { options: o.clone(), prepared, startup, scenarios: result?, rss_kib, peak_rss_kib })
+/// The server under test, as a user runs it: `contacts serve` in a process of its own, so that
+/// its memory and its profile are its own.
+struct ServerProcess {
+    child: std::process::Child,
+    addr: SocketAddr,
+    startup: Duration,
+}
+
+impl ServerProcess {
+    fn start(binary: &Path, db: &Path) -> Result<ServerProcess, String> {
+        // A free port: bound and released here, then given to the server.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("cannot find a free port: {e}"))?;
+        let started = Instant::now();
+        let child = std::process::Command::new(binary)
+            .args(["serve", "--listen", &addr.to_string(), "--db"])
+            .arg(db)
+            // One log line per request would measure the terminal, not the server.
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let mut server = ServerProcess { child, addr, startup: Duration::ZERO };
+        while std::net::TcpStream::connect(addr).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("{} serve exited before listening: {status}", binary.display()));
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                server.stop();
+                return Err(format!("{} serve did not listen on {addr} within 30 s", binary.display()));
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        server.startup = started.elapsed();
+        Ok(server)
+    }
+
+    /// Ends the server (its scratch database is removed afterwards, so nothing needs saving).
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.stop();
+        }
+    }
 }
 
 /// The options of a smoke run: 300 contacts, 2 connections, ~0.1 s per scenario.
-pub fn smoke_options(db: impl Into<PathBuf>) -> BenchOptions {
-    let mut o = BenchOptions::new(db, 300);
+pub fn smoke_options(db: impl Into<PathBuf>, server_binary: impl Into<PathBuf>) -> BenchOptions {
+    let mut o = BenchOptions::new(db, 300, server_binary);
     o.duration = Duration::from_millis(100);
     o.baseline = Some(Duration::from_millis(50));
     o.connections = 2;
@@ -1136,8 +1179,8 @@ pub fn smoke_options(db: impl Into<PathBuf>) -> BenchOptions {
 /// Every scenario for ~0.1 s at 2 connections on 300 contacts generated into `db` (reused when
 /// it already holds them). An `Err` is a set-up failure; check [`Report::problems`] for
 /// scenarios that failed.
-pub fn smoke(db: &Path) -> Result<Report, String> {
-    bench(&smoke_options(db))
+pub fn smoke(db: &Path, server_binary: &Path) -> Result<Report, String> {
+    bench(&smoke_options(db, server_binary))
 }
 
 #[cfg(test)]

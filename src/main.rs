@@ -147,9 +147,23 @@ async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCo
         config.db.display(),
         listener.local_addr().map_or(listen.to_string(), |a| a.to_string())
     );
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    contacts::run(listener, app, shutdown).await;
+    contacts::run(listener, app, shutdown_signal()).await;
     std::process::ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM from a service manager (systemd, docker stop): both finish in-flight
+/// requests before exiting.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
