@@ -72,11 +72,13 @@ impl ConfigCache {
 /// Above this many distinct list counts the cache starts over.
 const MAX_COUNTS: usize = 16_384;
 
-/// Results of list queries at one data version: counts, and the ids of pages.
+/// Results of list queries at one data version: counts, the ids of pages, and the contacts a
+/// search matches (a JSON id list, as it is bound).
 #[derive(Clone)]
 pub enum Listed {
     Count(i64),
     Page(Arc<[i64]>),
+    Matches(Arc<str>),
 }
 
 #[derive(Default)]

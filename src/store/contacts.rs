@@ -271,12 +271,25 @@ struct Where {
     needs_address: bool,
     /// The search text is joined (as `st`) to test words row by row.
     joins_search_text: bool,
+    /// A search's remembered matches (see [`search_matches`]): `values` holds a short name
+    /// for them at this index, which cache keys hash, and the id list is bound there only
+    /// when a statement runs.
+    matches: Option<(usize, Arc<str>)>,
 }
 
 impl Where {
     fn push(&mut self, sql: impl Into<String>, values: impl IntoIterator<Item = Value>) {
         self.parts.push(sql.into());
         self.values.extend(values);
+    }
+
+    /// The values to bind, the remembered matches in place of their name.
+    fn bound_values(&self) -> Vec<Value> {
+        let mut values = self.values.clone();
+        if let Some((at, ids)) = &self.matches {
+            values[*at] = Value::Text(ids.to_string());
+        }
+        values
     }
 }
 
@@ -385,11 +398,11 @@ const MAX_REMEMBERED_MATCHES: usize = 100;
 /// The contacts whose search text holds every word, when few enough to remember: found once
 /// per data version. None when more match (the count and the page then test the words in
 /// their own statements, where SQLite can stop early or walk an index).
-fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> Result<Option<Arc<[i64]>>> {
+fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> Result<Option<(String, Arc<str>)>> {
     let key = format!("matches\u{1}{words:?}");
     match caches.counts.get(caches.data_version, &key) {
-        Some(Listed::Page(ids)) => return Ok(Some(ids)),
-        Some(Listed::Count(_)) => return Ok(None),
+        Some(Listed::Matches(ids)) => return Ok(Some((key, ids))),
+        Some(_) => return Ok(None),
         None => {}
     }
     let (sql, values) = matching_ids_sql(conn, caches.trigrams, words)?;
@@ -401,9 +414,9 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
         caches.counts.put(caches.data_version, key, Listed::Count(ids.len() as i64));
         return Ok(None);
     }
-    let ids: Arc<[i64]> = ids.into();
-    caches.counts.put(caches.data_version, key, Listed::Page(ids.clone()));
-    Ok(Some(ids))
+    let ids: Arc<str> = id_list(&ids).into();
+    caches.counts.put(caches.data_version, key.clone(), Listed::Matches(ids.clone()));
+    Ok(Some((key, ids)))
 }
 
 /// A statement yielding exactly the ids of contacts whose search text holds every word:
@@ -432,7 +445,8 @@ fn matching_ids_sql(conn: &Connection, trigram_counts: &TrigramCache, words: &[S
 }
 
 fn build_where(conn: &Connection, caches: &ListCaches, q: &ContactQuery, search_mode: SearchMode) -> Result<Where> {
-    let mut w = Where { parts: Vec::new(), values: Vec::new(), needs_address: false, joins_search_text: false };
+    let mut w =
+        Where { parts: Vec::new(), values: Vec::new(), needs_address: false, joins_search_text: false, matches: None };
     if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
         w.push(
             format!(
@@ -463,7 +477,10 @@ fn build_where(conn: &Connection, caches: &ListCaches, q: &ContactQuery, search_
         } else {
             match search_mode {
             SearchMode::Index | SearchMode::PageByIndex => match search_matches(conn, caches, &q.search_words)? {
-                Some(ids) => w.push("c.id IN (SELECT value FROM json_each(?))", [Value::Text(id_list(&ids))]),
+                Some((name, ids)) => {
+                    w.matches = Some((w.values.len(), ids));
+                    w.push("c.id IN (SELECT value FROM json_each(?))", [Value::Text(name)]);
+                }
                 None => {
                     let (sql, values) = matching_ids_sql(conn, caches.trigrams, &q.search_words)?;
                     w.push(format!("c.id IN ({sql})"), values);
@@ -694,7 +711,7 @@ fn count(conn: &Connection, caches: &ListCaches, w: &Where) -> Result<i64> {
         return Ok(total);
     }
     let count_sql = format!("SELECT count(*) {} {}", from_clause(w), where_clause(w));
-    let total = conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.values.iter()), |r| r.get(0))?;
+    let total = conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.bound_values()), |r| r.get(0))?;
     counts.put(data_version, key, Listed::Count(total));
     Ok(total)
 }
@@ -728,7 +745,7 @@ fn page(
     order.push(format!("c.id{}", direction(false)));
     let sql =
         format!("SELECT c.id {} {} ORDER BY {} LIMIT ? OFFSET ?", from_clause(&w), where_clause(&w), order.join(", "));
-    let mut values = w.values;
+    let mut values = w.bound_values();
     values.push(Value::Integer(limit));
     values.push(Value::Integer(offset));
     let ids = conn.prepare_cached(&sql)?.query_map(params_from_iter(values.iter()), |r| r.get(0))?.collect();
