@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 fn every_load_scenario_answers_without_errors() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let started = Instant::now();
-    let report = contacts::loadgen::smoke(&dir.path().join("smoke.db"), env!("CARGO_BIN_EXE_contacts").as_ref()).expect("the smoke run starts");
+    let report = contacts::loadgen::smoke(&dir.path().join("smoke.db"), env!("CARGO_BIN_EXE_contacts").as_ref())
+        .expect("the smoke run starts");
     let took = started.elapsed();
     println!("{}", report.markdown());
 

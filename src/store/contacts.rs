@@ -13,7 +13,7 @@ use crate::model::time::now_ms;
 use crate::model::{display_name, Address, Contact, UserRef};
 
 use super::cache::{CountCache, Listed, TrigramCache};
-use super::{custom_fields, id_list, search};
+use super::{custom_fields, id_list, long_read, search};
 
 // ---------------------------------------------------------------------------------------------
 // Query: typed filters that only this module turns into SQL
@@ -406,10 +406,11 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
         None => {}
     }
     let (sql, values) = matching_ids_sql(conn, caches.trigrams, words)?;
-    let ids: Vec<i64> = conn
-        .prepare_cached(&format!("{sql} LIMIT {}", MAX_REMEMBERED_MATCHES + 1))?
-        .query_map(params_from_iter(values.iter()), |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let ids: Vec<i64> = long_read(|| {
+        conn.prepare_cached(&format!("{sql} LIMIT {}", MAX_REMEMBERED_MATCHES + 1))?
+            .query_map(params_from_iter(values.iter()), |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()
+    })?;
     if ids.len() > MAX_REMEMBERED_MATCHES {
         caches.counts.put(caches.data_version, key, Listed::Count(ids.len() as i64));
         return Ok(None);
@@ -422,7 +423,11 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
 /// A statement yielding exactly the ids of contacts whose search text holds every word:
 /// candidates from the two rarest trigrams of each long word, each word then checked whole
 /// (a search of short words only tests every search text).
-fn matching_ids_sql(conn: &Connection, trigram_counts: &TrigramCache, words: &[String]) -> Result<(String, Vec<Value>)> {
+fn matching_ids_sql(
+    conn: &Connection,
+    trigram_counts: &TrigramCache,
+    words: &[String],
+) -> Result<(String, Vec<Value>)> {
     let plan = search::plan(words);
     let mut lookup: Vec<String> = Vec::new();
     for (_, trigrams) in &plan.long_words {
@@ -476,24 +481,24 @@ fn build_where(conn: &Connection, caches: &ListCaches, q: &ContactQuery, search_
             w.push("0", []);
         } else {
             match search_mode {
-            SearchMode::Index | SearchMode::PageByIndex => match search_matches(conn, caches, &q.search_words)? {
-                Some((name, ids)) => {
-                    w.matches = Some((w.values.len(), ids));
-                    w.push("c.id IN (SELECT value FROM json_each(?))", [Value::Text(name)]);
-                }
-                None => {
-                    let (sql, values) = matching_ids_sql(conn, caches.trigrams, &q.search_words)?;
-                    w.push(format!("c.id IN ({sql})"), values);
-                }
-            },
-            SearchMode::Scan => {
-                // The same test per contact: a trigram phrase of lower-cased text is a substring.
-                w.joins_search_text = true;
-                for word in &q.search_words {
-                    w.push("instr(st.body, ?) > 0", [Value::Text(word.clone())]);
+                SearchMode::Index | SearchMode::PageByIndex => match search_matches(conn, caches, &q.search_words)? {
+                    Some((name, ids)) => {
+                        w.matches = Some((w.values.len(), ids));
+                        w.push("c.id IN (SELECT value FROM json_each(?))", [Value::Text(name)]);
+                    }
+                    None => {
+                        let (sql, values) = matching_ids_sql(conn, caches.trigrams, &q.search_words)?;
+                        w.push(format!("c.id IN ({sql})"), values);
+                    }
+                },
+                SearchMode::Scan => {
+                    // The same test per contact: a trigram phrase of lower-cased text is a substring.
+                    w.joins_search_text = true;
+                    for word in &q.search_words {
+                        w.push("instr(st.body, ?) > 0", [Value::Text(word.clone())]);
+                    }
                 }
             }
-        }
         }
     }
     if let Some(tags) = &q.tags {
@@ -600,7 +605,7 @@ pub fn list_ids(
     if let Some(Listed::Page(ids)) = caches.counts.get(caches.data_version, &page_key) {
         return Ok((ids.to_vec(), total));
     }
-    let ids = page_ids(conn, caches, q, offset, limit, total)?;
+    let ids = long_read(|| page_ids(conn, caches, q, offset, limit, total))?;
     caches.counts.put(caches.data_version, page_key, Listed::Page(ids.clone().into()));
     Ok((ids, total))
 }
@@ -634,14 +639,9 @@ fn page_ids(
     };
     let mut ids = match scanned {
         Some(ids) => ids,
-        None => page(
-            conn,
-            q,
-            build_where(conn, caches, q, SearchMode::PageByIndex)?,
-            page_offset,
-            page_limit,
-            backwards,
-        )?,
+        None => {
+            page(conn, q, build_where(conn, caches, q, SearchMode::PageByIndex)?, page_offset, page_limit, backwards)?
+        }
     };
     if backwards {
         ids.reverse();
@@ -711,7 +711,8 @@ fn count(conn: &Connection, caches: &ListCaches, w: &Where) -> Result<i64> {
         return Ok(total);
     }
     let count_sql = format!("SELECT count(*) {} {}", from_clause(w), where_clause(w));
-    let total = conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.bound_values()), |r| r.get(0))?;
+    let total =
+        long_read(|| conn.prepare_cached(&count_sql)?.query_row(params_from_iter(w.bound_values()), |r| r.get(0)))?;
     counts.put(data_version, key, Listed::Count(total));
     Ok(total)
 }

@@ -251,6 +251,18 @@ fn disable_memory_statistics() {
     });
 }
 
+/// Runs a read that can take long (a count, search or page not answered from the caches, up
+/// to hundreds of milliseconds at a million contacts) so that the requests queued behind it on
+/// this runtime thread move to another one meanwhile. Reads run on the runtime's threads
+/// because nearly all take microseconds; only these pay for the hand-over.
+pub(crate) fn long_read<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(runtime) if runtime.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// Binds a list of ids as one parameter: `… IN (SELECT value FROM json_each(?))`, so that
 /// statements with id lists stay cacheable.
 pub fn id_list(ids: &[i64]) -> String {
