@@ -72,12 +72,14 @@ impl ConfigCache {
 /// Above this many distinct list counts the cache starts over.
 const MAX_COUNTS: usize = 16_384;
 
-/// Results of list queries at one data version: counts, the ids of pages, and the contacts a
-/// search matches (a JSON id list, as it is bound).
+/// Results of list queries at one data version: counts, the ids of pages, the `(id,
+/// updated_on)` of their contacts, and the contacts a search matches (a JSON id list, as it
+/// is bound).
 #[derive(Clone)]
 pub enum Listed {
     Count(i64),
     Page(Arc<[i64]>),
+    Versions(Arc<[(i64, i64)]>),
     Matches(Arc<str>),
 }
 
@@ -113,9 +115,9 @@ impl CountCache {
     }
 }
 
-/// Bytes of rendered contacts kept at most (about 7,000 list items); past it the cache starts
-/// over, which keeps resident memory bounded without an LRU's bookkeeping.
-const FRAGMENT_BYTES: usize = 8 << 20;
+/// Bytes of rendered contacts in one generation of the cache (about 7,000 list items); at
+/// most two generations are kept.
+const FRAGMENT_GENERATION_BYTES: usize = 8 << 20;
 
 /// What decides the bytes of one rendered contact. `updated_on` strictly increases on every
 /// change of the contact (the store guarantees it), and everything else it shows that can
@@ -128,24 +130,47 @@ pub struct FragmentKey {
     pub xml: bool,
 }
 
+/// Rendered list items in two generations: new items go to the current one, and an item found
+/// in the previous one moves up. When the current generation is full it becomes the previous
+/// one and the old previous is dropped. Memory stays bounded, and what is still being read
+/// survives a turnover, unlike a cache that starts over whole (which made every page render
+/// again once the pages in use outgrew it), without an LRU's per-hit bookkeeping.
 #[derive(Default)]
 pub struct FragmentCache {
-    state: Mutex<(usize, HashMap<FragmentKey, Arc<[u8]>>)>,
+    state: Mutex<Generations>,
+}
+
+#[derive(Default)]
+struct Generations {
+    current: HashMap<FragmentKey, Arc<[u8]>>,
+    current_bytes: usize,
+    previous: HashMap<FragmentKey, Arc<[u8]>>,
+}
+
+impl Generations {
+    fn insert(&mut self, key: FragmentKey, bytes: Arc<[u8]>) {
+        if self.current_bytes + bytes.len() > FRAGMENT_GENERATION_BYTES {
+            self.previous = std::mem::take(&mut self.current);
+            self.current_bytes = 0;
+        }
+        self.current_bytes += bytes.len();
+        self.current.insert(key, bytes);
+    }
 }
 
 impl FragmentCache {
     pub fn get(&self, key: &FragmentKey) -> Option<Arc<[u8]>> {
-        let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        state.1.get(key).cloned()
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(bytes) = state.current.get(key) {
+            return Some(bytes.clone());
+        }
+        let bytes = state.previous.remove(key)?;
+        state.insert(*key, bytes.clone());
+        Some(bytes)
     }
 
     pub fn put(&self, key: FragmentKey, bytes: Arc<[u8]>) {
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if state.0 + bytes.len() > FRAGMENT_BYTES {
-            *state = (0, HashMap::new());
-        }
-        state.0 += bytes.len();
-        state.1.insert(key, bytes);
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key, bytes);
     }
 }
 

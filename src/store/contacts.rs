@@ -862,13 +862,20 @@ pub fn load(conn: &Connection, ids: &[i64], with_projects: bool) -> Result<Vec<C
     }
 }
 
-/// `(id, updated_on)` of the given contacts, in the order of `ids` (unknown ids skipped).
-pub fn versions(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+/// `(id, updated_on)` of the given contacts, in the order of `ids` (unknown ids skipped);
+/// remembered per data version, since a page of a large list costs a row read per contact.
+pub fn versions(conn: &Connection, caches: &ListCaches, ids: &[i64]) -> Result<Arc<[(i64, i64)]>> {
+    let key = format!("versions\u{1}{ids:?}");
+    if let Some(Listed::Versions(versions)) = caches.counts.get(caches.data_version, &key) {
+        return Ok(versions);
+    }
     let found: HashMap<i64, i64> = conn
         .prepare_cached("SELECT id, updated_on FROM contacts WHERE id IN (SELECT value FROM json_each(?))")?
         .query_map([id_list(ids)], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(ids.iter().filter_map(|id| found.get(id).map(|u| (*id, *u))).collect())
+    let versions: Arc<[(i64, i64)]> = ids.iter().filter_map(|id| found.get(id).map(|u| (*id, *u))).collect();
+    caches.counts.put(caches.data_version, key, Listed::Versions(versions.clone()));
+    Ok(versions)
 }
 
 /// One contact with its projects, or NotFound.

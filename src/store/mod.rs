@@ -124,10 +124,11 @@ impl Store {
         q: &contacts::ContactQuery,
         offset: i64,
         limit: i64,
-    ) -> Result<(Vec<(i64, i64)>, i64)> {
+    ) -> Result<(Arc<[(i64, i64)]>, i64)> {
         self.in_read_transaction(|c, version| {
-            let (ids, total) = contacts::list_ids(c, &self.caches(version), q, offset, limit)?;
-            Ok((contacts::versions(c, &ids)?, total))
+            let caches = self.caches(version);
+            let (ids, total) = contacts::list_ids(c, &caches, q, offset, limit)?;
+            Ok((contacts::versions(c, &caches, &ids)?, total))
         })
     }
 
