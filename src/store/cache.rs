@@ -115,9 +115,9 @@ impl CountCache {
     }
 }
 
-/// Bytes of rendered contacts in one generation of the cache (about 7,000 list items); at
+/// Bytes of rendered contacts in one generation of the cache (about 5,000 list items); at
 /// most two generations are kept.
-const FRAGMENT_GENERATION_BYTES: usize = 8 << 20;
+const FRAGMENT_GENERATION_BYTES: usize = 6 << 20;
 
 /// What decides the bytes of one rendered contact. `updated_on` strictly increases on every
 /// change of the contact (the store guarantees it), and everything else it shows that can
@@ -210,5 +210,33 @@ impl TrigramCache {
     pub fn replace_census(&self, census: HashMap<String, i64>) {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         *state = TrigramCounts { census, looked_up: HashMap::new() };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: i64) -> FragmentKey {
+        FragmentKey { id, updated_on: 1, config_version: 1, xml: false }
+    }
+
+    #[test]
+    fn rendered_items_in_use_survive_a_turnover_and_memory_stays_bounded() {
+        let cache = FragmentCache::default();
+        let item: Arc<[u8]> = vec![b'x'; 1024].into();
+        let per_generation = (FRAGMENT_GENERATION_BYTES / item.len()) as i64;
+        cache.put(key(0), item.clone());
+        // Fill past two generations while reading item 0 now and then, as a hot page would be.
+        for id in 1..=(2 * per_generation + 10) {
+            cache.put(key(id), item.clone());
+            if id % (per_generation / 2) == 0 {
+                assert!(cache.get(&key(0)).is_some(), "the item read every half generation is kept (id {id})");
+            }
+        }
+        assert!(cache.get(&key(1)).is_none(), "an item nobody read is gone after two turnovers");
+        let state = cache.state.lock().unwrap();
+        let held: usize = state.current.values().chain(state.previous.values()).map(|b| b.len()).sum();
+        assert!(held <= 2 * FRAGMENT_GENERATION_BYTES, "{held} bytes held");
     }
 }
