@@ -405,12 +405,17 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
         Some(_) => return Ok(None),
         None => {}
     }
-    let (sql, values) = matching_ids_sql(conn, caches.trigrams, words)?;
-    let ids: Vec<i64> = long_read(|| {
-        conn.prepare_cached(&format!("{sql} LIMIT {}", MAX_REMEMBERED_MATCHES + 1))?
-            .query_map(params_from_iter(values.iter()), |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()
-    })?;
+    let plan = search::plan(words);
+    let ids: Vec<i64> = if plan.long_words.is_empty() && plan.one_char_words.is_empty() {
+        long_read(|| two_char_matches(conn, &plan.two_char_words))?
+    } else {
+        let (sql, values) = matching_ids_sql(conn, caches.trigrams, words)?;
+        long_read(|| {
+            conn.prepare_cached(&format!("{sql} LIMIT {}", MAX_REMEMBERED_MATCHES + 1))?
+                .query_map(params_from_iter(values.iter()), |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()
+        })?
+    };
     if ids.len() > MAX_REMEMBERED_MATCHES {
         caches.counts.put(caches.data_version, key, Listed::Count(ids.len() as i64));
         return Ok(None);
@@ -418,6 +423,49 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
     let ids: Arc<str> = id_list(&ids).into();
     caches.counts.put(caches.data_version, key.clone(), Listed::Matches(ids.clone()));
     Ok(Some((key, ids)))
+}
+
+/// The contacts whose search text holds every one of `words` (two characters each), from the
+/// index alone (see `store::search`): for each word, the union of the contacts holding a
+/// trigram it starts; then their intersection. Ascending ids.
+fn two_char_matches(conn: &Connection, words: &[String]) -> Result<Vec<i64>> {
+    let mut holding = conn.prepare_cached("SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?")?;
+    let mut matches: Option<Vec<i64>> = None;
+    for word in words {
+        let mut ids: Vec<i64> = Vec::new();
+        for trigram in trigrams_starting_with(conn, word)? {
+            let rows = holding.query_map([search::match_all(&[trigram.as_str()])], |r| r.get(0))?;
+            for id in rows {
+                ids.push(id?);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        matches = Some(match matches {
+            None => ids,
+            Some(so_far) => so_far.into_iter().filter(|id| ids.binary_search(id).is_ok()).collect(),
+        });
+        if matches.as_ref().is_some_and(Vec::is_empty) {
+            break;
+        }
+    }
+    Ok(matches.unwrap_or_default())
+}
+
+/// The trigrams of the index that begin with `prefix`, from FTS5's vocabulary (whose rows come
+/// in term order, so the walk stops at the first term past them).
+fn trigrams_starting_with(conn: &Connection, prefix: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT term FROM contacts_search_terms WHERE term >= ?")?;
+    let mut rows = stmt.query([prefix])?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        let term: String = row.get(0)?;
+        if !term.starts_with(prefix) {
+            break;
+        }
+        found.push(term);
+    }
+    Ok(found)
 }
 
 /// A statement yielding exactly the ids of contacts whose search text holds every word:

@@ -28,8 +28,9 @@ use crate::error::{Error, Result};
 pub use writer::Writer;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-/// The schema version `schema.sql` creates. Later versions add migrations in `migrate`.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema version `schema.sql` creates; `migrate` brings older files up to it.
+/// 2: every field of a search text ends with a newline (version 1 had none after the last).
+const SCHEMA_VERSION: i64 = 2;
 
 /// Prepared statements kept per connection (list queries vary by filter shape).
 const STATEMENT_CACHE: usize = 256;
@@ -198,16 +199,47 @@ impl Store {
 
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version == 0 {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(SCHEMA)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-        tx.commit()?;
-    } else if version > SCHEMA_VERSION {
+    if version > SCHEMA_VERSION {
         return Err(Error::Internal(format!(
             "the database is at schema version {version}, newer than this binary ({SCHEMA_VERSION})"
         )));
     }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    if version == 0 {
+        tx.execute_batch(SCHEMA)?;
+    } else {
+        terminate_search_texts(&tx)?;
+    }
+    tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+    tx.commit()?;
+    if version > 0 {
+        // A migration rewrites much of the file: move it out of the WAL now rather than have
+        // every read look its pages up there until the next checkpoint.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    }
+    Ok(())
+}
+
+/// Version 1 → 2: a newline after the last field of every search text, and the trigram index
+/// rebuilt from them in one pass (the update trigger would index each text twice over), then
+/// merged into one segment: with automatic merging off (see `Store::open`) a rebuild leaves
+/// hundreds of segments, and every lookup would read each of them.
+fn terminate_search_texts(conn: &Connection) -> Result<()> {
+    let trigger: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'search_texts_update'",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute_batch(
+        "DROP TRIGGER search_texts_update;
+         UPDATE search_texts SET body = body || char(10);
+         INSERT INTO contacts_search (contacts_search) VALUES ('rebuild');
+         INSERT INTO contacts_search (contacts_search) VALUES ('optimize');",
+    )?;
+    conn.execute_batch(&trigger)?;
     Ok(())
 }
 
@@ -277,4 +309,37 @@ pub fn id_list(ids: &[i64]) -> String {
     }
     s.push(']');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_1_search_texts_gain_their_terminator_and_are_indexed_again() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(
+            "INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (7, 'Kim', 0, 0);
+             INSERT INTO search_texts (contact_id, body) VALUES (7, 'kim\npark\nhead of hr');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let body: String = conn.query_row("SELECT body FROM search_texts", [], |r| r.get(0)).unwrap();
+        assert_eq!((version, body.as_str()), (SCHEMA_VERSION, "kim\npark\nhead of hr\n"));
+        let found: i64 = conn
+            .query_row("SELECT rowid FROM contacts_search WHERE contacts_search MATCH '\"hr\n\"'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(found, 7);
+        let triggers: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'search_texts'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(triggers, 3, "the update trigger is back");
+    }
 }

@@ -1,11 +1,16 @@
 //! `search=` (API.md §4.2): every whitespace-separated word must occur, case-insensitively, as a
 //! plain substring of one of first/last/middle name, company, e-mails, phones or job title.
 //!
-//! Each contact has one lower-cased search text (the fields joined by newlines), indexed by an
-//! FTS5 trigram table. A word of three or more characters is looked up by its two rarest
-//! trigrams (each quoted, so FTS5 operators and `%`/`_` are plain text) and then checked as a
-//! whole with `instr()`: common trigrams (`com`, `.co`) never have to be read. Shorter words
-//! cannot use trigrams and are checked with `instr()` alone.
+//! Each contact has one lower-cased search text (the fields each followed by a newline),
+//! indexed by an FTS5 trigram table. A word of three or more characters is looked up by its two
+//! rarest trigrams (each quoted, so FTS5 operators and `%`/`_` are plain text) and then checked
+//! as a whole with `instr()`: common trigrams (`com`, `.co`) never have to be read.
+//!
+//! A two-character word is no trigram, but since every field ends with a newline, each of its
+//! occurrences starts one: a text holds `hu` exactly when it holds one of the indexed trigrams
+//! beginning with `hu` (`hua`, `hu\n`, …), which the vocabulary lists. A search of two-character
+//! words only is answered from the index that way, without reading any search text. One-character
+//! words are checked with `instr()` alone.
 
 /// Longest word that can match: no searched field holds more than 255 characters.
 const MAX_WORD_CHARS: usize = 255;
@@ -13,11 +18,11 @@ const MAX_WORD_CHARS: usize = 255;
 /// The text the index holds for one contact.
 pub fn index_text(fields: &[Option<&str>]) -> String {
     let mut body = String::new();
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            body.push('\n');
-        }
+    for f in fields {
+        // A terminator after every field, the last one included: see the two-character words
+        // of the module comment.
         body.push_str(&f.unwrap_or("").to_lowercase());
+        body.push('\n');
     }
     body
 }
@@ -32,6 +37,10 @@ pub fn words(search: &str) -> Vec<String> {
 pub struct SearchPlan {
     /// Words of 3+ characters with their trigrams (a 3-character word is its own trigram).
     pub long_words: Vec<(String, Vec<String>)>,
+    /// Two-character words: each is the start of the trigrams that hold it.
+    pub two_char_words: Vec<String>,
+    /// One-character words, which only `instr()` can test.
+    pub one_char_words: Vec<String>,
     /// A word longer than any searchable field, or holding NUL (which no stored text holds):
     /// nothing can match.
     pub impossible: bool,
@@ -48,6 +57,10 @@ pub fn plan(words: &[String]) -> SearchPlan {
             trigrams.sort();
             trigrams.dedup();
             plan.long_words.push((w.clone(), trigrams));
+        } else if chars.len() == 2 {
+            plan.two_char_words.push(w.clone());
+        } else {
+            plan.one_char_words.push(w.clone());
         }
     }
     plan
@@ -56,7 +69,11 @@ pub fn plan(words: &[String]) -> SearchPlan {
 /// An FTS5 query for texts holding every one of `trigrams` (each quoted, so that FTS5 syntax
 /// and `%`/`_` are plain text).
 pub fn match_all(trigrams: &[&str]) -> String {
-    trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ")
+    trigrams.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" AND ")
+}
+
+fn quote(trigram: &str) -> String {
+    format!("\"{}\"", trigram.replace('"', "\"\""))
 }
 
 #[cfg(test)]
@@ -70,7 +87,13 @@ mod tests {
         assert_eq!(p.long_words[1].1, vec!["\"x*".to_string()]);
         assert_eq!(p.long_words[2].1, vec!["0%_".to_string(), "50%".to_string()]);
         assert_eq!(p.long_words.len(), 3, "`or` is too short for trigrams");
+        assert_eq!((p.two_char_words, p.one_char_words), (vec!["or".to_string()], vec![]));
         assert_eq!(match_all(&["\"x*", "a b"]), "\"\"\"x*\" AND \"a b\"");
+    }
+
+    #[test]
+    fn every_field_ends_with_a_newline() {
+        assert_eq!(index_text(&[Some("Li"), None, Some("ÉMILE Hu")]), "li\n\némile hu\n");
     }
 
     #[test]

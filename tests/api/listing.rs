@@ -54,6 +54,17 @@ fn short_words_match_too() {
     let s = people();
     assert_eq!(names(&s.get("/contacts.json?search=ct").json()), vec!["Tom"]);
     assert_eq!(names(&s.get("/contacts.json?search=49").json()), vec!["Tomas"]);
+    // Two-character words alone are answered from the trigram index.
+    assert_eq!(names(&s.get("/contacts.json?search=to").json()), vec!["Tomas", "Jane", "Tom"]);
+    assert_eq!(names(&s.get("/contacts.json?search=TO+th").json()), vec!["Tom"]);
+    assert_eq!(s.get("/contacts.json?search=to+qq").json()["total_count"], 0);
+    // … even at the very end of the last searched field (the job title).
+    s.create_contact(json!({"project_id": 1, "first_name": "Kim", "last_name": "Park", "job_title": "Head of HR"}));
+    for query in ["hr", "of+hr", "HR+ki", "r"] {
+        let list = s.get(&format!("/contacts.json?search={query}")).json();
+        assert!(names(&list).contains(&"Kim".to_string()), "search={query}: {list}");
+    }
+    assert_eq!(names(&s.get("/contacts.json?search=hr+of").json()), vec!["Kim"]);
 }
 
 #[test]
