@@ -407,7 +407,7 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
     }
     let plan = search::plan(words);
     let ids: Vec<i64> = if plan.long_words.is_empty() && plan.one_char_words.is_empty() {
-        long_read(|| two_char_matches(conn, &plan.two_char_words))?
+        long_read(|| two_char_matches(conn, &plan.two_char_words, MAX_REMEMBERED_MATCHES + 1))?
     } else {
         let (sql, values) = matching_ids_sql(conn, caches.trigrams, words)?;
         long_read(|| {
@@ -417,6 +417,7 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
         })?
     };
     if ids.len() > MAX_REMEMBERED_MATCHES {
+        // Too many: a marker that the statements below test the words themselves.
         caches.counts.put(caches.data_version, key, Listed::Count(ids.len() as i64));
         return Ok(None);
     }
@@ -427,29 +428,44 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
 
 /// The contacts whose search text holds every one of `words` (two characters each), from the
 /// index alone (see `store::search`): for each word, the union of the contacts holding a
-/// trigram it starts; then their intersection. Ascending ids.
-fn two_char_matches(conn: &Connection, words: &[String]) -> Result<Vec<i64>> {
+/// trigram it starts; then their intersection. The first `limit` ids, ascending. Sets are
+/// bitmaps over contact ids (125 kB a million), since a common pair of letters is held by
+/// most contacts.
+fn two_char_matches(conn: &Connection, words: &[String], limit: usize) -> Result<Vec<i64>> {
     let mut holding = conn.prepare_cached("SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?")?;
-    let mut matches: Option<Vec<i64>> = None;
+    let mut matches: Option<Vec<u64>> = None;
     for word in words {
-        let mut ids: Vec<i64> = Vec::new();
+        let mut holders: Vec<u64> = Vec::new();
         for trigram in trigrams_starting_with(conn, word)? {
-            let rows = holding.query_map([search::match_all(&[trigram.as_str()])], |r| r.get(0))?;
+            let rows = holding.query_map([search::match_all(&[trigram.as_str()])], |r| r.get::<_, i64>(0))?;
             for id in rows {
-                ids.push(id?);
+                let id = u64::try_from(id?).unwrap_or(0) as usize;
+                if holders.len() <= id / 64 {
+                    holders.resize(id / 64 + 1, 0);
+                }
+                holders[id / 64] |= 1 << (id % 64);
             }
         }
-        ids.sort_unstable();
-        ids.dedup();
-        matches = Some(match matches {
-            None => ids,
-            Some(so_far) => so_far.into_iter().filter(|id| ids.binary_search(id).is_ok()).collect(),
-        });
-        if matches.as_ref().is_some_and(Vec::is_empty) {
+        let so_far = match matches.take() {
+            None => holders,
+            Some(so_far) => so_far.iter().zip(&holders).map(|(a, b)| a & b).collect(),
+        };
+        let none_left = so_far.iter().all(|w| *w == 0);
+        matches = Some(so_far);
+        if none_left {
             break;
         }
     }
-    Ok(matches.unwrap_or_default())
+    let bits = matches.unwrap_or_default();
+    let mut ids = Vec::new();
+    for (i, word) in bits.iter().enumerate() {
+        let mut w = *word;
+        while w != 0 && ids.len() < limit {
+            ids.push((i * 64 + w.trailing_zeros() as usize) as i64);
+            w &= w - 1;
+        }
+    }
+    Ok(ids)
 }
 
 /// The trigrams of the index that begin with `prefix`, from FTS5's vocabulary (whose rows come
