@@ -93,8 +93,9 @@ CREATE TABLE custom_values (
   custom_field_id INTEGER NOT NULL REFERENCES custom_fields(id) ON DELETE CASCADE,
   value           TEXT
 );
--- By record, then rowid: a record's values come out in storage order without a sort.
-CREATE INDEX custom_values_customized ON custom_values(customized_type, customized_id);
+-- By record, then rowid: a record's values come out in storage order without a sort, and
+-- from the index alone (it covers what a record's load reads), one page read fewer a record.
+CREATE INDEX custom_values_customized ON custom_values(customized_type, customized_id, id, custom_field_id, value);
 
 CREATE TABLE contacts (
   id             INTEGER PRIMARY KEY,

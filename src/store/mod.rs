@@ -29,7 +29,8 @@ pub use writer::Writer;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version `schema.sql` creates; `migrate` brings older files up to it.
-/// 2: every field of a search text ends with a newline (version 1 had none after the last).
+/// 2: every field of a search text ends with a newline (version 1 had none after the last);
+///    the custom values index covers a record's load.
 const SCHEMA_VERSION: i64 = 2;
 
 /// Prepared statements kept per connection (list queries vary by filter shape).
@@ -212,6 +213,11 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
         tx.execute_batch(SCHEMA)?;
     } else {
         terminate_search_texts(&tx)?;
+        tx.execute_batch(
+            "DROP INDEX custom_values_customized;
+             CREATE INDEX custom_values_customized
+                 ON custom_values(customized_type, customized_id, id, custom_field_id, value);",
+        )?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
     tx.commit()?;
@@ -341,5 +347,14 @@ mod tests {
             )
             .unwrap();
         assert_eq!(triggers, 3, "the update trigger is back");
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT custom_field_id, value FROM custom_values
+                  WHERE customized_type = 'contact' AND customized_id = 7 ORDER BY id",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("COVERING INDEX custom_values_customized"), "{plan}");
     }
 }
