@@ -69,8 +69,10 @@ impl ConfigCache {
     }
 }
 
-/// Above this many distinct list counts the cache starts over.
+/// Above this many distinct list results, or this many bytes of them, the cache starts over
+/// (a remembered search can hold 20,000 ids: the entry count alone would not bound memory).
 const MAX_COUNTS: usize = 16_384;
+const MAX_COUNT_BYTES: usize = 8 << 20;
 
 /// Results of list queries at one data version: counts, the ids of pages, the `(id,
 /// updated_on)` of their contacts, and the contacts a search matches (a JSON id list, as it
@@ -83,41 +85,65 @@ pub enum Listed {
     Matches(Arc<str>),
 }
 
+impl Listed {
+    /// About what the entry holds on the heap.
+    fn bytes(&self) -> usize {
+        match self {
+            Listed::Count(_) => 0,
+            Listed::Page(ids) => ids.len() * 8,
+            Listed::Versions(versions) => versions.len() * 16,
+            Listed::Matches(ids) => ids.len(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Results {
+    data_version: u64,
+    entries: HashMap<String, Listed>,
+    bytes: usize,
+}
+
 #[derive(Default)]
 pub struct CountCache {
-    state: Mutex<(u64, HashMap<String, Listed>)>,
+    state: Mutex<Results>,
 }
 
 impl CountCache {
     /// The result of `query` (its SQL and bound values, spelled out) at `data_version`.
     pub fn get(&self, data_version: u64, query: &str) -> Option<Listed> {
         let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if state.0 != data_version {
+        if state.data_version != data_version {
             return None;
         }
-        state.1.get(query).cloned()
+        state.entries.get(query).cloned()
     }
 
     /// Remembers a result taken at `data_version` (read before the query's transaction began,
     /// so a write committed meanwhile can only make the entry unused, never wrong).
     pub fn put(&self, data_version: u64, query: String, count: Listed) {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if state.0 != data_version {
-            if data_version < state.0 {
+        if state.data_version != data_version {
+            if data_version < state.data_version {
                 return;
             }
-            *state = (data_version, HashMap::new());
+            *state = Results { data_version, ..Results::default() };
         }
-        if state.1.len() >= MAX_COUNTS {
-            state.1.clear();
+        let bytes = query.len() + count.bytes();
+        if state.entries.len() >= MAX_COUNTS || state.bytes + bytes > MAX_COUNT_BYTES {
+            state.entries.clear();
+            state.bytes = 0;
         }
-        state.1.insert(query, count);
+        state.bytes += bytes;
+        if let Some(replaced) = state.entries.insert(query, count) {
+            state.bytes = state.bytes.saturating_sub(replaced.bytes());
+        }
     }
 }
 
-/// Bytes of rendered contacts in one generation of the cache (about 5,000 list items); at
+/// Bytes of rendered contacts in one generation of the cache (about 4,000 list items); at
 /// most two generations are kept.
-const FRAGMENT_GENERATION_BYTES: usize = 6 << 20;
+const FRAGMENT_GENERATION_BYTES: usize = 5 << 20;
 
 /// What decides the bytes of one rendered contact. `updated_on` strictly increases on every
 /// change of the contact (the store guarantees it), and everything else it shows that can
@@ -219,6 +245,19 @@ mod tests {
 
     fn key(id: i64) -> FragmentKey {
         FragmentKey { id, updated_on: 1, config_version: 1, xml: false }
+    }
+
+    #[test]
+    fn remembered_list_results_stay_within_their_byte_budget() {
+        let cache = CountCache::default();
+        let ids: Arc<str> = "1,".repeat(100_000).into();
+        for i in 0..100 {
+            cache.put(1, format!("matches {i}"), Listed::Matches(ids.clone()));
+        }
+        let state = cache.state.lock().unwrap();
+        let held: usize = state.entries.values().map(Listed::bytes).sum();
+        assert!(held <= MAX_COUNT_BYTES && state.bytes <= MAX_COUNT_BYTES, "{held} bytes held");
+        assert!(state.entries.contains_key("matches 99"), "the newest result is kept");
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl Store {
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;
-             PRAGMA cache_size = -8000;",
+             PRAGMA cache_size = -4000;",
         )?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         register_search_fold(&conn)?;
