@@ -486,7 +486,8 @@ fn trigrams_starting_with(conn: &Connection, prefix: &str) -> Result<Vec<String>
 
 /// A statement yielding exactly the ids of contacts whose search text holds every word:
 /// candidates from the two rarest trigrams of each long word, each word then checked whole
-/// (a search of short words only tests every search text).
+/// (a search of short words only tests every search text: two-character words reach this
+/// only when they match too many contacts to remember, see `search_matches`).
 fn matching_ids_sql(
     conn: &Connection,
     trigram_counts: &TrigramCache,

@@ -69,11 +69,7 @@ pub fn plan(words: &[String]) -> SearchPlan {
 /// An FTS5 query for texts holding every one of `trigrams` (each quoted, so that FTS5 syntax
 /// and `%`/`_` are plain text).
 pub fn match_all(trigrams: &[&str]) -> String {
-    trigrams.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" AND ")
-}
-
-fn quote(trigram: &str) -> String {
-    format!("\"{}\"", trigram.replace('"', "\"\""))
+    trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ")
 }
 
 #[cfg(test)]
