@@ -191,6 +191,119 @@ CREATE TRIGGER search_texts_delete AFTER DELETE ON search_texts BEGIN
   INSERT INTO contacts_search (contacts_search, rowid, body) VALUES ('delete', old.contact_id, old.body);
 END;
 
+-- BEGIN contact cards (schema 3; `migrate` applies this section to older files)
+-- The read model of contacts: one row per contact holding everything its answer shows except
+-- the names of its author, assignee and projects (those change without the contact changing,
+-- and are joined in from the small, always cached users and projects tables when read). A
+-- contact's load reads this one row instead of a page in each of six B-trees (contact,
+-- address index and row, taggings, custom values, projects); at a million contacts each of
+-- those is a read from outside the page cache. The triggers below mark a contact stale on any
+-- change of its rows (cascades included); the writer rebuilds the marked cards from
+-- `contact_card_source` at the end of each write job, inside the job's savepoint, so a card
+-- never disagrees with its rows once a write is committed.
+CREATE TABLE IF NOT EXISTS contact_cards (
+  contact_id     INTEGER PRIMARY KEY,
+  is_company     INTEGER NOT NULL,
+  first_name     TEXT NOT NULL,
+  last_name      TEXT,
+  middle_name    TEXT,
+  company        TEXT,
+  website        TEXT,
+  skype_name     TEXT,
+  birthday       TEXT,
+  job_title      TEXT,
+  background     TEXT,
+  phone          TEXT,
+  email          TEXT,
+  author_id      INTEGER NOT NULL,
+  assigned_to_id INTEGER,
+  visibility     INTEGER NOT NULL,
+  created_on     INTEGER NOT NULL,
+  updated_on     INTEGER NOT NULL,
+  address_id     INTEGER,
+  street1        TEXT,
+  street2        TEXT,
+  city           TEXT,
+  region         TEXT,
+  postcode       TEXT,
+  country_code   TEXT,
+  full_address   TEXT,
+  address_created_at INTEGER,
+  address_updated_at INTEGER,
+  tags           TEXT NOT NULL,  -- JSON array of names, in position order
+  custom_values  TEXT NOT NULL,  -- JSON array of [custom_field_id, value], in storage order
+  project_ids    TEXT NOT NULL   -- JSON array of ids, ascending
+);
+CREATE VIEW IF NOT EXISTS contact_card_source AS
+SELECT c.id, c.is_company, c.first_name, c.last_name, c.middle_name, c.company,
+       c.website, c.skype_name, c.birthday, c.job_title, c.background, c.phone, c.email,
+       c.author_id, c.assigned_to_id, c.visibility, c.created_on, c.updated_on,
+       ad.id, ad.street1, ad.street2, ad.city, ad.region, ad.postcode, ad.country_code,
+       ad.full_address, ad.created_at, ad.updated_at,
+       (SELECT json_group_array(name) FROM (SELECT g.name FROM taggings t JOIN tags g ON g.id = t.tag_id
+         WHERE t.contact_id = c.id ORDER BY t.position)),
+       (SELECT json_group_array(json_array(custom_field_id, value)) FROM (SELECT custom_field_id, value
+         FROM custom_values WHERE customized_type = 'contact' AND customized_id = c.id ORDER BY id)),
+       (SELECT json_group_array(project_id) FROM (SELECT project_id FROM contacts_projects
+         WHERE contact_id = c.id ORDER BY project_id))
+  FROM contacts c
+  LEFT JOIN addresses ad ON ad.contact_id = c.id;
+-- Contacts whose card is to be rebuilt; empty outside a write job.
+CREATE TABLE IF NOT EXISTS contact_cards_stale (contact_id INTEGER PRIMARY KEY) WITHOUT ROWID;
+-- The marks are inserted only where missing rather than with OR IGNORE: an outer statement's
+-- conflict clause (an upsert's included) would override a trigger's.
+CREATE TRIGGER IF NOT EXISTS card_contact_insert AFTER INSERT ON contacts BEGIN
+  INSERT INTO contact_cards_stale SELECT new.id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_contact_update AFTER UPDATE ON contacts BEGIN
+  INSERT INTO contact_cards_stale SELECT old.id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.id);
+  INSERT INTO contact_cards_stale SELECT new.id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_contact_delete AFTER DELETE ON contacts BEGIN
+  INSERT INTO contact_cards_stale SELECT old.id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_address_insert AFTER INSERT ON addresses BEGIN
+  INSERT INTO contact_cards_stale SELECT new.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.contact_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_address_update AFTER UPDATE ON addresses BEGIN
+  INSERT INTO contact_cards_stale SELECT old.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.contact_id);
+  INSERT INTO contact_cards_stale SELECT new.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.contact_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_address_delete AFTER DELETE ON addresses BEGIN
+  INSERT INTO contact_cards_stale SELECT old.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.contact_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_tagging_insert AFTER INSERT ON taggings BEGIN
+  INSERT INTO contact_cards_stale SELECT new.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.contact_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_tagging_update AFTER UPDATE ON taggings BEGIN
+  INSERT INTO contact_cards_stale SELECT old.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.contact_id);
+  INSERT INTO contact_cards_stale SELECT new.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.contact_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_tagging_delete AFTER DELETE ON taggings BEGIN
+  INSERT INTO contact_cards_stale SELECT old.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.contact_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_project_insert AFTER INSERT ON contacts_projects BEGIN
+  INSERT INTO contact_cards_stale SELECT new.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.contact_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_project_update AFTER UPDATE ON contacts_projects BEGIN
+  INSERT INTO contact_cards_stale SELECT old.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.contact_id);
+  INSERT INTO contact_cards_stale SELECT new.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.contact_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_project_delete AFTER DELETE ON contacts_projects BEGIN
+  INSERT INTO contact_cards_stale SELECT old.contact_id WHERE NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.contact_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_custom_value_insert AFTER INSERT ON custom_values BEGIN
+  INSERT INTO contact_cards_stale SELECT new.customized_id WHERE new.customized_type = 'contact' AND NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.customized_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_custom_value_update AFTER UPDATE ON custom_values BEGIN
+  INSERT INTO contact_cards_stale SELECT old.customized_id WHERE old.customized_type = 'contact' AND NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.customized_id);
+  INSERT INTO contact_cards_stale SELECT new.customized_id WHERE new.customized_type = 'contact' AND NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = new.customized_id);
+END;
+CREATE TRIGGER IF NOT EXISTS card_custom_value_delete AFTER DELETE ON custom_values BEGIN
+  INSERT INTO contact_cards_stale SELECT old.customized_id WHERE old.customized_type = 'contact' AND NOT EXISTS (SELECT 1 FROM contact_cards_stale WHERE contact_id = old.customized_id);
+END;
+-- END contact cards
+
 CREATE TABLE deal_statuses (
   id          INTEGER PRIMARY KEY,
   name        TEXT NOT NULL UNIQUE,

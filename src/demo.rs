@@ -82,13 +82,15 @@ pub fn generate(path: &Path, contacts: usize, seed: u64) -> Result<DemoSummary> 
         tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
     }
     // Where the schema keeps the search texts in a plain table (`search_texts`), its triggers
-    // feed the index; they are set aside like the indexes while the index is built on the side.
+    // feed the index; they are set aside like the indexes while the index is built on the side,
+    // and so are the triggers that mark contact cards stale (the cards are built in one pass
+    // at the end).
     let search_texts = tx
         .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_texts'", [], |_| Ok(()))
         .optional()?
         .is_some();
     let triggers: Vec<(String, String)> = tx
-        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'search_texts'")?
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     for (name, _) in &triggers {
@@ -112,6 +114,7 @@ pub fn generate(path: &Path, contacts: usize, seed: u64) -> Result<DemoSummary> 
         tx.execute_batch(sql)?;
     }
     fts.finish_into(&tx)?;
+    crate::store::cards::rebuild_all(&tx)?;
     tx.commit()?;
     // Statistics for the planner: full ones (about a second per million contacts; sampled
     // ones with analysis_limit came out far off for the low-cardinality indexes).
@@ -2070,6 +2073,13 @@ mod tests {
             0
         );
         assert_eq!(count(&conn, "SELECT count(*) FROM contacts_search"), 500);
+        // Every contact has its card, as its rows make it, and the card triggers are back.
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM (SELECT * FROM contact_card_source EXCEPT SELECT * FROM contact_cards)"),
+            0
+        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM contact_cards"), 500);
+        assert_eq!(count(&conn, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'"), 15);
         // The index built on the side is a sound FTS5 index, over the text `reindex` writes.
         conn.execute("INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')", []).unwrap();
         let texts = if count(&conn, "SELECT count(*) FROM sqlite_master WHERE name = 'search_texts'") == 1 {

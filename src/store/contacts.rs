@@ -821,25 +821,21 @@ fn page(
 // ---------------------------------------------------------------------------------------------
 // Loading records
 
-/// One contact row with everything shown with it: author and assignee names, the address,
-/// and its tags, custom values and (when `?2`) projects as JSON arrays, so a page of contacts
-/// is one statement.
-const LOAD_SELECT: &str = "SELECT c.id, c.is_company, c.first_name, c.last_name, c.middle_name, c.company,
-        c.website, c.skype_name, c.birthday, c.job_title, c.background, c.phone, c.email,
-        c.author_id, au.firstname, au.lastname, c.assigned_to_id, asg.firstname, asg.lastname,
-        c.visibility, c.created_on, c.updated_on,
-        ad.id, ad.street1, ad.street2, ad.city, ad.region, ad.postcode, ad.country_code,
-        ad.full_address, ad.created_at, ad.updated_at,
-        (SELECT json_group_array(name) FROM (SELECT g.name FROM taggings t JOIN tags g ON g.id = t.tag_id
-          WHERE t.contact_id = c.id ORDER BY t.position)),
-        (SELECT json_group_array(json_array(custom_field_id, value)) FROM (SELECT custom_field_id, value
-          FROM custom_values WHERE customized_type = 'contact' AND customized_id = c.id ORDER BY id)),
+/// A contact's card (see `store/cards.rs`) with the names of its author and assignee, and its
+/// projects (when `?2`) as a JSON array of [id, name]: one row read, plus the small users and
+/// projects tables that stay in the page cache.
+const LOAD_SELECT: &str = "SELECT k.contact_id, k.is_company, k.first_name, k.last_name, k.middle_name, k.company,
+        k.website, k.skype_name, k.birthday, k.job_title, k.background, k.phone, k.email,
+        k.author_id, au.firstname, au.lastname, k.assigned_to_id, asg.firstname, asg.lastname,
+        k.visibility, k.created_on, k.updated_on,
+        k.address_id, k.street1, k.street2, k.city, k.region, k.postcode, k.country_code,
+        k.full_address, k.address_created_at, k.address_updated_at,
+        k.tags, k.custom_values,
         CASE WHEN ?2 THEN (SELECT json_group_array(json_array(id, name)) FROM (SELECT p.id, p.name
-          FROM contacts_projects cp JOIN projects p ON p.id = cp.project_id WHERE cp.contact_id = c.id ORDER BY p.id)) END
-   FROM contacts c
-   LEFT JOIN users au ON au.id = c.author_id
-   LEFT JOIN users asg ON asg.id = c.assigned_to_id
-   LEFT JOIN addresses ad ON ad.contact_id = c.id";
+          FROM json_each(k.project_ids) j JOIN projects p ON p.id = j.value ORDER BY p.id)) END
+   FROM contact_cards k
+   LEFT JOIN users au ON au.id = k.author_id
+   LEFT JOIN users asg ON asg.id = k.assigned_to_id";
 
 fn user_ref(id: Option<i64>, first: Option<String>, last: Option<String>) -> Option<UserRef> {
     match (id, first) {
@@ -854,25 +850,27 @@ fn json_column<T: serde::de::DeserializeOwned + Default>(r: &Row, index: usize) 
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
 }
 
+/// An address from ten columns starting at `first`: id, the six parts, full text, timestamps.
+fn address_from(r: &Row, first: usize, contact_id: i64) -> rusqlite::Result<Address> {
+    Ok(Address {
+        id: r.get(first)?,
+        contact_id,
+        street1: r.get(first + 1)?,
+        street2: r.get(first + 2)?,
+        city: r.get(first + 3)?,
+        region: r.get(first + 4)?,
+        postcode: r.get(first + 5)?,
+        country_code: r.get(first + 6)?,
+        full_address: r.get(first + 7)?,
+        created_at: r.get(first + 8)?,
+        updated_at: r.get(first + 9)?,
+    })
+}
+
 fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
     let id: i64 = r.get(0)?;
     let address_id: Option<i64> = r.get(22)?;
-    let address = match address_id {
-        Some(aid) => Some(Address {
-            id: aid,
-            contact_id: id,
-            street1: r.get(23)?,
-            street2: r.get(24)?,
-            city: r.get(25)?,
-            region: r.get(26)?,
-            postcode: r.get(27)?,
-            country_code: r.get(28)?,
-            full_address: r.get(29)?,
-            created_at: r.get(30)?,
-            updated_at: r.get(31)?,
-        }),
-        None => None,
-    };
+    let address = address_id.map(|_| address_from(r, 22, id)).transpose()?;
     let author_id: i64 = r.get(13)?;
     let assigned_to_id: Option<i64> = r.get(16)?;
     let custom_values: Vec<(i64, Option<String>)> = json_column(r, 33)?;
@@ -910,13 +908,13 @@ pub fn load(conn: &Connection, ids: &[i64], with_projects: bool) -> Result<Vec<C
     match ids {
         [] => Ok(Vec::new()),
         [one] => {
-            let sql = format!("{LOAD_SELECT} WHERE c.id = ?1");
+            let sql = format!("{LOAD_SELECT} WHERE k.contact_id = ?1");
             let contact =
                 conn.prepare_cached(&sql)?.query_row(params![one, with_projects], contact_from_row).optional()?;
             Ok(contact.into_iter().collect())
         }
         _ => {
-            let sql = format!("{LOAD_SELECT} WHERE c.id IN (SELECT value FROM json_each(?1))");
+            let sql = format!("{LOAD_SELECT} WHERE k.contact_id IN (SELECT value FROM json_each(?1))");
             let mut by_id: HashMap<i64, Contact> = conn
                 .prepare_cached(&sql)?
                 .query_map(params![id_list(ids), with_projects], contact_from_row)?
@@ -1031,6 +1029,7 @@ pub fn create(conn: &Connection, c: &ContactChanges) -> Result<i64> {
 }
 
 pub fn update(conn: &Connection, id: i64, c: &ContactChanges) -> Result<()> {
+    // The card is current here: every write job ends by rebuilding the cards it touched.
     let before = get(conn, id)?;
     let now = now_ms();
     conn.prepare_cached(
@@ -1124,8 +1123,20 @@ fn apply_related(conn: &Connection, id: i64, c: &ContactChanges, now: i64) -> Re
     Ok(())
 }
 
+/// The stored address of a contact, read from its table (a card is stale in mid-write).
+fn stored_address(conn: &Connection, contact_id: i64) -> Result<Option<Address>> {
+    let address = conn
+        .prepare_cached(
+            "SELECT id, street1, street2, city, region, postcode, country_code, full_address, created_at, updated_at
+               FROM addresses WHERE contact_id = ?",
+        )?
+        .query_row([contact_id], |r| address_from(r, 0, contact_id))
+        .optional()?;
+    Ok(address)
+}
+
 fn write_address(conn: &Connection, contact_id: i64, changes: &AddressChanges, now: i64) -> Result<()> {
-    let existing: Option<Address> = load(conn, &[contact_id], false)?.pop().and_then(|c| c.address);
+    let existing = stored_address(conn, contact_id)?;
     if changes.destroy {
         conn.prepare_cached("DELETE FROM addresses WHERE contact_id = ?")?.execute([contact_id])?;
         return Ok(());

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cache;
+pub(crate) mod cards;
 mod census;
 pub mod contacts;
 pub mod custom_fields;
@@ -31,7 +32,8 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version `schema.sql` creates; `migrate` brings older files up to it.
 /// 2: every field of a search text ends with a newline (version 1 had none after the last);
 ///    the custom values index covers a record's load.
-const SCHEMA_VERSION: i64 = 2;
+/// 3: contact cards, the read model of contacts (`store/cards.rs`).
+const SCHEMA_VERSION: i64 = 3;
 
 /// Prepared statements kept per connection (list queries vary by filter shape).
 const STATEMENT_CACHE: usize = 256;
@@ -95,7 +97,7 @@ impl Store {
         census::spawn(path.to_path_buf(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
         Ok(Store {
             readers: pool,
-            writer: Writer::start(conn, data_version.clone(), Box::new(merge_search_index)),
+            writer: Writer::start(conn, data_version.clone(), cards::refresh_stale, Box::new(merge_search_index)),
             data_version,
             config_version: Arc::new(AtomicU64::new(1)),
             config_cache: Arc::default(),
@@ -211,13 +213,18 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     let tx = conn.unchecked_transaction()?;
     if version == 0 {
         tx.execute_batch(SCHEMA)?;
-    } else {
+    }
+    if (1..2).contains(&version) {
         terminate_search_texts(&tx)?;
         tx.execute_batch(
             "DROP INDEX custom_values_customized;
              CREATE INDEX custom_values_customized
                  ON custom_values(customized_type, customized_id, id, custom_field_id, value);",
         )?;
+    }
+    if (1..3).contains(&version) {
+        tx.execute_batch(cards::schema_section(SCHEMA))?;
+        cards::rebuild_all(&tx)?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
     tx.commit()?;
@@ -356,5 +363,42 @@ mod tests {
             )
             .unwrap();
         assert!(plan.contains("COVERING INDEX custom_values_customized"), "{plan}");
+    }
+
+    #[test]
+    fn version_2_contacts_get_their_cards() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        // A version 2 file: no card objects, contacts with their rows.
+        let card_objects: Vec<(String, String)> = conn
+            .prepare("SELECT type, name FROM sqlite_master WHERE name LIKE 'card_%' OR name LIKE 'contact_card%'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        for (kind, name) in &card_objects {
+            conn.execute_batch(&format!("DROP {kind} {name}")).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (7, 'Kim', 0, 0), (8, 'Bo', 0, 0);
+             INSERT INTO tags (id, name) VALUES (1, 'vip');
+             INSERT INTO taggings VALUES (8, 1, 0);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let tags: Vec<String> = conn
+            .prepare("SELECT tags FROM contact_cards ORDER BY contact_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(tags, ["[]", r#"["vip"]"#]);
+        let triggers: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((card_objects.len(), triggers), (18, 15));
     }
 }

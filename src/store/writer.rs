@@ -20,10 +20,14 @@ const MAX_BATCH: usize = 256;
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
 pub type Maintenance = Box<dyn FnMut(&Connection) + Send>;
+/// Runs at the end of every successful job, inside its savepoint: derived rows that must agree
+/// with the job's changes when it commits (the contact cards).
+pub type Epilogue = fn(&Connection) -> Result<()>;
 
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    epilogue: Epilogue,
 }
 
 impl Writer {
@@ -32,13 +36,13 @@ impl Writer {
     ///
     /// `maintenance` runs after each committed batch, in its own transaction: bounded upkeep
     /// (the search index's incremental merging) that must not land inside a request's commit.
-    pub fn start(conn: Connection, data_version: Arc<AtomicU64>, maintenance: Maintenance) -> Writer {
+    pub fn start(conn: Connection, data_version: Arc<AtomicU64>, epilogue: Epilogue, maintenance: Maintenance) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx, data_version, maintenance))
             .expect("spawn the writer thread");
-        Writer { jobs: tx }
+        Writer { jobs: tx, epilogue }
     }
 
     /// Runs `f` inside the next write transaction and answers once that transaction committed.
@@ -48,8 +52,13 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (reply_tx, reply_rx) = oneshot::channel::<Result<T>>();
+        let epilogue = self.epilogue;
         let job: Job = Box::new(move |conn: &Connection| {
-            let outcome = run_in_savepoint(conn, f);
+            let outcome = run_in_savepoint(conn, |conn| {
+                let value = f(conn)?;
+                epilogue(conn)?;
+                Ok(value)
+            });
             Box::new(move |commit: Result<(), String>| {
                 let answer = match commit {
                     Ok(()) => outcome,
