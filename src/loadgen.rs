@@ -443,11 +443,15 @@ fn create_admin(path: &Path) -> Result<(), String> {
 }
 
 /// Makes sure `path` holds a demo database of exactly `contacts` contacts and an `admin` user:
-/// reused when it already does, otherwise (re)created: the administrator, then
-/// `demo::generate`.
+/// reused when it already does (brought to the current schema first, so that no run measures
+/// a migration), otherwise (re)created: the administrator, then `demo::generate`.
 pub fn prepare_database(path: &Path, contacts: usize, seed: u64) -> Result<Prepared, String> {
     let started = Instant::now();
     if count_contacts(path) == Some(contacts) && has_admin(path) {
+        rusqlite::Connection::open(path)
+            .map_err(|e| e.to_string())
+            .and_then(|c| crate::store::migrate(&c).map_err(|e| e.to_string()))
+            .map_err(|e| format!("migrate {}: {e}", path.display()))?;
         return Ok(Prepared { path: path.to_path_buf(), contacts, reused: true, took: started.elapsed() });
     }
     remove_database(path)?;

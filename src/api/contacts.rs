@@ -59,7 +59,7 @@ fn may(p: &Principal, perm: Permission, c: &Contact) -> bool {
 /// unknown id first (as the plugin does), then 401/403.
 fn authorized_contact(ctx: &Ctx, perm: Permission) -> Result<Contact> {
     let id = ctx.id()?;
-    let contact = ctx.store.read(|c| store::get(c, id))?;
+    let contact = ctx.store.contact(id)?;
     let p = &ctx.principal;
     if !may(p, Permission::ViewContacts, &contact) || !may(p, perm, &contact) {
         return Err(p.deny());
@@ -110,7 +110,7 @@ pub fn index(ctx: &Ctx) -> Result<Reply> {
     let fields = contact_fields(ctx)?;
     let mut d = ctx.doc();
     if with_projects {
-        let (contacts, total) = ctx.store.contact_page(&query, offset, limit, true)?;
+        let (contacts, total) = ctx.store.contact_page(&query, offset, limit)?;
         render::contacts::contact_list(&mut d, &contacts, &fields, ctx.list_meta(total, offset, limit), true);
     } else {
         let (page, total) = ctx.store.contact_page_versions(&query, offset, limit)?;
@@ -131,7 +131,7 @@ fn rendered_items(ctx: &Ctx, page: &[(i64, i64)], fields: &[CustomField]) -> Res
     let missing: Vec<i64> =
         page.iter().zip(&items).filter(|(_, item)| item.is_none()).map(|((id, _), _)| *id).collect();
     if !missing.is_empty() {
-        let loaded = ctx.store.read(|c| store::load(c, &missing, false))?;
+        let loaded = ctx.store.read(|c| store::load(c, &missing))?;
         for contact in loaded {
             let bytes: Arc<[u8]> = render::contacts::list_item(ctx.format, &contact, fields).into();
             fragments.put(key(contact.id, contact.updated_on), bytes.clone());
@@ -343,7 +343,7 @@ fn includes(ctx: &Ctx, contact: &Contact) -> Result<Includes> {
         q.text.push((TextColumn::Company, TextOp::Is(vec![contact.first_name.clone()])));
         q.ids = Some(IdFilter::NotIn(vec![contact.id]));
         q.sort = vec![(SortKey::Name, false)];
-        let (employees, _) = ctx.store.contact_page(&q, 0, 1000, false)?;
+        let (employees, _) = ctx.store.contact_page(&q, 0, 1000)?;
         includes.contacts = Some(employees.iter().map(|e| (e.id, e.reference_name())).collect());
     }
     if wanted.iter().any(|w| w == "deals") && p.allowed(Permission::ViewDeals, context) {
@@ -376,7 +376,7 @@ pub async fn create(ctx: &Ctx) -> Result<Reply> {
             return Ok(Reply::Redirect(url));
         }
     }
-    let contact = ctx.store.read(|c| store::get(c, id))?;
+    let contact = ctx.store.contact(id)?;
     let includes = includes(ctx, &contact)?;
     let mut d = ctx.doc();
     render::contacts::contact(&mut d, &contact, &fields, &includes);

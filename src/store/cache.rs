@@ -10,7 +10,7 @@
 //! copied rather than loaded and rendered again.
 //!
 //! [`ConfigCache`]: configuration that almost every request reads — who a credential belongs to with their
-//! permissions, and the custom field definitions — cached until the configuration changes.
+//! permissions, the custom field definitions, project names — cached until the configuration changes.
 //! Writes that change users, projects, roles, memberships or field definitions go through
 //! `Store::write_config`, which bumps the configuration version; a stale cache is dropped whole.
 
@@ -28,7 +28,11 @@ struct State {
     version: u64,
     principals: HashMap<u64, Arc<Principal>>,
     fields: HashMap<&'static str, Arc<Vec<CustomField>>>,
+    project_names: Option<Arc<ProjectNames>>,
 }
+
+/// Project id → name, for the projects a contact's card lists by id.
+pub type ProjectNames = HashMap<i64, String>;
 
 #[derive(Default)]
 pub struct ConfigCache {
@@ -66,6 +70,14 @@ impl ConfigCache {
         self.with_state(version, |s| {
             s.fields.insert(customized_type, fields);
         })
+    }
+
+    pub fn project_names(&self, version: u64) -> Option<Arc<ProjectNames>> {
+        self.with_state(version, |s| s.project_names.clone())
+    }
+
+    pub fn put_project_names(&self, version: u64, names: Arc<ProjectNames>) {
+        self.with_state(version, |s| s.project_names = Some(names))
     }
 }
 

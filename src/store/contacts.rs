@@ -821,18 +821,16 @@ fn page(
 // ---------------------------------------------------------------------------------------------
 // Loading records
 
-/// A contact's card (see `store/cards.rs`) with the names of its author and assignee, and its
-/// projects (when `?2`) as a JSON array of [id, name]: one row read, plus the small users and
-/// projects tables that stay in the page cache.
+/// A contact's card (see `store/cards.rs`) with the names of its author and assignee: one row
+/// read, plus the small users table that stays in the page cache. Its projects come as ids
+/// (JSON): `Store` names them from its cache of project names.
 const LOAD_SELECT: &str = "SELECT k.contact_id, k.is_company, k.first_name, k.last_name, k.middle_name, k.company,
         k.website, k.skype_name, k.birthday, k.job_title, k.background, k.phone, k.email,
         k.author_id, au.firstname, au.lastname, k.assigned_to_id, asg.firstname, asg.lastname,
         k.visibility, k.created_on, k.updated_on,
         k.address_id, k.street1, k.street2, k.city, k.region, k.postcode, k.country_code,
         k.full_address, k.address_created_at, k.address_updated_at,
-        k.tags, k.custom_values,
-        CASE WHEN ?2 THEN (SELECT json_group_array(json_array(id, name)) FROM (SELECT p.id, p.name
-          FROM json_each(k.project_ids) j JOIN projects p ON p.id = j.value ORDER BY p.id)) END
+        k.tags, k.custom_values, k.project_ids
    FROM contact_cards k
    LEFT JOIN users au ON au.id = k.author_id
    LEFT JOIN users asg ON asg.id = k.assigned_to_id";
@@ -898,26 +896,25 @@ fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
         address,
         tags: json_column(r, 32)?,
         custom_values: custom_values.into_iter().map(|(f, v)| (f, v.unwrap_or_default())).collect(),
-        projects: json_column(r, 34)?,
+        projects: json_column::<Vec<i64>>(r, 34)?.into_iter().map(|id| (id, String::new())).collect(),
     })
 }
 
-/// Loads contacts with their address, tags and custom values (and projects when asked), in
-/// the order of `ids`; unknown ids are skipped.
-pub fn load(conn: &Connection, ids: &[i64], with_projects: bool) -> Result<Vec<Contact>> {
+/// Loads contacts with their address, tags, custom values and project ids (names empty: see
+/// `Store::contact`), in the order of `ids`; unknown ids are skipped.
+pub fn load(conn: &Connection, ids: &[i64]) -> Result<Vec<Contact>> {
     match ids {
         [] => Ok(Vec::new()),
         [one] => {
             let sql = format!("{LOAD_SELECT} WHERE k.contact_id = ?1");
-            let contact =
-                conn.prepare_cached(&sql)?.query_row(params![one, with_projects], contact_from_row).optional()?;
+            let contact = conn.prepare_cached(&sql)?.query_row([one], contact_from_row).optional()?;
             Ok(contact.into_iter().collect())
         }
         _ => {
             let sql = format!("{LOAD_SELECT} WHERE k.contact_id IN (SELECT value FROM json_each(?1))");
             let mut by_id: HashMap<i64, Contact> = conn
                 .prepare_cached(&sql)?
-                .query_map(params![id_list(ids), with_projects], contact_from_row)?
+                .query_map([id_list(ids)], contact_from_row)?
                 .map(|c| c.map(|c| (c.id, c)))
                 .collect::<rusqlite::Result<_>>()?;
             Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
@@ -941,9 +938,9 @@ pub fn versions(conn: &Connection, caches: &ListCaches, ids: &[i64]) -> Result<A
     Ok(versions)
 }
 
-/// One contact with its projects, or NotFound.
+/// One contact (projects by id only), or NotFound.
 pub fn get(conn: &Connection, id: i64) -> Result<Contact> {
-    load(conn, &[id], true)?.pop().ok_or(Error::NotFound)
+    load(conn, &[id])?.pop().ok_or(Error::NotFound)
 }
 
 /// Tags used by any contact, by name: (id, name).

@@ -25,6 +25,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+use crate::model::Contact;
 
 pub use writer::Writer;
 
@@ -107,18 +108,49 @@ impl Store {
         })
     }
 
-    /// One page of a contact list and its total count (counted once per data version).
-    pub fn contact_page(
-        &self,
-        q: &contacts::ContactQuery,
-        offset: i64,
-        limit: i64,
-        with_projects: bool,
-    ) -> Result<(Vec<crate::model::Contact>, i64)> {
-        self.in_read_transaction(|c, version| {
+    /// One contact with its projects named, or NotFound.
+    pub fn contact(&self, id: i64) -> Result<Contact> {
+        let mut contact = self.read(|c| contacts::get(c, id))?;
+        self.name_projects(std::slice::from_mut(&mut contact))?;
+        Ok(contact)
+    }
+
+    /// One page of a contact list (projects named) and its total count (counted once per data
+    /// version).
+    pub fn contact_page(&self, q: &contacts::ContactQuery, offset: i64, limit: i64) -> Result<(Vec<Contact>, i64)> {
+        let (mut page, total) = self.in_read_transaction(|c, version| {
             let (ids, total) = contacts::list_ids(c, &self.caches(version), q, offset, limit)?;
-            Ok((contacts::load(c, &ids, with_projects)?, total))
-        })
+            Ok((contacts::load(c, &ids)?, total))
+        })?;
+        self.name_projects(&mut page)?;
+        Ok((page, total))
+    }
+
+    /// Fills in the names of the contacts' projects (loads give ids only: names change without
+    /// the contact changing, and a project map read per request would cost more than the card).
+    fn name_projects(&self, contacts: &mut [Contact]) -> Result<()> {
+        let version = self.config_version();
+        let mut names = match self.config_cache.project_names(version) {
+            Some(names) => names,
+            None => {
+                let names = Arc::new(self.read(projects::names)?);
+                self.config_cache.put_project_names(version, names.clone());
+                names
+            }
+        };
+        let known = |names: &cache::ProjectNames, contacts: &[Contact]| {
+            contacts.iter().flat_map(|c| &c.projects).all(|(id, _)| names.contains_key(id))
+        };
+        if !known(&names, contacts) {
+            // A project newer than the cached map (created while it was read): read them again.
+            names = Arc::new(self.read(projects::names)?);
+        }
+        for (id, name) in contacts.iter_mut().flat_map(|c| c.projects.iter_mut()) {
+            if let Some(known) = names.get(id) {
+                name.clone_from(known);
+            }
+        }
+        Ok(())
     }
 
     /// One page of a contact list as (id, updated_on) pairs, and its total count: enough to

@@ -40,6 +40,13 @@ pub fn find(conn: &Connection, id_or_identifier: &str) -> Result<Project> {
         .ok_or(Error::NotFound)
 }
 
+/// Every project's name, by id.
+pub fn names(conn: &Connection) -> Result<super::cache::ProjectNames> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM projects")?;
+    let names = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(names)
+}
+
 pub fn get(conn: &Connection, id: i64) -> Result<Project> {
     find(conn, &id.to_string())
 }

@@ -192,6 +192,23 @@ fn projects_can_be_added_and_removed_but_never_the_last() {
 }
 
 #[test]
+fn renamed_and_deleted_projects_and_users_show_on_their_contacts_at_once() {
+    let s = Server::seeded();
+    let id = s.create_contact(json!({"project_id": 1, "first_name": "Named"}));
+    let add = s.post_json(&format!("/contacts/{id}/projects.json"), json!({"project": {"id": 2}}));
+    assert_eq!(add.status, 204);
+    let author = s.get(&format!("/contacts/{id}.json")).json()["contact"]["author"]["id"].as_i64().unwrap();
+    assert_eq!(s.put_json("/projects/2.json", json!({"project": {"name": "Beta Two"}})).status, 204);
+    assert_eq!(s.put_json(&format!("/users/{author}.json"), json!({"user": {"firstname": "Renamed"}})).status, 204);
+    let shown = s.get(&format!("/contacts/{id}.json")).json()["contact"].clone();
+    assert_eq!(shown["projects"], json!([{"id": 1, "name": "Alpha"}, {"id": 2, "name": "Beta Two"}]));
+    assert!(shown["author"]["name"].as_str().unwrap().starts_with("Renamed"), "{}", shown["author"]);
+    assert_eq!(s.admin("DELETE", "/projects/2.json", None, "").status, 204);
+    let listed = s.get(&format!("/contacts.json?ids={id}&include=projects")).json();
+    assert_eq!(listed["contacts"][0]["projects"], json!([{"id": 1, "name": "Alpha"}]));
+}
+
+#[test]
 fn show_includes_notes_deals_and_ignores_tickets() {
     let s = Server::seeded();
     s.post_json("/deal_statuses.json", json!({"deal_status": {"name": "Open", "is_default": true}}));
