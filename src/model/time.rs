@@ -13,7 +13,29 @@ fn utc(ms: i64) -> OffsetDateTime {
 
 fn write_seconds(ms: i64) -> String {
     let t = utc(ms);
-    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute(), t.second())
+    if !(0..=9999).contains(&t.year()) {
+        let (y, mo, d) = (t.year(), t.month() as u8, t.day());
+        return format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+    }
+    // Digit by digit: every rendered contact has several timestamps, and `format!` showed in
+    // the profile of a get.
+    fn two_digits(s: &mut String, n: u32) {
+        s.push(char::from(b'0' + (n / 10 % 10) as u8));
+        s.push(char::from(b'0' + (n % 10) as u8));
+    }
+    let mut s = String::with_capacity(32);
+    let year = t.year() as u32;
+    two_digits(&mut s, year / 100);
+    two_digits(&mut s, year % 100);
+    for (separator, n) in [('-', t.month() as u32), ('-', t.day().into()), ('T', t.hour().into())] {
+        s.push(separator);
+        two_digits(&mut s, n);
+    }
+    for n in [t.minute(), t.second()] {
+        s.push(':');
+        two_digits(&mut s, n.into());
+    }
+    s
 }
 
 /// `2024-03-01T09:15:00Z`: every `created_on`/`updated_on` of the API.
@@ -77,6 +99,7 @@ mod tests {
         assert_eq!(iso(ms), "2024-03-01T09:15:00Z");
         assert_eq!(iso_millis(ms), "2024-03-01T09:15:00.123Z");
         assert_eq!(iso_offset(ms), "2024-03-01T09:15:00+00:00");
+        assert_eq!(iso(-1_000), "1969-12-31T23:59:59Z");
     }
 
     #[test]

@@ -823,8 +823,11 @@ fn page(
 
 /// A contact's card (see `store/cards.rs`) with the names of its author and assignee: one row
 /// read, plus the small users table that stays in the page cache. Its projects come as ids
-/// (JSON): `Store` names them from its cache of project names.
-const LOAD_SELECT: &str = "SELECT k.contact_id, k.is_company, k.first_name, k.last_name, k.middle_name, k.company,
+/// (JSON): `Store` names them from its cache of project names. A macro, so that the statements
+/// built from it are literals rather than strings formatted on every load.
+macro_rules! load_select {
+    () => {
+        "SELECT k.contact_id, k.is_company, k.first_name, k.last_name, k.middle_name, k.company,
         k.website, k.skype_name, k.birthday, k.job_title, k.background, k.phone, k.email,
         k.author_id, au.firstname, au.lastname, k.assigned_to_id, asg.firstname, asg.lastname,
         k.visibility, k.created_on, k.updated_on,
@@ -833,7 +836,9 @@ const LOAD_SELECT: &str = "SELECT k.contact_id, k.is_company, k.first_name, k.la
         k.tags, k.custom_values, k.project_ids
    FROM contact_cards k
    LEFT JOIN users au ON au.id = k.author_id
-   LEFT JOIN users asg ON asg.id = k.assigned_to_id";
+   LEFT JOIN users asg ON asg.id = k.assigned_to_id"
+    };
+}
 
 fn user_ref(id: Option<i64>, first: Option<String>, last: Option<String>) -> Option<UserRef> {
     match (id, first) {
@@ -906,14 +911,14 @@ pub fn load(conn: &Connection, ids: &[i64]) -> Result<Vec<Contact>> {
     match ids {
         [] => Ok(Vec::new()),
         [one] => {
-            let sql = format!("{LOAD_SELECT} WHERE k.contact_id = ?1");
-            let contact = conn.prepare_cached(&sql)?.query_row([one], contact_from_row).optional()?;
+            let sql = concat!(load_select!(), " WHERE k.contact_id = ?1");
+            let contact = conn.prepare_cached(sql)?.query_row([one], contact_from_row).optional()?;
             Ok(contact.into_iter().collect())
         }
         _ => {
-            let sql = format!("{LOAD_SELECT} WHERE k.contact_id IN (SELECT value FROM json_each(?1))");
+            let sql = concat!(load_select!(), " WHERE k.contact_id IN (SELECT value FROM json_each(?1))");
             let mut by_id: HashMap<i64, Contact> = conn
-                .prepare_cached(&sql)?
+                .prepare_cached(sql)?
                 .query_map([id_list(ids)], contact_from_row)?
                 .map(|c| c.map(|c| (c.id, c)))
                 .collect::<rusqlite::Result<_>>()?;
