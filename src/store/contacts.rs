@@ -366,25 +366,27 @@ fn tag_ids(conn: &Connection, names: &[String]) -> Result<Option<Vec<i64>>> {
 }
 
 /// The two trigrams of a word held by the fewest contacts, by the (cached) vocabulary counts.
-fn rarest_trigrams(conn: &Connection, cache: &TrigramCache, trigrams: &[String]) -> Result<Vec<String>> {
-    let mut counted = Vec::with_capacity(trigrams.len());
-    for t in trigrams {
-        let docs = match cache.get(t) {
-            Some(docs) => docs,
-            None => {
-                let docs = conn
-                    .prepare_cached("SELECT doc FROM contacts_search_terms WHERE term = ?")?
-                    .query_row([t], |r| r.get::<_, i64>(0))
-                    .optional()?
-                    .unwrap_or(0);
-                cache.put(t, docs);
-                docs
-            }
-        };
-        counted.push((docs, t.clone()));
+/// How many contacts hold `trigram` (remembered: FTS5's vocabulary answers in tens of µs).
+fn trigram_docs(conn: &Connection, cache: &TrigramCache, trigram: &str) -> Result<i64> {
+    if let Some(docs) = cache.get(trigram) {
+        return Ok(docs);
     }
+    let docs = conn
+        .prepare_cached("SELECT doc FROM contacts_search_terms WHERE term = ?")?
+        .query_row([trigram], |r| r.get::<_, i64>(0))
+        .optional()?
+        .unwrap_or(0);
+    cache.put(trigram, docs);
+    Ok(docs)
+}
+
+/// The two rarest of a word's trigrams, with how many contacts hold each.
+fn rarest_trigrams(conn: &Connection, cache: &TrigramCache, trigrams: &[String]) -> Result<Vec<(i64, String)>> {
+    let mut counted =
+        trigrams.iter().map(|t| Ok((trigram_docs(conn, cache, t)?, t.clone()))).collect::<Result<Vec<_>>>()?;
     counted.sort();
-    Ok(counted.into_iter().take(2).map(|(_, t)| t).collect())
+    counted.truncate(2);
+    Ok(counted)
 }
 
 /// Searches matched by at most this many contacts have their matches remembered as an id
@@ -406,8 +408,8 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
         None => {}
     }
     let plan = search::plan(words);
-    let ids: Vec<i64> = if plan.long_words.is_empty() && plan.one_char_words.is_empty() {
-        long_read(|| two_char_matches(conn, &plan.two_char_words, MAX_REMEMBERED_MATCHES + 1))?
+    let ids: Vec<i64> = if plan.one_char_words.is_empty() {
+        long_read(|| index_matches(conn, caches.trigrams, &plan, MAX_REMEMBERED_MATCHES + 1))?
     } else {
         let (sql, values) = matching_ids_sql(conn, caches.trigrams, words)?;
         long_read(|| {
@@ -426,52 +428,153 @@ fn search_matches(conn: &Connection, caches: &ListCaches, words: &[String]) -> R
     Ok(Some((key, ids)))
 }
 
-/// The contacts whose search text holds every one of `words` (two characters each), from the
-/// index alone (see `store::search`): for each word, the union of the contacts holding a
-/// trigram it starts; then their intersection. The first `limit` ids, ascending. Sets are
-/// bitmaps over contact ids (125 kB a million), since a common pair of letters is held by
-/// most contacts.
-fn two_char_matches(conn: &Connection, words: &[String], limit: usize) -> Result<Vec<i64>> {
-    let mut holding = conn.prepare_cached("SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?")?;
-    let mut matches: Option<Vec<u64>> = None;
-    for word in words {
-        let mut holders: Vec<u64> = Vec::new();
-        for trigram in trigrams_starting_with(conn, word)? {
-            let rows = holding.query_map([search::match_all(&[trigram.as_str()])], |r| r.get::<_, i64>(0))?;
-            for id in rows {
-                let id = u64::try_from(id?).unwrap_or(0) as usize;
-                if holders.len() <= id / 64 {
-                    holders.resize(id / 64 + 1, 0);
-                }
-                holders[id / 64] |= 1 << (id % 64);
+/// Cost units of the lookup plans below: one doclist entry FTS5 decodes costs 1; reading one
+/// contact's search text to test a word costs this many (a B-tree descent and a page read from
+/// the OS cache, against ~75 ns per entry; both measured at a million contacts).
+const TEXT_TEST_COST: i64 = 60;
+
+/// A set of contact ids: a bitmap over ids (125 kB a million), since a common word or pair of
+/// letters is held by most contacts.
+#[derive(Default)]
+struct IdSet(Vec<u64>);
+
+impl IdSet {
+    fn insert(&mut self, id: i64) {
+        let id = usize::try_from(id).unwrap_or(0);
+        if self.0.len() <= id / 64 {
+            self.0.resize(id / 64 + 1, 0);
+        }
+        self.0[id / 64] |= 1 << (id % 64);
+    }
+
+    fn intersect(self, other: IdSet) -> IdSet {
+        IdSet(self.0.iter().zip(&other.0).map(|(a, b)| a & b).collect())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// The first `limit` ids, ascending.
+    fn first(&self, limit: usize) -> Vec<i64> {
+        let mut ids = Vec::new();
+        for (i, word) in self.0.iter().enumerate() {
+            let mut w = *word;
+            while w != 0 && ids.len() < limit {
+                ids.push((i * 64 + w.trailing_zeros() as usize) as i64);
+                w &= w - 1;
             }
         }
-        let so_far = match matches.take() {
-            None => holders,
-            Some(so_far) => so_far.iter().zip(&holders).map(|(a, b)| a & b).collect(),
-        };
-        let none_left = so_far.iter().all(|w| *w == 0);
-        matches = Some(so_far);
-        if none_left {
-            break;
-        }
+        ids
     }
-    let bits = matches.unwrap_or_default();
-    let mut ids = Vec::new();
-    for (i, word) in bits.iter().enumerate() {
-        let mut w = *word;
-        while w != 0 && ids.len() < limit {
-            ids.push((i * 64 + w.trailing_zeros() as usize) as i64);
-            w &= w - 1;
-        }
-    }
-    Ok(ids)
 }
 
-/// The trigrams of the index that begin with `prefix`, from FTS5's vocabulary (whose rows come
-/// in term order, so the walk stops at the first term past them).
-fn trigrams_starting_with(conn: &Connection, prefix: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached("SELECT term FROM contacts_search_terms WHERE term >= ?")?;
+/// Adds the ids a statement yields to `set`.
+fn collect_ids(set: &mut IdSet, stmt: &mut rusqlite::CachedStatement, params: impl rusqlite::Params) -> Result<()> {
+    for id in stmt.query_map(params, |r| r.get::<_, i64>(0))? {
+        set.insert(id?);
+    }
+    Ok(())
+}
+
+/// The contacts whose search text holds every word of `plan` (which has no one-character
+/// words), from the trigram index, the first `limit` ids ascending. Long words: see
+/// [`long_word_matches`]. A two-character word: the union of the contacts holding a trigram
+/// it starts (see `store::search`), or, when the long words left few contacts, a test of
+/// their texts, whichever reads less.
+fn index_matches(conn: &Connection, counts: &TrigramCache, plan: &search::SearchPlan, limit: usize) -> Result<Vec<i64>> {
+    let mut matches = long_word_matches(conn, counts, &plan.long_words)?;
+    for word in &plan.two_char_words {
+        let starting = trigrams_starting_with(conn, word)?;
+        let union_cost: i64 = starting.iter().map(|(_, docs)| docs).sum();
+        matches = Some(match matches.take() {
+            Some(so_far) if so_far.is_empty() => return Ok(Vec::new()),
+            Some(so_far) => {
+                let ids = so_far.first(usize::MAX);
+                if ids.len() as i64 * TEXT_TEST_COST < union_cost {
+                    let mut test = conn.prepare_cached(
+                        "SELECT contact_id FROM search_texts
+                          WHERE contact_id IN (SELECT value FROM json_each(?1)) AND instr(body, ?2) > 0",
+                    )?;
+                    let mut holding = IdSet::default();
+                    collect_ids(&mut holding, &mut test, params![id_list(&ids), word])?;
+                    holding
+                } else {
+                    so_far.intersect(holders_of_any(conn, &starting)?)
+                }
+            }
+            None => holders_of_any(conn, &starting)?,
+        });
+    }
+    Ok(matches.map(|m| m.first(limit)).unwrap_or_default())
+}
+
+/// The contacts holding any of these trigrams.
+fn holders_of_any(conn: &Connection, trigrams: &[(String, i64)]) -> Result<IdSet> {
+    let mut holders = IdSet::default();
+    let mut holding = conn.prepare_cached("SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?")?;
+    for (trigram, _) in trigrams {
+        collect_ids(&mut holders, &mut holding, [search::match_all(&[trigram.as_str()])])?;
+    }
+    Ok(holders)
+}
+
+/// The contacts holding every one of the long words (None when there are none), by the
+/// cheaper of two plans: each word as an FTS5 phrase (exact, since a phrase of consecutive
+/// trigrams is a substring, but every trigram's doclist is read: right for common words), or
+/// the two rarest trigrams of each word with each candidate's text tested (right when one of
+/// the words is rare, like an e-mail address). A word inside another word is implied by it.
+fn long_word_matches(conn: &Connection, counts: &TrigramCache, long_words: &[(String, Vec<String>)]) -> Result<Option<IdSet>> {
+    let words: Vec<&(String, Vec<String>)> = long_words
+        .iter()
+        .enumerate()
+        .filter(|(i, (word, _))| {
+            !long_words.iter().enumerate().any(|(j, (other, _))| {
+                // Of two equal words, the first one stays.
+                j != *i && other.contains(word.as_str()) && (other != word || j < *i)
+            })
+        })
+        .map(|(_, w)| w)
+        .collect();
+    if words.is_empty() {
+        return Ok(None);
+    }
+    let mut phrase_cost = 0;
+    let mut rarest: Vec<(i64, String)> = Vec::new();
+    let mut fewest_candidates = i64::MAX;
+    for (_, trigrams) in &words {
+        for t in trigrams {
+            phrase_cost += trigram_docs(conn, counts, t)?;
+        }
+        let two = rarest_trigrams(conn, counts, trigrams)?;
+        fewest_candidates = fewest_candidates.min(two.first().map_or(0, |(docs, _)| *docs));
+        rarest.extend(two);
+    }
+    let candidates_cost = rarest.iter().map(|(docs, _)| docs).sum::<i64>() + fewest_candidates * TEXT_TEST_COST;
+    let mut found = IdSet::default();
+    if phrase_cost <= candidates_cost {
+        let phrases: Vec<&str> = words.iter().map(|(word, _)| word.as_str()).collect();
+        let mut stmt = conn.prepare_cached("SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?")?;
+        collect_ids(&mut found, &mut stmt, [search::match_all(&phrases)])?;
+    } else {
+        let trigrams: Vec<&str> = rarest.iter().map(|(_, t)| t.as_str()).collect();
+        let tests = vec!["instr(st.body, ?) > 0"; words.len()].join(" AND ");
+        let sql = format!(
+            "SELECT st.contact_id FROM contacts_search JOIN search_texts st ON st.contact_id = contacts_search.rowid
+              WHERE contacts_search MATCH ? AND {tests}"
+        );
+        let mut values = vec![Value::Text(search::match_all(&trigrams))];
+        values.extend(words.iter().map(|(word, _)| Value::Text(word.clone())));
+        collect_ids(&mut found, &mut conn.prepare_cached(&sql)?, params_from_iter(values.iter()))?;
+    }
+    Ok(Some(found))
+}
+
+/// The trigrams of the index that begin with `prefix`, with how many contacts hold each, from
+/// FTS5's vocabulary (whose rows come in term order, so the walk stops at the first term past
+/// them).
+fn trigrams_starting_with(conn: &Connection, prefix: &str) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT term, doc FROM contacts_search_terms WHERE term >= ?")?;
     let mut rows = stmt.query([prefix])?;
     let mut found = Vec::new();
     while let Some(row) = rows.next()? {
@@ -479,7 +582,7 @@ fn trigrams_starting_with(conn: &Connection, prefix: &str) -> Result<Vec<String>
         if !term.starts_with(prefix) {
             break;
         }
-        found.push(term);
+        found.push((term, row.get(1)?));
     }
     Ok(found)
 }
@@ -496,7 +599,7 @@ fn matching_ids_sql(
     let plan = search::plan(words);
     let mut lookup: Vec<String> = Vec::new();
     for (_, trigrams) in &plan.long_words {
-        lookup.extend(rarest_trigrams(conn, trigram_counts, trigrams)?);
+        lookup.extend(rarest_trigrams(conn, trigram_counts, trigrams)?.into_iter().map(|(_, t)| t));
     }
     let mut values: Vec<Value> = Vec::new();
     let tests = vec!["instr(st.body, ?) > 0"; words.len()].join(" AND ");
@@ -556,13 +659,21 @@ fn build_where(conn: &Connection, caches: &ListCaches, q: &ContactQuery, search_
                         w.push(format!("c.id IN ({sql})"), values);
                     }
                 },
-                SearchMode::Scan => {
-                    // The same test per contact: a trigram phrase of lower-cased text is a substring.
-                    w.joins_search_text = true;
-                    for word in &q.search_words {
-                        w.push("instr(st.body, ?) > 0", [Value::Text(word.clone())]);
+                SearchMode::Scan => match search_matches(conn, caches, &q.search_words)? {
+                    // Remembered matches: a membership test per contact walked (`+`: not an
+                    // index to drive by), no search text read.
+                    Some((name, ids)) => {
+                        w.matches = Some((w.values.len(), ids));
+                        w.push("+c.id IN (SELECT value FROM json_each(?))", [Value::Text(name)]);
                     }
-                }
+                    // The same test per contact: a trigram phrase of lower-cased text is a substring.
+                    None => {
+                        w.joins_search_text = true;
+                        for word in &q.search_words {
+                            w.push("instr(st.body, ?) > 0", [Value::Text(word.clone())]);
+                        }
+                    }
+                },
             }
         }
     }
@@ -693,12 +804,18 @@ fn page_ids(
     } else {
         (offset, limit)
     };
-    let scan_first = !q.search_words.is_empty() && scan_is_cheaper(conn, total, page_offset + page_limit)?;
+    // Walking the list order costs a row per contact walked: its search text when the words
+    // are tested (as dear as fetching a match to sort it), an index entry alone when the
+    // matches are remembered (some twenty times cheaper).
+    let remembered = !q.search_words.is_empty() && search_matches(conn, caches, &q.search_words)?.is_some();
+    let (walk_advantage, budget) = if remembered { (20, SCAN_BUDGET_OPS * 10) } else { (2, SCAN_BUDGET_OPS) };
+    let scan_first =
+        !q.search_words.is_empty() && scan_is_cheaper(conn, total, page_offset + page_limit, walk_advantage)?;
     let scanned = if scan_first {
         // The estimate assumes matches spread evenly over the list order; when they bunch up
         // at the far end (Cyrillic names sort last), the walk is cut short and the index serves.
         let scan = build_where(conn, caches, q, SearchMode::Scan)?;
-        with_budget(conn, SCAN_BUDGET_OPS, || page(conn, q, scan, page_offset, page_limit, backwards))?
+        with_budget(conn, budget, || page(conn, q, scan, page_offset, page_limit, backwards))?
     } else {
         None
     };
@@ -782,12 +899,13 @@ fn count(conn: &Connection, caches: &ListCaches, w: &Where) -> Result<i64> {
     Ok(total)
 }
 
-/// Scanning in list order reads about `rows_needed × contacts / matches` rows; the index path
-/// fetches and sorts every match. Scan when that is clearly less work.
-fn scan_is_cheaper(conn: &Connection, matches: i64, rows_needed: i64) -> Result<bool> {
+/// Scanning in list order visits about `rows_needed × contacts / matches` rows; the index path
+/// fetches and sorts every match, each `walk_advantage` times dearer than a row walked. Scan
+/// when that is less work.
+fn scan_is_cheaper(conn: &Connection, matches: i64, rows_needed: i64, walk_advantage: i64) -> Result<bool> {
     let contacts: i64 =
         conn.prepare_cached("SELECT COALESCE(max(id), 0) FROM contacts")?.query_row([], |r| r.get(0))?;
-    Ok(matches > 0 && rows_needed.saturating_mul(contacts) / matches < matches.saturating_mul(2))
+    Ok(matches > 0 && rows_needed.saturating_mul(contacts) / matches < matches.saturating_mul(walk_advantage))
 }
 
 fn page(

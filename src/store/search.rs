@@ -2,9 +2,12 @@
 //! plain substring of one of first/last/middle name, company, e-mails, phones or job title.
 //!
 //! Each contact has one lower-cased search text (the fields each followed by a newline),
-//! indexed by an FTS5 trigram table. A word of three or more characters is looked up by its two
-//! rarest trigrams (each quoted, so FTS5 operators and `%`/`_` are plain text) and then checked
-//! as a whole with `instr()`: common trigrams (`com`, `.co`) never have to be read.
+//! indexed by an FTS5 trigram table. A word of three or more characters is looked up either as
+//! an FTS5 phrase (its consecutive trigrams: exactly a substring, no text read; right for common
+//! words) or by its two rarest trigrams (each quoted, so FTS5 operators and `%`/`_` are plain
+//! text) and then checked as a whole with `instr()`, so that the common trigrams of a rare word
+//! (`com`, `.co` of an e-mail) never have to be read; `contacts::long_word_matches` picks by
+//! the trigram counts.
 //!
 //! A two-character word is no trigram, but since every field ends with a newline, each of its
 //! occurrences starts one: a text holds `hu` exactly when it holds one of the indexed trigrams
