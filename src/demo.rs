@@ -2079,7 +2079,10 @@ mod tests {
             0
         );
         assert_eq!(count(&conn, "SELECT count(*) FROM contact_cards"), 500);
-        assert_eq!(count(&conn, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'"), 15);
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'"),
+            15
+        );
         // The index built on the side is a sound FTS5 index, over the text `reindex` writes.
         conn.execute("INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')", []).unwrap();
         let texts = if count(&conn, "SELECT count(*) FROM sqlite_master WHERE name = 'search_texts'") == 1 {

@@ -20,7 +20,8 @@ pub(crate) fn schema_section(schema: &str) -> &str {
 /// Rebuilds the cards of the contacts marked stale (deleted contacts lose theirs) and clears
 /// the marks. Costs three statements on an empty mark table.
 pub(crate) fn refresh_stale(conn: &Connection) -> Result<()> {
-    let stale: bool = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM contact_cards_stale)")?.query_row([], |r| r.get(0))?;
+    let stale: bool =
+        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM contact_cards_stale)")?.query_row([], |r| r.get(0))?;
     if !stale {
         return Ok(());
     }
@@ -95,9 +96,11 @@ mod tests {
              INSERT INTO contacts_projects VALUES (1, 2), (1, 1), (2, 1);",
         );
         let card: (String, String, String, Option<String>) = conn
-            .query_row("SELECT tags, custom_values, project_ids, city FROM contact_cards WHERE contact_id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row(
+                "SELECT tags, custom_values, project_ids, city FROM contact_cards WHERE contact_id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .unwrap();
         assert_eq!(card, (r#"["lead","vip"]"#.into(), r#"[[5,"L"]]"#.into(), "[1,2]".into(), Some("Oslo".into())));
         write(&conn, "UPDATE contacts SET last_name = 'Park' WHERE id = 1");

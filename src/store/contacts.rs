@@ -482,7 +482,12 @@ fn collect_ids(set: &mut IdSet, stmt: &mut rusqlite::CachedStatement, params: im
 /// [`long_word_matches`]. A two-character word: the union of the contacts holding a trigram
 /// it starts (see `store::search`), or, when the long words left few contacts, a test of
 /// their texts, whichever reads less.
-fn index_matches(conn: &Connection, counts: &TrigramCache, plan: &search::SearchPlan, limit: usize) -> Result<Vec<i64>> {
+fn index_matches(
+    conn: &Connection,
+    counts: &TrigramCache,
+    plan: &search::SearchPlan,
+    limit: usize,
+) -> Result<Vec<i64>> {
     let mut matches = long_word_matches(conn, counts, &plan.long_words)?;
     for word in &plan.two_char_words {
         let starting = trigrams_starting_with(conn, word)?;
@@ -524,7 +529,11 @@ fn holders_of_any(conn: &Connection, trigrams: &[(String, i64)]) -> Result<IdSet
 /// trigrams is a substring, but every trigram's doclist is read: right for common words), or
 /// the two rarest trigrams of each word with each candidate's text tested (right when one of
 /// the words is rare, like an e-mail address). A word inside another word is implied by it.
-fn long_word_matches(conn: &Connection, counts: &TrigramCache, long_words: &[(String, Vec<String>)]) -> Result<Option<IdSet>> {
+fn long_word_matches(
+    conn: &Connection,
+    counts: &TrigramCache,
+    long_words: &[(String, Vec<String>)],
+) -> Result<Option<IdSet>> {
     let words: Vec<&(String, Vec<String>)> = long_words
         .iter()
         .enumerate()

@@ -429,7 +429,9 @@ mod tests {
             .unwrap();
         assert_eq!(tags, ["[]", r#"["vip"]"#]);
         let triggers: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!((card_objects.len(), triggers), (18, 15));
     }

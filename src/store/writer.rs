@@ -36,7 +36,12 @@ impl Writer {
     ///
     /// `maintenance` runs after each committed batch, in its own transaction: bounded upkeep
     /// (the search index's incremental merging) that must not land inside a request's commit.
-    pub fn start(conn: Connection, data_version: Arc<AtomicU64>, epilogue: Epilogue, maintenance: Maintenance) -> Writer {
+    pub fn start(
+        conn: Connection,
+        data_version: Arc<AtomicU64>,
+        epilogue: Epilogue,
+        maintenance: Maintenance,
+    ) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
