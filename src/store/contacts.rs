@@ -365,7 +365,6 @@ fn tag_ids(conn: &Connection, names: &[String]) -> Result<Option<Vec<i64>>> {
     Ok(Some(ids))
 }
 
-/// The two trigrams of a word held by the fewest contacts, by the (cached) vocabulary counts.
 /// How many contacts hold `trigram` (remembered: FTS5's vocabulary answers in tens of µs).
 fn trigram_docs(conn: &Connection, cache: &TrigramCache, trigram: &str) -> Result<i64> {
     if let Some(docs) = cache.get(trigram) {
@@ -566,14 +565,8 @@ fn long_word_matches(
         let mut stmt = conn.prepare_cached("SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?")?;
         collect_ids(&mut found, &mut stmt, [search::match_all(&phrases)])?;
     } else {
-        let trigrams: Vec<&str> = rarest.iter().map(|(_, t)| t.as_str()).collect();
-        let tests = vec!["instr(st.body, ?) > 0"; words.len()].join(" AND ");
-        let sql = format!(
-            "SELECT st.contact_id FROM contacts_search JOIN search_texts st ON st.contact_id = contacts_search.rowid
-              WHERE contacts_search MATCH ? AND {tests}"
-        );
-        let mut values = vec![Value::Text(search::match_all(&trigrams))];
-        values.extend(words.iter().map(|(word, _)| Value::Text(word.clone())));
+        let kept: Vec<String> = words.iter().map(|(word, _)| word.clone()).collect();
+        let (sql, values) = matching_ids_sql(conn, counts, &kept)?;
         collect_ids(&mut found, &mut conn.prepare_cached(&sql)?, params_from_iter(values.iter()))?;
     }
     Ok(Some(found))

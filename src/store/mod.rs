@@ -138,10 +138,7 @@ impl Store {
                 names
             }
         };
-        let known = |names: &cache::ProjectNames, contacts: &[Contact]| {
-            contacts.iter().flat_map(|c| &c.projects).all(|(id, _)| names.contains_key(id))
-        };
-        if !known(&names, contacts) {
+        if !contacts.iter().flat_map(|c| &c.projects).all(|(id, _)| names.contains_key(id)) {
             // A project newer than the cached map (created while it was read): read them again.
             names = Arc::new(self.read(projects::names)?);
         }
