@@ -1,7 +1,8 @@
 //! `cargo bench --bench load -- [--contacts N] [--db PATH] [--duration SECS] [--connections C]
-//! [--scenario NAME] [--seed S] [--smoke]`
+//! [--scenario NAME] [--seed S] [--server PATH] [--smoke]`
 //!
-//! Benchmarks the real server in-process (see `contacts::loadgen`) and prints a Markdown table.
+//! Benchmarks the real server (the `contacts` executable, in its own process; see
+//! `contacts::loadgen`) and prints a Markdown table.
 //! Without `--bench` on the command line (i.e. under `cargo test --benches`), and with
 //! `--smoke`, it runs the smoke check instead: every scenario for ~0.1 s at 2 connections on
 //! 300 contacts, failing when any scenario had errors or no requests.
@@ -13,7 +14,7 @@ use std::time::Duration;
 use contacts::loadgen::{self, BenchOptions};
 
 const USAGE: &str = "usage: cargo bench --bench load -- [--contacts N] [--db PATH] [--duration SECS] \
-[--connections C] [--scenario NAME] [--seed S] [--smoke]";
+[--connections C] [--scenario NAME] [--seed S] [--server PATH] [--smoke]";
 
 struct Args {
     contacts: Option<usize>,
@@ -22,12 +23,22 @@ struct Args {
     connections: Option<usize>,
     scenario: Option<String>,
     seed: Option<u64>,
+    /// Another `contacts` executable to measure (an earlier build, for an A/B comparison).
+    server: Option<PathBuf>,
     smoke: bool,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
-    let mut a =
-        Args { contacts: None, db: None, duration: None, connections: None, scenario: None, seed: None, smoke: false };
+    let mut a = Args {
+        contacts: None,
+        db: None,
+        duration: None,
+        connections: None,
+        scenario: None,
+        seed: None,
+        server: None,
+        smoke: false,
+    };
     // `cargo bench` adds `--bench`; the bench profile is what tells a real run from a test run.
     let bench = args.iter().any(|x| x == "--bench");
     a.smoke = !bench;
@@ -56,6 +67,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--connections" => a.connections = Some(number(&take(&mut it)?, flag)?),
             "--scenario" => a.scenario = Some(take(&mut it)?),
             "--seed" => a.seed = Some(number(&take(&mut it)?, flag)?),
+            "--server" => a.server = Some(PathBuf::from(take(&mut it)?)),
             "--smoke" => a.smoke = true,
             "--bench" => {}
             "-h" | "--help" => return Err(USAGE.to_string()),
@@ -77,7 +89,7 @@ fn main() -> ExitCode {
     let contacts = args.contacts.unwrap_or(if args.smoke { 300 } else { 10_000 });
     let db = args.db.clone().unwrap_or_else(|| PathBuf::from(format!("target/bench-{contacts}.db")));
     // Cargo builds the service's executable for benches and names it here.
-    let server = env!("CARGO_BIN_EXE_contacts");
+    let server = args.server.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_contacts")));
     let mut o = if args.smoke {
         let mut o = loadgen::smoke_options(db, server);
         o.contacts = contacts;

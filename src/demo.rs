@@ -51,6 +51,7 @@ const FTS_QUEUE: usize = 512;
 /// but this must happen before it answers requests: its caches do not see writes made here.
 pub fn generate(path: &Path, contacts: usize, seed: u64) -> Result<DemoSummary> {
     let started = Instant::now();
+    crate::store::init_sqlite();
     let mut conn =
         Connection::open(path).map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
     // Bulk-load settings, for this connection only (the service opens its own with FULL sync).

@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -878,12 +879,24 @@ pub struct ScenarioReport {
     pub stats: RunStats,
     pub baseline: Option<RunStats>,
     pub baseline_bytes: usize,
+    /// CPU time (user + system) the server process spent per request during the run: unlike
+    /// req/s it hardly depends on what else the two cores were doing.
+    pub server_cpu_us: Option<f64>,
+    /// The same for the baseline server's threads.
+    pub baseline_cpu_us: Option<f64>,
 }
 
 impl ScenarioReport {
     pub fn ratio(&self) -> Option<f64> {
         let b = self.baseline.as_ref()?.rps();
         (b > 0.0).then(|| self.stats.rps() / b)
+    }
+
+    /// Baseline CPU per request ÷ the server's: the share of the server's work per request
+    /// that a bare server also does.
+    pub fn cpu_ratio(&self) -> Option<f64> {
+        let (server, base) = (self.server_cpu_us?, self.baseline_cpu_us?);
+        (server > 0.0).then(|| base / server)
     }
 }
 
@@ -949,16 +962,21 @@ impl Report {
             self.startup.as_secs_f64() * 1000.0
         );
         let _ = writeln!(m);
-        let _ = writeln!(m, "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | ratio to baseline | answer bytes | baseline req/s |");
-        let _ = writeln!(m, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            m,
+            "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | ratio to baseline | answer bytes | baseline req/s \
+             | server CPU µs/req | baseline CPU µs/req |"
+        );
+        let _ = writeln!(m, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         let ms = |us: u64| us as f64 / 1000.0;
         for s in &self.scenarios {
             let st = &s.stats;
             let ratio = s.ratio().map_or("–".to_string(), |r| format!("{r:.2}"));
             let base = s.baseline.as_ref().map_or("–".to_string(), |b| format!("{:.0}", b.rps()));
+            let cpu = |us: Option<f64>| us.map_or("–".to_string(), |us| format!("{us:.1}"));
             let _ = writeln!(
                 m,
-                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |",
+                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} |",
                 s.name,
                 st.rps(),
                 ms(st.p50_us),
@@ -967,7 +985,9 @@ impl Report {
                 st.errors,
                 ratio,
                 s.answer_bytes,
-                base
+                base,
+                cpu(s.server_cpu_us),
+                cpu(s.baseline_cpu_us)
             );
         }
         let _ = writeln!(m);
@@ -1029,6 +1049,58 @@ fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The name of the baseline server's runtime threads (their CPU time is found by it).
+const BASELINE_THREADS: &str = "baseline";
+
+/// Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux build in use).
+const PROC_TICKS_PER_SECOND: f64 = 100.0;
+
+/// User + system CPU ticks from a /proc `stat` file, and the command name it gives.
+fn proc_stat_ticks(path: &str) -> Option<(String, u64)> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // "pid (comm) state ppid …": the name may hold spaces; fields are counted after ')'.
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head.split_once('(')?.1.to_string();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some((comm, ticks))
+}
+
+/// CPU ticks used so far by what `of` names.
+fn cpu_ticks(of: CpuOf) -> Option<u64> {
+    match of {
+        CpuOf::Process(pid) => proc_stat_ticks(&format!("/proc/{pid}/stat")).map(|(_, t)| t),
+        CpuOf::OwnThreads(name) => {
+            let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+            let ticks = tasks
+                .filter_map(|t| proc_stat_ticks(&format!("{}/stat", t.ok()?.path().display())))
+                .filter(|(comm, _)| comm == name)
+                .map(|(_, t)| t)
+                .sum();
+            Some(ticks)
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum CpuOf {
+    Process(u32),
+    OwnThreads(&'static str),
+}
+
+/// Runs `load` and returns its result with the CPU microseconds per request that `of` spent.
+async fn with_cpu<F: Future<Output = RunStats>>(of: CpuOf, load: F) -> (RunStats, Option<f64>) {
+    let before = cpu_ticks(of);
+    let stats = load.await;
+    let per_request = match (before, cpu_ticks(of)) {
+        (Some(b), Some(a)) if stats.requests > 0 => {
+            Some((a.saturating_sub(b)) as f64 / PROC_TICKS_PER_SECOND * 1e6 / stats.requests as f64)
+        }
+        _ => None,
+    };
+    (stats, per_request)
+}
+
 fn runtime(workers: usize, name: &str) -> Result<Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers.max(1))
@@ -1048,10 +1120,15 @@ fn baseline_size(n: usize) -> usize {
     ((n + scale / 2) / scale) * scale
 }
 
-async fn drive(addr: SocketAddr, o: &BenchOptions, baseline_rt: &Handle) -> Result<Vec<ScenarioReport>, String> {
+async fn drive(
+    addr: SocketAddr,
+    server_pid: u32,
+    o: &BenchOptions,
+    baseline_rt: &Handle,
+) -> Result<Vec<ScenarioReport>, String> {
     let mut probe = Probe::new(addr);
     let facts = discover(&mut probe).await?;
-    let mut baselines: HashMap<usize, RunStats> = HashMap::new();
+    let mut baselines: HashMap<usize, (RunStats, Option<f64>)> = HashMap::new();
     let mut out = Vec::new();
     for sc in scenarios(&facts) {
         if o.scenario.as_deref().is_some_and(|f| !sc.name.contains(f)) {
@@ -1068,18 +1145,25 @@ async fn drive(addr: SocketAddr, o: &BenchOptions, baseline_rt: &Handle) -> Resu
         };
         // Progress on stderr (the report goes to stdout), also what a profiler attaches by.
         eprintln!("running {} for {:.1} s…", sc.name, o.duration.as_secs_f64());
-        let stats = run_load(addr, Some(BENCH_ADMIN_KEY), &sc, o.connections, o.duration).await;
+        let (stats, server_cpu_us) =
+            with_cpu(CpuOf::Process(server_pid), run_load(addr, Some(BENCH_ADMIN_KEY), &sc, o.connections, o.duration))
+                .await;
         let size = baseline_size(answer_bytes);
         let baseline = match o.baseline {
             None => None,
             Some(_) if baselines.contains_key(&size) => baselines.get(&size).cloned(),
             Some(duration) => {
                 let (base_addr, stop) = start_baseline(baseline_rt, size).await?;
-                let b = run_load(base_addr, Some(BENCH_ADMIN_KEY), &sc, o.connections, duration).await;
+                let load = run_load(base_addr, Some(BENCH_ADMIN_KEY), &sc, o.connections, duration);
+                let b = with_cpu(CpuOf::OwnThreads(BASELINE_THREADS), load).await;
                 let _ = stop.send(());
                 baselines.insert(size, b.clone());
                 Some(b)
             }
+        };
+        let (baseline, baseline_cpu_us) = match baseline {
+            Some((stats, cpu)) => (Some(stats), cpu),
+            None => (None, None),
         };
         out.push(ScenarioReport {
             name: sc.name,
@@ -1089,6 +1173,8 @@ async fn drive(addr: SocketAddr, o: &BenchOptions, baseline_rt: &Handle) -> Resu
             stats,
             baseline,
             baseline_bytes: size,
+            server_cpu_us,
+            baseline_cpu_us,
         });
     }
     if out.is_empty() {
@@ -1103,9 +1189,9 @@ pub fn bench(o: &BenchOptions) -> Result<Report, String> {
     let prepared = prepare_database(&o.db, o.contacts, o.seed)?;
     let run_db = scratch_copy(&o.db)?;
     let outcome = ServerProcess::start(&o.server_binary, &run_db).and_then(|mut server| {
-        let baseline_rt = runtime(o.server_workers, "baseline")?;
+        let baseline_rt = runtime(o.server_workers, BASELINE_THREADS)?;
         let client_rt = runtime(o.client_workers, "client")?;
-        let result = client_rt.block_on(drive(server.addr, o, baseline_rt.handle()));
+        let result = client_rt.block_on(drive(server.addr, server.child.id(), o, baseline_rt.handle()));
         let rss_kib = proc_status_kib(server.child.id(), "VmRSS:");
         let peak_rss_kib = proc_status_kib(server.child.id(), "VmHWM:");
         server.stop();

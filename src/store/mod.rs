@@ -58,7 +58,7 @@ impl Store {
     /// Opens (creating if needed) the database file, brings its schema up to date, starts the
     /// writer and the reader pool.
     pub fn open(path: &Path, readers: u32) -> Result<Store> {
-        disable_memory_statistics();
+        init_sqlite();
         let conn =
             Connection::open(path).map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
         conn.execute_batch(
@@ -67,7 +67,15 @@ impl Store {
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;
              PRAGMA cache_size = -4000;",
-        )?;
+        )
+        .map_err(|e| match e.sqlite_error_code() {
+            // The first read takes the process's exclusive lock (see `init_sqlite`).
+            Some(rusqlite::ErrorCode::DatabaseBusy) => Error::Internal(format!(
+                "{} is in use by another process (is another contacts server running on it?)",
+                path.display()
+            )),
+            _ => e.into(),
+        })?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         register_search_fold(&conn)?;
         migrate(&conn)?;
@@ -313,15 +321,27 @@ fn register_search_fold(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// SQLite keeps global memory statistics behind a mutex taken on every allocation; nothing
-/// here reads them. Must run before SQLite initialises (later calls are refused harmlessly).
-fn disable_memory_statistics() {
+/// Process-wide SQLite set-up, before the first connection of the process opens:
+/// - SQLite keeps global memory statistics behind a mutex taken on every allocation; nothing
+///   here reads them.
+/// - Every connection uses the `unix-excl` VFS: the first one takes an exclusive lock on the
+///   file for the whole process, and the WAL index lives in this process's heap. Other
+///   connections of this process work as usual; other processes cannot open the file while it
+///   is in use. The caches here assume this process is the file's only writer (they follow an
+///   in-process data version), so the lock enforces what they need — and it spares each read
+///   transaction the `fcntl` calls on the shared-memory file (about one per request).
+pub(crate) fn init_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: sqlite3_config is called once, before any connection exists in this process
-        // (Store::open is the first SQLite use), with the documented argument type (int).
+        // (this is the first SQLite use), with the documented argument type (int). The VFS
+        // name is a NUL-terminated literal; a VFS found by name lives as long as the process.
         unsafe {
             rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::os::raw::c_int);
+            let exclusive = rusqlite::ffi::sqlite3_vfs_find(c"unix-excl".as_ptr());
+            if exclusive.is_null() || rusqlite::ffi::sqlite3_vfs_register(exclusive, 1) != rusqlite::ffi::SQLITE_OK {
+                tracing::warn!("SQLite VFS unix-excl unavailable; using the default one");
+            }
         }
     });
 }

@@ -39,3 +39,23 @@ fn acknowledged_writes_survive_a_restart() {
     assert_eq!(c["contact"]["first_name"], "Durable");
     assert_eq!(second.get("/contacts.json?search=durable").json()["total_count"], 1);
 }
+
+#[test]
+fn a_second_process_cannot_serve_a_database_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("busy.db");
+    let first = Server::start_on(db.clone(), 1 << 20);
+    assert_eq!(first.post_json("/projects.json", json!({"project": {"name": "P", "identifier": "p"}})).status, 201);
+    let id = first.create_contact(json!({"project_id": "p", "first_name": "Owned"}));
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_contacts"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run a second server");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "a second server started on a file in use: {stderr}");
+    assert!(stderr.contains("in use by another process"), "unclear refusal: {stderr}");
+    // The first one is untouched and still answers.
+    assert_eq!(first.get(&format!("/contacts/{id}.json")).json()["contact"]["first_name"], "Owned");
+}
