@@ -69,14 +69,14 @@ fn authorized_contact(ctx: &Ctx, perm: Permission) -> Result<Contact> {
 
 /// The project named by the route or `project_id`: unknown → 404 (401 for anonymous, as
 /// Redmine 5 answers).
-fn find_project(ctx: &Ctx, reference: &str) -> Result<Project> {
-    ctx.store.read(|c| projects::find(c, reference)).map_err(|e| match e {
+fn find_project(ctx: &Ctx, reference: &str) -> Result<Arc<Project>> {
+    ctx.store.project(reference).map_err(|e| match e {
         Error::NotFound if ctx.principal.is_anonymous() => Error::Unauthorized,
         other => other,
     })
 }
 
-fn scope_project(ctx: &Ctx) -> Result<Option<Project>> {
+fn scope_project(ctx: &Ctx) -> Result<Option<Arc<Project>>> {
     match ctx.matched.project.clone().or_else(|| ctx.param("project_id")) {
         Some(r) => find_project(ctx, &r).map(Some),
         None => Ok(None),
@@ -102,7 +102,7 @@ pub fn index(ctx: &Ctx) -> Result<Reply> {
     }
     let mut query = ContactQuery::new(visibility_for(p));
     if let Some(project) = &project {
-        query.projects = Some(ctx.store.read(|c| projects::with_descendants(c, project.id))?);
+        query.projects = Some(ctx.store.project_subtree(project.id)?.to_vec());
     }
     apply_filters(&mut query, &ctx.params, p)?;
     let (offset, limit) = paging(&ctx.params);
@@ -316,7 +316,7 @@ fn context_project(ctx: &Ctx, contact: &Contact) -> Option<i64> {
         if let Some((id, _)) = contact.projects.iter().find(|(id, _)| id.to_string() == named) {
             return Some(*id);
         }
-        if let Ok(project) = ctx.store.read(|c| projects::find(c, &named)) {
+        if let Ok(project) = ctx.store.project(&named) {
             if contact.projects.iter().any(|(id, _)| *id == project.id) {
                 return Some(project.id);
             }
@@ -611,7 +611,7 @@ fn custom_value_problem(f: &CustomField, v: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Contact ↔ project
 
-fn target_project(ctx: &Ctx) -> Result<Project> {
+fn target_project(ctx: &Ctx) -> Result<Arc<Project>> {
     let from_body = match ctx.params.get("project") {
         Some(Value::Object(o)) => o.get("id").and_then(as_text),
         Some(v) => as_text(v),
@@ -623,8 +623,8 @@ fn target_project(ctx: &Ctx) -> Result<Project> {
 
 fn editable_contact_and_project(
     ctx: &Ctx,
-    project: impl FnOnce(&Ctx) -> Result<Project>,
-) -> Result<(Contact, Project)> {
+    project: impl FnOnce(&Ctx) -> Result<Arc<Project>>,
+) -> Result<(Contact, Arc<Project>)> {
     let p = &ctx.principal;
     if !p.allowed_anywhere(Permission::EditContacts) {
         return Err(p.deny());

@@ -156,9 +156,9 @@ fn project_visible(ctx: &Ctx, project: &Project) -> bool {
     p.is_admin() || (project.status == PROJECT_ACTIVE && (project.is_public || p.permissions.contains_key(&project.id)))
 }
 
-fn visible_project(ctx: &Ctx) -> Result<Project> {
+fn visible_project(ctx: &Ctx) -> Result<std::sync::Arc<Project>> {
     let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
-    let project = ctx.store.read(|c| projects::find(c, &reference))?;
+    let project = ctx.store.project(&reference)?;
     if !project_visible(ctx, &project) {
         return Err(ctx.principal.deny());
     }

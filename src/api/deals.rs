@@ -11,7 +11,6 @@ use crate::model::time::parse_datetime;
 use crate::model::{normalize_decimal, CustomField, DealStatus};
 use crate::render;
 use crate::store::deals::{self as store, DealChanges};
-use crate::store::projects;
 
 fn deal_fields(ctx: &Ctx) -> Result<std::sync::Arc<Vec<CustomField>>> {
     ctx.store.custom_fields("deal")
@@ -21,7 +20,7 @@ pub async fn create(ctx: &Ctx) -> Result<Reply> {
     let p = &ctx.principal;
     let attrs = input::record(&ctx.params, "deal", "Deal")?;
     let named = ctx.named_project(&attrs).ok_or(Error::NotFound)?;
-    let project = ctx.store.read(|c| projects::find(c, &named))?;
+    let project = ctx.store.project(&named)?;
     if !p.allowed(Permission::AddDeals, project.id) {
         return Err(p.deny());
     }
@@ -148,7 +147,7 @@ pub async fn create_status(ctx: &Ctx) -> Result<Reply> {
 /// `GET /projects/:id/deal_categories` (API.md §3.7): item element `category`.
 pub fn categories(ctx: &Ctx) -> Result<Reply> {
     let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
-    let project = ctx.store.read(|c| projects::find(c, &reference))?;
+    let project = ctx.store.project(&reference)?;
     if !ctx.principal.allowed(Permission::ViewDeals, project.id) {
         return Err(ctx.principal.deny());
     }

@@ -25,8 +25,6 @@ pub struct Ctx {
     /// Query string and body parameters, body over query (as Rails merges them).
     pub params: Map<String, Value>,
     pub matched: Matched,
-    /// `http://host[:port]`, for `Location` headers.
-    pub base_url: String,
     /// Lists leave out their counters.
     pub nometa: bool,
 }

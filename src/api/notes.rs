@@ -11,7 +11,7 @@ use crate::model::principal::Principal;
 use crate::model::time::parse_datetime;
 use crate::model::Note;
 use crate::render;
-use crate::store::{contacts, deals, notes, projects};
+use crate::store::{contacts, deals, notes};
 
 const CONTENT_MAX: usize = 65_535;
 
@@ -95,7 +95,7 @@ pub async fn create(ctx: &Ctx) -> Result<Reply> {
     let attrs = input::record(&ctx.params, "note", "Note")?;
     let pick = |key: &str| attrs.get(key).and_then(as_text).filter(|s| !s.is_empty()).or_else(|| ctx.param(key));
     if let Some(project) = pick("project_id") {
-        ctx.store.read(|c| projects::find(c, &project))?;
+        ctx.store.project(&project)?;
     }
     let source_type = match pick("source_type").as_deref() {
         Some("Contact") | Some("contact") => "Contact",

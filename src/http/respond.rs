@@ -25,12 +25,13 @@ fn empty(status: StatusCode) -> HttpResponse {
     r
 }
 
-pub fn reply(reply: Reply, format: Format, base_url: &str) -> HttpResponse {
+/// The response for a handler's reply; `host` (the request's `Host`) makes `Location` absolute.
+pub fn reply(reply: Reply, format: Format, host: &str) -> HttpResponse {
     match reply {
         Reply::Ok(body) => with_body(200, format, body),
         Reply::Created { body, location } => {
             let mut r = with_body(201, format, body);
-            if let Ok(v) = HeaderValue::from_str(&format!("{base_url}{location}")) {
+            if let Ok(v) = HeaderValue::from_str(&format!("http://{host}{location}")) {
                 r.headers_mut().insert(LOCATION, v);
             }
             r

@@ -75,18 +75,21 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
 pub async fn handle(app: &App, req: Request<Incoming>) -> HttpResponse {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // Kept only for the log line (the request is consumed on the way).
+    let path = tracing::enabled!(tracing::Level::INFO).then(|| req.uri().path().to_string());
     let response = match answer(app, req).await {
         Ok(done) => done,
         Err((e, format)) => respond::error(e, format),
     };
-    tracing::info!(
-        method = %method,
-        path = %path,
-        status = response.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    if let Some(path) = path {
+        tracing::info!(
+            method = %method,
+            path = %path,
+            status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
     response
 }
 
@@ -128,7 +131,6 @@ async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<HttpRe
     let query = query.map_err(fail)?;
     let matched = matched.ok_or_else(|| fail(Error::NotFound))?;
 
-    let base_url = format!("http://{}", header(&req, HOST).unwrap_or("localhost"));
     let content_type = header(&req, CONTENT_TYPE).map(str::to_string);
     let declared_length = header(&req, CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
     if declared_length.is_some_and(|n| n > app.max_body_bytes as u64) {
@@ -154,18 +156,10 @@ async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<HttpRe
     let principal = super::auth::authenticate(&app.store, &parts.headers, &all).map_err(fail)?;
     let nometa = parts.headers.contains_key("x-redmine-nometa")
         || all.get("nometa").and_then(Value::as_str).is_some_and(|v| v == "1" || v == "true");
-    let ctx = Ctx {
-        nometa,
-        store: app.store.clone(),
-        principal,
-        format,
-        method,
-        params: all,
-        matched,
-        base_url: base_url.clone(),
-    };
+    let ctx = Ctx { nometa, store: app.store.clone(), principal, format, method, params: all, matched };
     let reply = api::dispatch(ctx).await.map_err(fail)?;
-    Ok(respond::reply(reply, format, &base_url))
+    let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    Ok(respond::reply(reply, format, host))
 }
 
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes> {

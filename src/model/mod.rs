@@ -39,7 +39,7 @@ impl User {
 
 pub fn display_name(first: &str, last: &str) -> String {
     match (first.is_empty(), last.is_empty()) {
-        (false, false) => format!("{first} {last}"),
+        (false, false) => [first, last].join(" "),
         (false, true) => first.to_string(),
         _ => last.to_string(),
     }

@@ -45,7 +45,14 @@ pub fn iso(ms: i64) -> String {
 
 /// `2024-03-01T09:15:00.123Z`: the Rails JSON form of raw record timestamps (address record).
 pub fn iso_millis(ms: i64) -> String {
-    format!("{}.{:03}Z", write_seconds(ms), ms.rem_euclid(1000))
+    let mut s = write_seconds(ms);
+    let millis = ms.rem_euclid(1000) as u32;
+    s.push('.');
+    for digit in [millis / 100, millis / 10 % 10, millis % 10] {
+        s.push(char::from(b'0' + digit as u8));
+    }
+    s.push('Z');
+    s
 }
 
 /// `2024-03-01T09:15:00+00:00`: a note's `created_on` (in the user's zone, which is UTC here).

@@ -306,9 +306,7 @@ impl Doc {
             Val::Null => self.out.extend_from_slice(b"null"),
             Val::Bool(true) => self.out.extend_from_slice(b"true"),
             Val::Bool(false) => self.out.extend_from_slice(b"false"),
-            Val::Int(i) => {
-                let _ = write!(self.out, "{i}");
-            }
+            Val::Int(i) => self.out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
             Val::Str(s) | Val::Decimal(s) => {
                 let _ = serde_json::to_writer(&mut self.out, s);
             }
@@ -359,9 +357,7 @@ impl Doc {
         match v {
             Val::Null => {}
             Val::Bool(b) => self.out.extend_from_slice(if b { b"true" } else { b"false" }),
-            Val::Int(i) => {
-                let _ = write!(self.out, "{i}");
-            }
+            Val::Int(i) => self.out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
             Val::Str(s) | Val::Decimal(s) => xml_escape_into(&mut self.out, s, in_attribute),
         }
     }

@@ -10,7 +10,8 @@
 //! copied rather than loaded and rendered again.
 //!
 //! [`ConfigCache`]: configuration that almost every request reads — who a credential belongs to with their
-//! permissions, the custom field definitions, project names — cached until the configuration changes.
+//! permissions, the custom field definitions, projects by reference, project names and
+//! subtrees — cached until the configuration changes.
 //! Writes that change users, projects, roles, memberships or field definitions go through
 //! `Store::write_config`, which bumps the configuration version; a stale cache is dropped whole.
 
@@ -18,10 +19,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::model::principal::Principal;
-use crate::model::CustomField;
+use crate::model::{CustomField, Project};
 
 /// Above this many principals the cache starts over (bounds memory under key-guessing).
 const MAX_PRINCIPALS: usize = 4096;
+/// The same for project references (`7`, `007` and `sales` may all name one project).
+const MAX_PROJECT_REFERENCES: usize = 4096;
 
 #[derive(Default)]
 struct State {
@@ -29,6 +32,10 @@ struct State {
     principals: HashMap<u64, Arc<Principal>>,
     fields: HashMap<&'static str, Arc<Vec<CustomField>>>,
     project_names: Option<Arc<ProjectNames>>,
+    /// Found projects by the reference (id or identifier) they were asked by.
+    projects: HashMap<String, Arc<Project>>,
+    /// A project's id and its descendants' (a recursive query, a fifth of a list's cost).
+    subtrees: HashMap<i64, Arc<[i64]>>,
 }
 
 /// Project id → name, for the projects a contact's card lists by id.
@@ -78,6 +85,30 @@ impl ConfigCache {
 
     pub fn put_project_names(&self, version: u64, names: Arc<ProjectNames>) {
         self.with_state(version, |s| s.project_names = Some(names))
+    }
+
+    pub fn project(&self, version: u64, reference: &str) -> Option<Arc<Project>> {
+        self.with_state(version, |s| s.projects.get(reference).cloned())
+    }
+
+    pub fn put_project(&self, version: u64, reference: &str, project: Arc<Project>) {
+        self.with_state(version, |s| {
+            if s.projects.len() >= MAX_PROJECT_REFERENCES {
+                s.projects.clear();
+            }
+            s.projects.insert(reference.to_string(), project);
+        })
+    }
+
+    pub fn subtree(&self, version: u64, project_id: i64) -> Option<Arc<[i64]>> {
+        self.with_state(version, |s| s.subtrees.get(&project_id).cloned())
+    }
+
+    /// Only ids of projects that exist are asked for, so the map stays as small as the table.
+    pub fn put_subtree(&self, version: u64, project_id: i64, ids: Arc<[i64]>) {
+        self.with_state(version, |s| {
+            s.subtrees.insert(project_id, ids);
+        })
     }
 }
 

@@ -226,6 +226,29 @@ impl Store {
     }
 
     /// Custom field definitions of one type, from the cache when the configuration is unchanged.
+    /// The project an id or identifier names (NotFound when none), cached per configuration
+    /// version like the other configuration reads.
+    pub fn project(&self, reference: &str) -> Result<Arc<crate::model::Project>> {
+        let version = self.config_version();
+        if let Some(project) = self.config_cache.project(version, reference) {
+            return Ok(project);
+        }
+        let project = Arc::new(self.read(|c| projects::find(c, reference))?);
+        self.config_cache.put_project(version, reference, project.clone());
+        Ok(project)
+    }
+
+    /// The ids of a project and of its descendants, in id order.
+    pub fn project_subtree(&self, project_id: i64) -> Result<Arc<[i64]>> {
+        let version = self.config_version();
+        if let Some(ids) = self.config_cache.subtree(version, project_id) {
+            return Ok(ids);
+        }
+        let ids: Arc<[i64]> = self.read(|c| projects::with_descendants(c, project_id))?.into();
+        self.config_cache.put_subtree(version, project_id, ids.clone());
+        Ok(ids)
+    }
+
     pub fn custom_fields(&self, customized_type: &'static str) -> Result<Arc<Vec<crate::model::CustomField>>> {
         let version = self.config_version();
         if let Some(fields) = self.config_cache.fields(version, customized_type) {

@@ -213,3 +213,29 @@ fn lists_show_every_change_at_once() {
     );
     assert_eq!(s.get("/contacts.json").json()["contacts"][0]["custom_fields"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_projects_list_includes_its_subprojects_contacts_as_the_tree_changes() {
+    let s = Server::start();
+    let created = |body: Value| {
+        let r = s.post_json("/projects.json", body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["project"]["id"].as_i64().unwrap()
+    };
+    let parent = created(json!({"project": {"name": "Parent", "identifier": "parent"}}));
+    s.create_contact(json!({"project_id": "parent", "first_name": "Upstairs"}));
+    // Asked once before the subproject exists (what a cached project tree would keep).
+    assert_eq!(names(&s.get("/contacts.json?project_id=parent").json()), ["Upstairs"]);
+
+    let child = created(json!({"project": {"name": "Child", "identifier": "child", "parent_id": parent}}));
+    s.create_contact(json!({"project_id": "child", "first_name": "Downstairs"}));
+    let mut both = names(&s.get("/contacts.json?project_id=parent&sort=first_name").json());
+    both.sort();
+    assert_eq!(both, ["Downstairs", "Upstairs"]);
+    assert_eq!(names(&s.get("/contacts.json?project_id=child").json()), ["Downstairs"]);
+
+    // Moved out of the tree: the parent's list no longer shows the child's contact.
+    let r = s.put_json(&format!("/projects/{child}.json"), json!({"project": {"parent_id": null}}));
+    assert!(r.status == 200 || r.status == 204, "{} {}", r.status, r.text());
+    assert_eq!(names(&s.get("/contacts.json?project_id=parent").json()), ["Upstairs"]);
+}
