@@ -128,12 +128,15 @@ async fn demo(db: PathBuf, count: usize, seed: u64) -> std::process::ExitCode {
 }
 
 async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCode {
-    let (app, first_start) = match contacts::open(&config).await {
-        Ok(opened) => opened,
-        Err(e) => {
+    let open = || async {
+        contacts::open(&config).await.map_err(|e| {
             eprintln!("cannot open {}: {e}", config.db.display());
-            return std::process::ExitCode::FAILURE;
-        }
+            std::process::ExitCode::FAILURE
+        })
+    };
+    let (mut app, first_start) = match open().await {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     print_first_start(first_start);
     if demo {
@@ -141,11 +144,18 @@ async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCo
         let empty =
             app.store.read(|c| Ok(c.query_row("SELECT count(*) = 0 FROM contacts", [], |r| r.get::<_, bool>(0))?));
         if matches!(empty, Ok(true)) {
+            // The demo writes on a connection of its own, which the store's caches (and its
+            // trigram census) would not see: close the store first, open it again after.
+            drop(app);
             match tokio::task::spawn_blocking(move || contacts::demo::generate(&db, 2_000, 42)).await {
                 Ok(Ok(s)) => tracing::info!("added {} demo contacts in {:.1} s", s.contacts, s.elapsed.as_secs_f64()),
                 Ok(Err(e)) => tracing::warn!("cannot add the demo contacts: {e}"),
                 Err(e) => tracing::warn!("cannot add the demo contacts: {e}"),
             }
+            app = match open().await {
+                Ok((app, _)) => app,
+                Err(code) => return code,
+            };
         }
     }
     let listener = match tokio::net::TcpListener::bind(listen).await {

@@ -3,9 +3,11 @@
 //! (28 ms for `.co` at a million contacts), so without it a first-time search for an e-mail
 //! address pays for every common trigram in it; the whole vocabulary (17,000 trigrams at a
 //! million contacts) takes about 5 s of one core to read once. It is taken at start-up and
-//! again when the data has changed and [`RECOUNT_AFTER`] has passed.
+//! again when the data has changed and [`RECOUNT_AFTER`] has passed. With the trigrams the
+//! writer notes as it indexes (`TrigramCache::record_written`) it also lists the trigrams that
+//! begin with a two-letter search word, which the vocabulary table takes as long to list.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Weak;
@@ -31,7 +33,7 @@ pub fn spawn(path: PathBuf, cache: Weak<TrigramCache>, data_version: Weak<Atomic
                 match count_trigrams(&path) {
                     Ok(census) => {
                         let Some(cache) = cache.upgrade() else { return };
-                        cache.replace_census(census);
+                        cache.replace_census(census, version);
                         counted_version = Some(version);
                     }
                     Err(e) => tracing::warn!("trigram census of {} failed: {e}", path.display()),
@@ -52,7 +54,7 @@ pub fn spawn(path: PathBuf, cache: Weak<TrigramCache>, data_version: Weak<Atomic
     }
 }
 
-fn count_trigrams(path: &Path) -> rusqlite::Result<HashMap<String, i64>> {
+fn count_trigrams(path: &Path) -> rusqlite::Result<BTreeMap<String, i64>> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     let mut statement = conn.prepare("SELECT term, doc FROM contacts_search_terms")?;

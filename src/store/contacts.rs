@@ -489,7 +489,10 @@ fn index_matches(
 ) -> Result<Vec<i64>> {
     let mut matches = long_word_matches(conn, counts, &plan.long_words)?;
     for word in &plan.two_char_words {
-        let starting = trigrams_starting_with(conn, word)?;
+        let starting = match counts.starting_with(word) {
+            Some(listed) => listed,
+            None => trigrams_starting_with(conn, word)?,
+        };
         let union_cost: i64 = starting.iter().map(|(_, docs)| docs).sum();
         matches = Some(match matches.take() {
             Some(so_far) if so_far.is_empty() => return Ok(Vec::new()),
@@ -1418,5 +1421,32 @@ mod tests {
         let (ids, total) = store.read(|c| list_ids(c, &caches, &q, 0, 5)).unwrap();
         assert_eq!(total, 300);
         assert_eq!(ids, vec![2, 4, 6, 8, 10], "the first five matches in list order");
+    }
+
+    #[test]
+    fn a_two_letter_search_finds_texts_written_after_the_trigram_census() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
+        let started = std::time::Instant::now();
+        while store.trigrams.starting_with("").is_none() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no census");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime
+            .block_on(store.write(|c| {
+                for first in ["Qzwyx", "Bqzo", "Plain"] {
+                    create(c, &ContactChanges { first_name: Some(first.into()), ..Default::default() })?;
+                }
+                Ok(())
+            }))
+            .unwrap();
+        // The census is from before: only what the writer noted lists `qzw` and `qzo`.
+        assert!(store.trigrams.starting_with("qz").is_some_and(|t| t.len() == 2));
+        let mut q = ContactQuery::new(Visibility::Everything);
+        q.search_words = vec!["qz".into()];
+        let caches = ListCaches { counts: &store.counts, trigrams: &store.trigrams, data_version: 1 };
+        let (ids, total) = store.read(|c| list_ids(c, &caches, &q, 0, 5)).unwrap();
+        assert_eq!((ids.len(), total), (2, 2));
     }
 }

@@ -17,7 +17,7 @@ pub mod writer;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use r2d2::Pool;
@@ -77,7 +77,9 @@ impl Store {
             _ => e.into(),
         })?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        register_search_fold(&conn)?;
+        let data_version = Arc::new(AtomicU64::new(1));
+        let trigrams: Arc<cache::TrigramCache> = Arc::default();
+        register_search_fold(&conn, Arc::downgrade(&trigrams), Arc::downgrade(&data_version))?;
         migrate(&conn)?;
         // FTS5 would merge index segments inside whichever write happens to tip a level over,
         // and at a million contacts that merge rewrites the big segment for seconds. Turn it
@@ -101,8 +103,6 @@ impl Store {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        let data_version = Arc::new(AtomicU64::new(1));
-        let trigrams: Arc<cache::TrigramCache> = Arc::default();
         census::spawn(path.to_path_buf(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
         Ok(Store {
             readers: pool,
@@ -329,16 +329,25 @@ fn merge_search_index(conn: &Connection) {
 }
 
 /// `search_fold(field, …)`: the search text of a contact's fields (see `search::index_text`),
-/// for the writer's SQL; SQLite's own `lower()` folds ASCII only.
-fn register_search_fold(conn: &Connection) -> Result<()> {
+/// for the writer's SQL; SQLite's own `lower()` folds ASCII only. Its trigrams are noted in
+/// `trigrams` (see `TrigramCache::record_written`): the index terms are exactly those.
+fn register_search_fold(
+    conn: &Connection,
+    trigrams: Weak<cache::TrigramCache>,
+    version: Weak<AtomicU64>,
+) -> Result<()> {
     use rusqlite::functions::FunctionFlags;
     conn.create_scalar_function(
         "search_fold",
         -1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
+        move |ctx| {
             let fields: Vec<Option<String>> = (0..ctx.len()).map(|i| ctx.get(i)).collect::<rusqlite::Result<_>>()?;
-            Ok(search::index_text(&fields.iter().map(|f| f.as_deref()).collect::<Vec<_>>()))
+            let text = search::index_text(&fields.iter().map(|f| f.as_deref()).collect::<Vec<_>>());
+            if let (Some(cache), Some(version)) = (trigrams.upgrade(), version.upgrade()) {
+                cache.record_written(version.load(Ordering::Acquire), search::trigrams_of(&text));
+            }
+            Ok(text)
         },
     )?;
     Ok(())

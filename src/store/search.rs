@@ -30,6 +30,13 @@ pub fn index_text(fields: &[Option<&str>]) -> String {
     body
 }
 
+/// Every trigram of an indexed text, as the trigram tokenizer (`case_sensitive 1`) makes its
+/// terms: each run of three characters.
+pub fn trigrams_of(text: &str) -> impl Iterator<Item = &str> {
+    let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+    (0..starts.len().saturating_sub(3)).map(move |i| &text[starts[i]..starts[i + 3]])
+}
+
 /// The words of a search string, lower-cased.
 pub fn words(search: &str) -> Vec<String> {
     search.split(char::is_whitespace).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
@@ -88,6 +95,12 @@ mod tests {
         assert_eq!(p.long_words.len(), 3, "`or` is too short for trigrams");
         assert_eq!((p.two_char_words, p.one_char_words), (vec!["or".to_string()], vec![]));
         assert_eq!(match_all(&["\"x*", "a b"]), "\"\"\"x*\" AND \"a b\"");
+    }
+
+    #[test]
+    fn trigrams_are_every_run_of_three_characters() {
+        assert_eq!(trigrams_of("né\nab").collect::<Vec<_>>(), ["né\n", "é\na", "\nab"]);
+        assert_eq!(trigrams_of("ab").count(), 0);
     }
 
     #[test]
