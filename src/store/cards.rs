@@ -10,11 +10,7 @@ use crate::error::Result;
 /// The schema section that creates the cards, their source view, the stale marks and the
 /// triggers (every statement `IF NOT EXISTS`, so it can run on any older file).
 pub(crate) fn schema_section(schema: &str) -> &str {
-    const BEGIN: &str = "-- BEGIN contact cards";
-    const END: &str = "-- END contact cards";
-    let start = schema.find(BEGIN).expect("schema.sql has the contact cards section");
-    let end = schema[start..].find(END).expect("the contact cards section ends") + start;
-    &schema[start..end]
+    super::schema_section(schema, "contact cards")
 }
 
 /// Rebuilds the cards of the contacts marked stale (deleted contacts lose theirs) and clears

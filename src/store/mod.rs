@@ -12,6 +12,7 @@ pub mod deals;
 pub mod notes;
 pub mod projects;
 pub mod search;
+pub(crate) mod search_index;
 pub mod users;
 pub mod writer;
 
@@ -34,7 +35,7 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 /// 2: every field of a search text ends with a newline (version 1 had none after the last);
 ///    the custom values index covers a record's load.
 /// 3: contact cards, the read model of contacts (`store/cards.rs`).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Prepared statements kept per connection (list queries vary by filter shape).
 const STATEMENT_CACHE: usize = 256;
@@ -106,7 +107,12 @@ impl Store {
         census::spawn(path.to_path_buf(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
         Ok(Store {
             readers: pool,
-            writer: Writer::start(conn, data_version.clone(), cards::refresh_stale, Box::new(merge_search_index)),
+            writer: Writer::start(
+                conn,
+                data_version.clone(),
+                (cards::refresh_stale, search_index::flush),
+                Box::new(merge_search_index),
+            ),
             data_version,
             config_version: Arc::new(AtomicU64::new(1)),
             config_cache: Arc::default(),
@@ -260,6 +266,15 @@ impl Store {
     }
 }
 
+/// The part of `schema` between `-- BEGIN {name}` and `-- END {name}`: a section an older
+/// file gains in a migration (its statements are written to run on any older file).
+pub(crate) fn schema_section<'s>(schema: &'s str, name: &str) -> &'s str {
+    let (begin, end) = (format!("-- BEGIN {name}"), format!("-- END {name}"));
+    let start = schema.find(&begin).unwrap_or_else(|| panic!("schema.sql has the {name} section"));
+    let length = schema[start..].find(&end).unwrap_or_else(|| panic!("the {name} section ends"));
+    &schema[start..start + length]
+}
+
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
@@ -285,6 +300,15 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     if (1..3).contains(&version) {
         tx.execute_batch(cards::schema_section(SCHEMA))?;
         cards::rebuild_all(&tx)?;
+    }
+    if (1..4).contains(&version) {
+        // The index is up to date here; from now on the writer feeds it from the queue.
+        tx.execute_batch(
+            "DROP TRIGGER search_texts_insert;
+             DROP TRIGGER search_texts_update;
+             DROP TRIGGER search_texts_delete;",
+        )?;
+        tx.execute_batch(search_index::schema_section(SCHEMA))?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
     tx.commit()?;

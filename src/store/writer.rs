@@ -1,7 +1,8 @@
 //! The single writer: one connection on one thread owns every write. Requests hand it a closure
 //! through a channel; it runs whatever is waiting in one transaction (group commit), each job in
-//! its own savepoint so one failing job never undoes another, commits once (one fsync for the
-//! whole batch), and only then answers each request. There is never SQLITE_BUSY between our
+//! its own savepoint so one failing job never undoes another, brings batch-wide derived data in
+//! step (the search index), commits once (one fsync for the whole batch), and only then answers
+//! each request. There is never SQLITE_BUSY between our
 //! own writers, and nothing is acknowledged before it is durable.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -23,6 +24,9 @@ pub type Maintenance = Box<dyn FnMut(&Connection) + Send>;
 /// Runs at the end of every successful job, inside its savepoint: derived rows that must agree
 /// with the job's changes when it commits (the contact cards).
 pub type Epilogue = fn(&Connection) -> Result<()>;
+/// Runs once after the batch's jobs, before COMMIT: derived data that is cheaper to update for
+/// the whole batch (the search index). When it fails the batch is rolled back.
+pub type BeforeCommit = fn(&Connection) -> Result<()>;
 
 #[derive(Clone)]
 pub struct Writer {
@@ -39,13 +43,13 @@ impl Writer {
     pub fn start(
         conn: Connection,
         data_version: Arc<AtomicU64>,
-        epilogue: Epilogue,
+        (epilogue, before_commit): (Epilogue, BeforeCommit),
         maintenance: Maintenance,
     ) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, data_version, maintenance))
+            .spawn(move || writer_loop(conn, rx, data_version, before_commit, maintenance))
             .expect("spawn the writer thread");
         Writer { jobs: tx, epilogue }
     }
@@ -90,6 +94,7 @@ fn writer_loop(
     conn: Connection,
     mut rx: mpsc::Receiver<Job>,
     data_version: Arc<AtomicU64>,
+    before_commit: BeforeCommit,
     mut maintenance: Maintenance,
 ) {
     while let Some(first) = rx.blocking_recv() {
@@ -110,10 +115,12 @@ fn writer_loop(
             continue;
         }
         let completions: Vec<Completion> = batch.into_iter().map(|job| job(&conn)).collect();
-        let commit = conn.execute_batch("COMMIT").map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            e.to_string()
-        });
+        let commit = before_commit(&conn)
+            .map_err(|e| e.to_string())
+            .and_then(|()| conn.execute_batch("COMMIT").map_err(|e| e.to_string()))
+            .inspect_err(|_| {
+                let _ = conn.execute_batch("ROLLBACK");
+            });
         data_version.fetch_add(1, Ordering::Release);
         for done in completions {
             done(commit.clone());
