@@ -508,4 +508,42 @@ mod tests {
             .unwrap();
         assert_eq!((card_objects.len(), triggers), (18, 15));
     }
+
+    #[test]
+    fn version_3_search_texts_move_to_the_index_queue() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        // A version 3 file: the index fed by the search texts' own triggers, no queue.
+        conn.execute_batch(
+            "DROP TRIGGER search_texts_insert; DROP TRIGGER search_texts_update; DROP TRIGGER search_texts_delete;
+             DROP TABLE search_index_queue;
+             CREATE TRIGGER search_texts_insert AFTER INSERT ON search_texts BEGIN
+               INSERT INTO contacts_search (rowid, body) VALUES (new.contact_id, new.body);
+             END;
+             CREATE TRIGGER search_texts_update AFTER UPDATE ON search_texts BEGIN
+               INSERT INTO contacts_search (contacts_search, rowid, body) VALUES ('delete', old.contact_id, old.body);
+               INSERT INTO contacts_search (rowid, body) VALUES (new.contact_id, new.body);
+             END;
+             CREATE TRIGGER search_texts_delete AFTER DELETE ON search_texts BEGIN
+               INSERT INTO contacts_search (contacts_search, rowid, body) VALUES ('delete', old.contact_id, old.body);
+             END;
+             INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (7, 'Kim', 0, 0);
+             INSERT INTO search_texts VALUES (7, 'kim\n');
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let matching = |word: &str| -> i64 {
+            conn.query_row("SELECT count(*) FROM contacts_search WHERE contacts_search MATCH ?", [word], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(matching("\"kim\""), 1, "the index the old triggers built stays");
+        conn.execute_batch("UPDATE search_texts SET body = 'kimberly\n' WHERE contact_id = 7").unwrap();
+        let queued: Option<String> =
+            conn.query_row("SELECT indexed FROM search_index_queue WHERE contact_id = 7", [], |r| r.get(0)).unwrap();
+        assert_eq!(queued.as_deref(), Some("kim\n"), "queued with the text the index holds");
+        search_index::flush(&conn).unwrap();
+        assert_eq!((matching("\"kimberly\""), matching("\"kim\n\"")), (1, 0));
+        conn.execute("INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')", []).unwrap();
+    }
 }
