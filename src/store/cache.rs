@@ -267,6 +267,9 @@ struct TrigramCounts {
     /// Trigrams of the texts the writer indexed, with the data version they were written at
     /// (a superset: texts of jobs that rolled back are in it too).
     written: BTreeMap<String, u64>,
+    /// The newest version whose written trigrams were dropped when `written` overflowed: only
+    /// a census taken after it lists them again.
+    overflowed_at: Option<u64>,
     /// Trigrams the census did not hold (new since, or no census yet), counted when searched.
     looked_up: HashMap<String, i64>,
 }
@@ -292,7 +295,9 @@ impl TrigramCache {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut written = std::mem::take(&mut state.written);
         written.retain(|_, version| *version >= taken_at);
-        *state = TrigramCounts { census, complete_at: Some(taken_at), written, looked_up: HashMap::new() };
+        let overflowed_at = state.overflowed_at.filter(|&dropped| dropped >= taken_at);
+        let complete_at = overflowed_at.is_none().then_some(taken_at);
+        *state = TrigramCounts { census, complete_at, written, overflowed_at, looked_up: HashMap::new() };
     }
 
     /// Notes the trigrams of a text the writer indexes at data version `version` (the writer
@@ -309,8 +314,10 @@ impl TrigramCache {
             }
         }
         if state.written.len() > MAX_WRITTEN {
+            let newest = state.written.values().copied().max();
             state.written.clear();
             state.complete_at = None;
+            state.overflowed_at = state.overflowed_at.max(newest);
         }
     }
 
@@ -364,6 +371,16 @@ mod tests {
         // A census taken at version 5 holds what was written at 4 and may miss what was at 5.
         cache.replace_census(BTreeMap::from([("abc".to_string(), 8), ("abx".to_string(), 1)]), 5);
         assert_eq!(listed(&cache), [("abc".to_string(), 8), ("abx".to_string(), 1), ("aby".to_string(), 1)]);
+
+        // Too many written: they are dropped, and a census that may not hold them does not
+        // make the list complete again; one taken after them does.
+        let many: Vec<String> = (0..=MAX_WRITTEN).map(|i| format!("{i:06}")).collect();
+        cache.record_written(9, many.iter().map(String::as_str));
+        assert_eq!(cache.starting_with("ab"), None);
+        cache.replace_census(BTreeMap::from([("abc".to_string(), 8)]), 8);
+        assert_eq!(cache.starting_with("ab"), None, "census begun before the dropped trigrams");
+        cache.replace_census(BTreeMap::from([("abc".to_string(), 9)]), 10);
+        assert_eq!(cache.starting_with("ab"), Some(vec![("abc".to_string(), 9)]));
     }
 
     #[test]
