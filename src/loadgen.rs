@@ -891,13 +891,6 @@ impl ScenarioReport {
         let b = self.baseline.as_ref()?.rps();
         (b > 0.0).then(|| self.stats.rps() / b)
     }
-
-    /// Baseline CPU per request ÷ the server's: the share of the server's work per request
-    /// that a bare server also does.
-    pub fn cpu_ratio(&self) -> Option<f64> {
-        let (server, base) = (self.server_cpu_us?, self.baseline_cpu_us?);
-        (server > 0.0).then(|| base / server)
-    }
 }
 
 #[derive(Clone, Debug)]

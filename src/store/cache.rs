@@ -314,10 +314,10 @@ impl TrigramCache {
             }
         }
         if state.written.len() > MAX_WRITTEN {
-            let newest = state.written.values().copied().max();
+            // Versions only grow, so `version` is the newest of those dropped.
             state.written.clear();
             state.complete_at = None;
-            state.overflowed_at = state.overflowed_at.max(newest);
+            state.overflowed_at = Some(version);
         }
     }
 

@@ -815,20 +815,21 @@ fn page_ids(
     // million contacts).
     let remembered = !q.search_words.is_empty() && search_matches(conn, caches, &q.search_words)?.is_some();
     let walk_advantage = if remembered { 3 } else { 2 };
-    let walk = match q.search_words.is_empty() {
-        true => None,
-        false => expected_walk(conn, total, page_offset + page_limit, walk_advantage)?,
+    let walk = if q.search_words.is_empty() {
+        None
+    } else {
+        expected_walk(conn, total, page_offset + page_limit, walk_advantage)?
     };
     let scanned = match walk {
         Some(expected_rows) => {
             // The estimate assumes matches spread evenly over the list order; when they bunch
             // up (Cyrillic names sort last, every `Hu` is in one place), the walk is cut short
             // and the index serves. A remembered walk may take twice the rows expected.
-            let budget = match remembered {
-                true => expected_rows
-                    .saturating_mul(2 * OPS_PER_WALKED_ROW)
-                    .clamp(SCAN_BUDGET_OPS as i64, REMEMBERED_WALK_MAX_OPS as i64) as i32,
-                false => SCAN_BUDGET_OPS,
+            let budget = if remembered {
+                let ops = expected_rows.saturating_mul(2 * OPS_PER_WALKED_ROW);
+                ops.clamp(SCAN_BUDGET_OPS.into(), REMEMBERED_WALK_MAX_OPS.into()) as i32
+            } else {
+                SCAN_BUDGET_OPS
             };
             let scan = build_where(conn, caches, q, SearchMode::Scan)?;
             with_budget(conn, budget, || page(conn, q, scan, page_offset, page_limit, backwards))?
