@@ -847,6 +847,9 @@ pub struct BenchOptions {
     pub client_workers: usize,
     /// The `contacts` executable the benchmark starts as the server under test.
     pub server_binary: PathBuf,
+    /// Before each scenario, wait up to this long for the server's background work (the
+    /// start-up trigram census, index merges after writes) to finish; `None` does not wait.
+    pub settle: Option<Duration>,
 }
 
 impl BenchOptions {
@@ -863,6 +866,7 @@ impl BenchOptions {
             server_workers: 2,
             client_workers: 2,
             server_binary: server_binary.into(),
+            settle: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -884,6 +888,8 @@ pub struct ScenarioReport {
     pub server_cpu_us: Option<f64>,
     /// The same for the baseline server's threads.
     pub baseline_cpu_us: Option<f64>,
+    /// How long the server took to become idle before this scenario (see `wait_until_idle`).
+    pub settled_after: Option<Duration>,
 }
 
 impl ScenarioReport {
@@ -1001,7 +1007,13 @@ impl Report {
         let _ = writeln!(m);
         let _ = writeln!(m, "Scenarios:");
         for s in &self.scenarios {
-            let _ = writeln!(m, "- `{}`: {}; {} requests", s.name, s.description, s.stats.requests);
+            let settle = match s.settled_after {
+                Some(t) if t > Duration::from_millis(500) => {
+                    format!(" (started after the server had been busy for {:.1} s with background work)", t.as_secs_f64())
+                }
+                _ => String::new(),
+            };
+            let _ = writeln!(m, "- `{}`: {}; {} requests{settle}", s.name, s.description, s.stats.requests);
         }
         let failures: Vec<&ScenarioReport> =
             self.scenarios.iter().filter(|s| s.stats.errors > 0 || s.probe_error.is_some()).collect();
@@ -1113,6 +1125,26 @@ fn baseline_size(n: usize) -> usize {
     ((n + scale / 2) / scale) * scale
 }
 
+/// Waits until the server process spends (almost) no CPU for a while, or `limit` has passed;
+/// returns how long that took. The scenarios measure serving requests, not the background
+/// work that start-up or the previous scenario's writes left.
+async fn wait_until_idle(server_pid: u32, limit: Duration) -> Duration {
+    const WINDOW: Duration = Duration::from_millis(200);
+    let started = Instant::now();
+    let mut before = cpu_ticks(CpuOf::Process(server_pid));
+    while started.elapsed() < limit {
+        tokio::time::sleep(WINDOW).await;
+        let now = cpu_ticks(CpuOf::Process(server_pid));
+        match (before, now) {
+            // At most one tick (10 ms) in 200 ms: idle.
+            (Some(b), Some(a)) if a.saturating_sub(b) <= 1 => break,
+            (None, _) | (_, None) => break,
+            _ => before = now,
+        }
+    }
+    started.elapsed()
+}
+
 async fn drive(
     addr: SocketAddr,
     server_pid: u32,
@@ -1127,6 +1159,10 @@ async fn drive(
         if o.scenario.as_deref().is_some_and(|f| !sc.name.contains(f)) {
             continue;
         }
+        let settled_after = match o.settle {
+            Some(limit) => Some(wait_until_idle(server_pid, limit).await),
+            None => None,
+        };
         // One real answer first: its length sizes the baseline; a failure is reported as is.
         let mut first = ConnState::new(seed_of(&sc.name) ^ 0x5eed, usize::MAX);
         let spec = (sc.factory)(&mut first);
@@ -1146,6 +1182,10 @@ async fn drive(
             None => None,
             Some(_) if baselines.contains_key(&size) => baselines.get(&size).cloned(),
             Some(duration) => {
+                // The server's leftovers (index merges after writes) would slow the baseline.
+                if let Some(limit) = o.settle {
+                    wait_until_idle(server_pid, limit).await;
+                }
                 let (base_addr, stop) = start_baseline(baseline_rt, size).await?;
                 let load = run_load(base_addr, Some(BENCH_ADMIN_KEY), &sc, o.connections, duration);
                 let b = with_cpu(CpuOf::OwnThreads(BASELINE_THREADS), load).await;
@@ -1168,6 +1208,7 @@ async fn drive(
             baseline_bytes: size,
             server_cpu_us,
             baseline_cpu_us,
+            settled_after,
         });
     }
     if out.is_empty() {
@@ -1255,6 +1296,7 @@ pub fn smoke_options(db: impl Into<PathBuf>, server_binary: impl Into<PathBuf>) 
     let mut o = BenchOptions::new(db, 300, server_binary);
     o.duration = Duration::from_millis(100);
     o.baseline = Some(Duration::from_millis(50));
+    o.settle = None;
     o.connections = 2;
     o
 }

@@ -26,6 +26,7 @@ const LIVENESS_CHECK: Duration = Duration::from_millis(500);
 /// Starts the census thread of a store; it ends soon after the store is dropped.
 pub fn spawn(path: PathBuf, cache: Weak<TrigramCache>, data_version: Weak<AtomicU64>) {
     let started = std::thread::Builder::new().name("trigram-census".into()).spawn(move || {
+        yield_to_requests();
         let mut counted_version = None;
         loop {
             let Some(version) = data_version.upgrade().map(|v| v.load(Ordering::Acquire)) else { return };
@@ -51,6 +52,20 @@ pub fn spawn(path: PathBuf, cache: Weak<TrigramCache>, data_version: Weak<Atomic
     if let Err(e) = started {
         // Searches still work: they count trigrams one by one.
         tracing::warn!("cannot start the trigram census: {e}");
+    }
+}
+
+/// Seconds of one core at a million contacts are background work: the thread takes the
+/// lowest CPU priority, so that requests served meanwhile keep the cores.
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread (on Linux a thread id is a process id
+    // for setpriority, so this lowers this thread only).
+    unsafe {
+        let thread = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, thread, 19) != 0 {
+            tracing::debug!("cannot lower the census thread's priority");
+        }
     }
 }
 
