@@ -14,7 +14,7 @@ Standard library only. The database must hold the load benchmark's admin key (`c
 import argparse, json, os, shutil, socket, sqlite3, subprocess, sys, time, urllib.parse, urllib.request
 
 BENCH_ADMIN_KEY = "b0a7c4e1d2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7"
-CENSUS_WAIT_S = 12  # the census of a million contacts takes about 5 s of one core
+CENSUS_WAIT_S = 12  # the census of a million contacts takes about 5 s of one core, the name order 1 s
 
 
 def names(db):

@@ -1009,7 +1009,10 @@ impl Report {
         for s in &self.scenarios {
             let settle = match s.settled_after {
                 Some(t) if t > Duration::from_millis(500) => {
-                    format!(" (started after the server had been busy for {:.1} s with background work)", t.as_secs_f64())
+                    format!(
+                        " (started after the server had been busy for {:.1} s with background work)",
+                        t.as_secs_f64()
+                    )
                 }
                 _ => String::new(),
             };

@@ -55,16 +55,16 @@ pub fn spawn(path: PathBuf, cache: Weak<TrigramCache>, data_version: Weak<Atomic
     }
 }
 
-/// Seconds of one core at a million contacts are background work: the thread takes the
-/// lowest CPU priority, so that requests served meanwhile keep the cores.
-fn yield_to_requests() {
+/// Background work (seconds of one core at a million contacts) takes the lowest CPU priority
+/// of its thread, so that requests served meanwhile keep the cores.
+pub(super) fn yield_to_requests() {
     #[cfg(target_os = "linux")]
     // SAFETY: plain system calls on the calling thread (on Linux a thread id is a process id
     // for setpriority, so this lowers this thread only).
     unsafe {
         let thread = libc::syscall(libc::SYS_gettid) as libc::id_t;
         if libc::setpriority(libc::PRIO_PROCESS, thread, 19) != 0 {
-            tracing::debug!("cannot lower the census thread's priority");
+            tracing::debug!("cannot lower a background thread's priority");
         }
     }
 }

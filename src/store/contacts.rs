@@ -13,6 +13,7 @@ use crate::model::time::now_ms;
 use crate::model::{display_name, Address, Contact, UserRef};
 
 use super::cache::{CountCache, Listed, TrigramCache};
+use super::name_order::{self, NameOrder};
 use super::{custom_fields, id_list, long_read, search};
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +266,7 @@ impl ContactQuery {
 }
 
 /// A WHERE clause under construction with its bound values.
+#[derive(Default)]
 struct Where {
     parts: Vec<String>,
     values: Vec<Value>,
@@ -623,8 +625,7 @@ fn matching_ids_sql(
 }
 
 fn build_where(conn: &Connection, caches: &ListCaches, q: &ContactQuery, search_mode: SearchMode) -> Result<Where> {
-    let mut w =
-        Where { parts: Vec::new(), values: Vec::new(), needs_address: false, joins_search_text: false, matches: None };
+    let mut w = Where::default();
     if let Visibility::Restricted { user_id, public_ok, view, private } = &q.visibility {
         w.push(
             format!(
@@ -752,6 +753,9 @@ fn where_clause(w: &Where) -> String {
 pub struct ListCaches<'a> {
     pub counts: &'a CountCache,
     pub trigrams: &'a TrigramCache,
+    pub names: &'a NameOrder,
+    /// `names.sequence()` read before the read transaction began.
+    pub names_sequence: u64,
     pub data_version: u64,
 }
 
@@ -803,6 +807,11 @@ fn page_ids(
     // A page past the middle is read backwards from the end: the cost of OFFSET is the rows
     // skipped, so the last page of a million costs what the first one does.
     let backwards = offset > total / 2;
+    if !backwards {
+        if let Some(ids) = page_by_name_keys(conn, caches, q, offset, limit, total)? {
+            return Ok(ids);
+        }
+    }
     let (page_offset, page_limit) = if backwards {
         let end = (offset + limit).min(total);
         (total - end, end - offset)
@@ -846,6 +855,41 @@ fn page_ids(
         ids.reverse();
     }
     Ok(ids)
+}
+
+/// Fewer remembered matches than this are sorted by SQLite alone (a few milliseconds at most).
+#[cfg(not(test))]
+const NAME_KEYS_FROM_MATCHES: usize = 500;
+#[cfg(test)]
+const NAME_KEYS_FROM_MATCHES: usize = 10;
+
+/// A page of a search whose matches are remembered and which is the list's only condition, in
+/// the default order: SQLite sorts only the matches whose name-order keys can place them on
+/// the page (see `store::name_order`) instead of reading every match. None when that does not
+/// apply (another order or condition, keys not built or changing, too few matches to matter).
+fn page_by_name_keys(
+    conn: &Connection,
+    caches: &ListCaches,
+    q: &ContactQuery,
+    offset: i64,
+    limit: i64,
+    total: i64,
+) -> Result<Option<Vec<i64>>> {
+    if !q.sort.is_empty() || q.search_words.is_empty() || total < NAME_KEYS_FROM_MATCHES as i64 {
+        return Ok(None);
+    }
+    let w = build_where(conn, caches, q, SearchMode::PageByIndex)?;
+    let (Some((_, matches)), 1) = (&w.matches, w.parts.len()) else { return Ok(None) };
+    let ids: Vec<i64> =
+        matches.trim_matches(|c| c == '[' || c == ']').split(',').filter_map(|id| id.parse().ok()).collect();
+    let Some(keys) = caches.names.keys_of(&ids, caches.names_sequence) else { return Ok(None) };
+    let Some(picked) = name_order::candidates(&ids, &keys, (offset + limit) as usize) else { return Ok(None) };
+    let mut candidates = Where::default();
+    candidates.push("c.id IN (SELECT value FROM json_each(?))", [Value::Text(id_list(&picked))]);
+    let page_ids = page(conn, q, candidates, offset, limit, false)?;
+    // Every candidate is a match of this snapshot, so a short page means the keys were off.
+    let expected = limit.min(total - offset);
+    Ok((page_ids.len() as i64 == expected).then_some(page_ids))
 }
 
 /// SQLite virtual-machine steps a search walk may take (a few per row: some thousands of rows,
@@ -1438,7 +1482,7 @@ mod tests {
             .unwrap();
         let mut q = ContactQuery::new(Visibility::Everything);
         q.search_words = vec!["mar".into()];
-        let caches = ListCaches { counts: &store.counts, trigrams: &store.trigrams, data_version: 0 };
+        let caches = store.list_caches();
         let (ids, total) = store.read(|c| list_ids(c, &caches, &q, 0, 5)).unwrap();
         assert_eq!(total, 300);
         assert_eq!(ids, vec![2, 4, 6, 8, 10], "the first five matches in list order");
@@ -1466,8 +1510,83 @@ mod tests {
         assert!(store.trigrams.starting_with("qz").is_some_and(|t| t.len() == 2));
         let mut q = ContactQuery::new(Visibility::Everything);
         q.search_words = vec!["qz".into()];
-        let caches = ListCaches { counts: &store.counts, trigrams: &store.trigrams, data_version: 1 };
+        let caches = store.list_caches();
         let (ids, total) = store.read(|c| list_ids(c, &caches, &q, 0, 5)).unwrap();
         assert_eq!((ids.len(), total), (2, 2));
+    }
+
+    /// Waits for the background build of the name order.
+    fn name_order_built(store: &Store) {
+        let started = std::time::Instant::now();
+        while !store.name_order.is_built() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no name order");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn pages_sorted_by_name_keys_are_the_pages_sqlite_sorts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let mut q = ContactQuery::new(Visibility::Everything);
+        q.search_words = vec!["zed".into()];
+        let mut by_sql = q.clone();
+        by_sql.sort = vec![(SortKey::LastName, false), (SortKey::FirstName, false)];
+        let pages = |store: &Store, query: &ContactQuery| -> Vec<(Vec<i64>, i64)> {
+            [0, 5, 20, 33]
+                .iter()
+                .map(|&offset| store.read(|c| list_ids(c, &store.list_caches(), query, offset, 5)).unwrap())
+                .collect()
+        };
+        let renamed = {
+            let store = Store::open(&path, 2).unwrap();
+            name_order_built(&store);
+            // Keys kept by the writer: 60 matches, last names that share long prefixes, NULL
+            // ones (companies), equal names told apart by id.
+            let ids = runtime
+                .block_on(store.write(|c| {
+                    let mut ids = Vec::new();
+                    for i in 0..70 {
+                        let last = match i % 5 {
+                            0 => None,
+                            1 => Some("Hu".to_string()),
+                            2 => Some(format!("Williamson{}", i % 3)),
+                            _ => Some(format!("Zed{}", 9 - i % 7)),
+                        };
+                        let changes = ContactChanges {
+                            first_name: Some(if i < 60 { format!("Zed{}", i % 4) } else { format!("Other{i}") }),
+                            last_name: Some(last),
+                            is_company: Some(i % 5 == 0),
+                            ..Default::default()
+                        };
+                        ids.push(create(c, &changes)?);
+                    }
+                    Ok(ids)
+                }))
+                .unwrap();
+            let caches = store.list_caches();
+            let keyed = store
+                .read(|c| page_by_name_keys(c, &caches, &q, 0, 5, 60))
+                .unwrap()
+                .expect("the name keys sort the page");
+            assert_eq!(pages(&store, &q), pages(&store, &by_sql));
+            assert_eq!(keyed, pages(&store, &by_sql)[0].0);
+            // A rename moves a contact to the front of the order (no last name sorts first).
+            let last = ids[59];
+            let renaming =
+                ContactChanges { first_name: Some("Aaron Zed".into()), last_name: Some(None), ..Default::default() };
+            runtime.block_on(store.write(move |c| update(c, last, &renaming))).unwrap();
+            assert_eq!(pages(&store, &q)[0].0[0], last);
+            assert_eq!(pages(&store, &q), pages(&store, &by_sql));
+            last
+        };
+        // Keys built from the file on opening it.
+        let store = Store::open(&path, 2).unwrap();
+        name_order_built(&store);
+        let caches = store.list_caches();
+        assert!(store.read(|c| page_by_name_keys(c, &caches, &q, 5, 5, 60)).unwrap().is_some());
+        assert_eq!(pages(&store, &q)[0].0[0], renamed);
+        assert_eq!(pages(&store, &q), pages(&store, &by_sql));
     }
 }

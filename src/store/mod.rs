@@ -9,6 +9,7 @@ mod census;
 pub mod contacts;
 pub mod custom_fields;
 pub mod deals;
+pub(crate) mod name_order;
 pub mod notes;
 pub mod projects;
 pub mod search;
@@ -27,6 +28,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
 use crate::model::Contact;
+use name_order::NameOrder;
 
 pub use writer::Writer;
 
@@ -53,6 +55,7 @@ pub struct Store {
     pub counts: Arc<cache::CountCache>,
     pub fragments: Arc<cache::FragmentCache>,
     pub trigrams: Arc<cache::TrigramCache>,
+    pub name_order: Arc<NameOrder>,
 }
 
 impl Store {
@@ -105,12 +108,14 @@ impl Store {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         census::spawn(path.to_path_buf(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
+        let name_order: Arc<NameOrder> = Arc::default();
+        name_order::spawn_build(path.to_path_buf(), Arc::downgrade(&name_order));
         Ok(Store {
             readers: pool,
             writer: Writer::start(
                 conn,
                 data_version.clone(),
-                (cards::refresh_stale, search_index::flush),
+                (cards::refresh_stale, Box::new(search_index::IndexFeed::new(name_order.clone()))),
                 Box::new(merge_search_index),
             ),
             data_version,
@@ -119,6 +124,7 @@ impl Store {
             counts: Arc::default(),
             fragments: Arc::default(),
             trigrams,
+            name_order,
         })
     }
 
@@ -132,8 +138,8 @@ impl Store {
     /// One page of a contact list (projects named) and its total count (counted once per data
     /// version).
     pub fn contact_page(&self, q: &contacts::ContactQuery, offset: i64, limit: i64) -> Result<(Vec<Contact>, i64)> {
-        let (mut page, total) = self.in_read_transaction(|c, version| {
-            let (ids, total) = contacts::list_ids(c, &self.caches(version), q, offset, limit)?;
+        let (mut page, total) = self.in_read_transaction(|c, caches| {
+            let (ids, total) = contacts::list_ids(c, caches, q, offset, limit)?;
             Ok((contacts::load(c, &ids)?, total))
         })?;
         self.name_projects(&mut page)?;
@@ -172,24 +178,30 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<(Arc<[(i64, i64)]>, i64)> {
-        self.in_read_transaction(|c, version| {
-            let caches = self.caches(version);
-            let (ids, total) = contacts::list_ids(c, &caches, q, offset, limit)?;
-            Ok((contacts::versions(c, &caches, &ids)?, total))
+        self.in_read_transaction(|c, caches| {
+            let (ids, total) = contacts::list_ids(c, caches, q, offset, limit)?;
+            Ok((contacts::versions(c, caches, &ids)?, total))
         })
     }
 
-    fn caches(&self, data_version: u64) -> contacts::ListCaches<'_> {
-        contacts::ListCaches { counts: &self.counts, trigrams: &self.trigrams, data_version }
+    /// The caches a list reads with, as of now (before its read transaction begins).
+    pub(crate) fn list_caches(&self) -> contacts::ListCaches<'_> {
+        contacts::ListCaches {
+            counts: &self.counts,
+            trigrams: &self.trigrams,
+            names: &self.name_order,
+            names_sequence: self.name_order.sequence(),
+            data_version: self.data_version(),
+        }
     }
 
-    /// Runs several reads in one read transaction, so that they agree, with the data version
-    /// read before it began.
-    fn in_read_transaction<T>(&self, f: impl FnOnce(&Connection, u64) -> Result<T>) -> Result<T> {
-        let version = self.data_version();
+    /// Runs several reads in one read transaction, so that they agree, with the caches as of
+    /// the data version (and name-order sequence) read before it began.
+    fn in_read_transaction<T>(&self, f: impl FnOnce(&Connection, &contacts::ListCaches) -> Result<T>) -> Result<T> {
+        let caches = self.list_caches();
         self.read(|c| {
             c.execute_batch("BEGIN")?;
-            let outcome = f(c, version);
+            let outcome = f(c, &caches);
             c.execute_batch("COMMIT")?;
             outcome
         })

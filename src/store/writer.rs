@@ -24,9 +24,14 @@ pub type Maintenance = Box<dyn FnMut(&Connection) + Send>;
 /// Runs at the end of every successful job, inside its savepoint: derived rows that must agree
 /// with the job's changes when it commits (the contact cards).
 pub type Epilogue = fn(&Connection) -> Result<()>;
-/// Runs once after the batch's jobs, before COMMIT: derived data that is cheaper to update for
-/// the whole batch (the search index). When it fails the batch is rolled back.
-pub type BeforeCommit = fn(&Connection) -> Result<()>;
+/// Derived data that is cheaper to update once per batch (the search index, the in-memory name
+/// order).
+pub trait BatchHooks: Send {
+    /// After the batch's jobs, before COMMIT. When it fails the batch is rolled back.
+    fn before_commit(&mut self, conn: &Connection) -> Result<()>;
+    /// After the COMMIT (`committed`) or the rollback, before the data version is bumped.
+    fn after_commit(&mut self, committed: bool);
+}
 
 #[derive(Clone)]
 pub struct Writer {
@@ -43,13 +48,13 @@ impl Writer {
     pub fn start(
         conn: Connection,
         data_version: Arc<AtomicU64>,
-        (epilogue, before_commit): (Epilogue, BeforeCommit),
+        (epilogue, hooks): (Epilogue, Box<dyn BatchHooks>),
         maintenance: Maintenance,
     ) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, data_version, before_commit, maintenance))
+            .spawn(move || writer_loop(conn, rx, data_version, hooks, maintenance))
             .expect("spawn the writer thread");
         Writer { jobs: tx, epilogue }
     }
@@ -94,7 +99,7 @@ fn writer_loop(
     conn: Connection,
     mut rx: mpsc::Receiver<Job>,
     data_version: Arc<AtomicU64>,
-    before_commit: BeforeCommit,
+    mut hooks: Box<dyn BatchHooks>,
     mut maintenance: Maintenance,
 ) {
     while let Some(first) = rx.blocking_recv() {
@@ -115,12 +120,14 @@ fn writer_loop(
             continue;
         }
         let completions: Vec<Completion> = batch.into_iter().map(|job| job(&conn)).collect();
-        let commit = before_commit(&conn)
+        let commit = hooks
+            .before_commit(&conn)
             .map_err(|e| e.to_string())
             .and_then(|()| conn.execute_batch("COMMIT").map_err(|e| e.to_string()))
             .inspect_err(|_| {
                 let _ = conn.execute_batch("ROLLBACK");
             });
+        hooks.after_commit(commit.is_ok());
         data_version.fetch_add(1, Ordering::Release);
         for done in completions {
             done(commit.clone());
