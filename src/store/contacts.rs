@@ -456,6 +456,10 @@ impl IdSet {
         self.0.iter().all(|w| *w == 0)
     }
 
+    fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
     /// The first `limit` ids, ascending.
     fn first(&self, limit: usize) -> Vec<i64> {
         let mut ids = Vec::new();
@@ -499,8 +503,20 @@ fn index_matches(
         matches = Some(match matches.take() {
             Some(so_far) if so_far.is_empty() => return Ok(Vec::new()),
             Some(so_far) => {
-                let ids = so_far.first(usize::MAX);
-                if ids.len() as i64 * TEXT_TEST_COST < union_cost {
+                let test_cost = so_far.len() as i64 * TEXT_TEST_COST;
+                // With a long word as the anchor, FTS5 intersects inside one statement.
+                let anchor = cheapest_phrase(conn, counts, &plan.long_words)?
+                    .filter(|(_, cost)| (cost + union_cost) / IN_INDEX_SPEEDUP < test_cost.min(union_cost));
+                if let Some((anchor, _)) = anchor {
+                    let mut stmt =
+                        conn.prepare_cached("SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?")?;
+                    let starts: Vec<&str> = starting.iter().map(|(t, _)| t.as_str()).collect();
+                    let query = format!("{} AND ({})", search::match_all(&[anchor]), search::match_any(&starts));
+                    let mut holding = IdSet::default();
+                    collect_ids(&mut holding, &mut stmt, [query])?;
+                    so_far.intersect(holding)
+                } else if test_cost < union_cost {
+                    let ids = so_far.first(usize::MAX);
                     let mut test = conn.prepare_cached(
                         "SELECT contact_id FROM search_texts
                           WHERE contact_id IN (SELECT value FROM json_each(?1)) AND instr(body, ?2) > 0",
@@ -516,6 +532,31 @@ fn index_matches(
         });
     }
     Ok(matches.map(|m| m.first(limit)).unwrap_or_default())
+}
+
+/// FTS5 walks and intersects doclists inside one statement several times faster than their
+/// rows come out of statements (`"guo" AND ("na…" OR …)`, 514k entries, 7.9 ms, against about
+/// 140 ns an entry as rows, at a million contacts).
+const IN_INDEX_SPEEDUP: i64 = 8;
+
+/// The long word whose phrase reads the fewest doclist entries, with that count (None: no
+/// long word).
+fn cheapest_phrase<'w>(
+    conn: &Connection,
+    counts: &TrigramCache,
+    long_words: &'w [(String, Vec<String>)],
+) -> Result<Option<(&'w str, i64)>> {
+    let mut best: Option<(&str, i64)> = None;
+    for (word, trigrams) in long_words {
+        let mut cost = 0;
+        for t in trigrams {
+            cost += trigram_docs(conn, counts, t)?;
+        }
+        if best.is_none_or(|(_, c)| cost < c) {
+            best = Some((word, cost));
+        }
+    }
+    Ok(best)
 }
 
 /// The contacts holding any of these trigrams.
@@ -1588,5 +1629,47 @@ mod tests {
         assert!(store.read(|c| page_by_name_keys(c, &caches, &q, 5, 5, 60)).unwrap().is_some());
         assert_eq!(pages(&store, &q)[0].0[0], renamed);
         assert_eq!(pages(&store, &q), pages(&store, &by_sql));
+    }
+
+    #[test]
+    fn searches_with_two_letter_words_find_exactly_the_texts_holding_every_word() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime
+            .block_on(store.write(|c| {
+                let (firsts, lasts) = (["Na", "Li", "Guo", "Xu", "Nan", "Hena"], ["Guo", "He", "Lin", "Xuna", "Ng"]);
+                for i in 0..240 {
+                    let changes = ContactChanges {
+                        first_name: Some(format!("{}{}", firsts[i % 6], if i % 7 == 0 { " Li" } else { "" })),
+                        last_name: Some(Some(lasts[i % 5].to_string())),
+                        ..Default::default()
+                    };
+                    create(c, &changes)?;
+                }
+                Ok(())
+            }))
+            .unwrap();
+        // Reopened, so that the trigram census counts these texts and the plans weigh them.
+        drop(store);
+        let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
+        let started = std::time::Instant::now();
+        while store.trigrams.starting_with("").is_none() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no census");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        for words in [&["guo", "na"][..], &["li", "na"], &["he", "na", "xu"], &["zz", "guo"], &["lin", "na", "li"]] {
+            let mut q = ContactQuery::new(Visibility::Everything);
+            q.search_words = words.iter().map(|w| w.to_string()).collect();
+            let (_, total) = store.read(|c| list_ids(c, &store.list_caches(), &q, 0, 5)).unwrap();
+            let tests = vec!["instr(body, ?) > 0"; words.len()].join(" AND ");
+            let expected: i64 = store
+                .read(|c| {
+                    let sql = format!("SELECT count(*) FROM search_texts WHERE {tests}");
+                    Ok(c.query_row(&sql, params_from_iter(words.iter()), |r| r.get(0))?)
+                })
+                .unwrap();
+            assert_eq!(total, expected, "{words:?}");
+        }
     }
 }

@@ -79,7 +79,16 @@ pub fn plan(words: &[String]) -> SearchPlan {
 /// An FTS5 query for texts holding every one of `trigrams` (each quoted, so that FTS5 syntax
 /// and `%`/`_` are plain text).
 pub fn match_all(trigrams: &[&str]) -> String {
-    trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ")
+    quoted(trigrams).join(" AND ")
+}
+
+/// An FTS5 query for texts holding any of `trigrams` (quoted as in [`match_all`]).
+pub fn match_any(trigrams: &[&str]) -> String {
+    quoted(trigrams).join(" OR ")
+}
+
+fn quoted(trigrams: &[&str]) -> Vec<String> {
+    trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect()
 }
 
 #[cfg(test)]
@@ -95,6 +104,7 @@ mod tests {
         assert_eq!(p.long_words.len(), 3, "`or` is too short for trigrams");
         assert_eq!((p.two_char_words, p.one_char_words), (vec!["or".to_string()], vec![]));
         assert_eq!(match_all(&["\"x*", "a b"]), "\"\"\"x*\" AND \"a b\"");
+        assert_eq!(match_any(&["na\n", "nab"]), "\"na\n\" OR \"nab\"");
     }
 
     #[test]
