@@ -1494,33 +1494,45 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
+    /// Runs a write on the store's writer and waits for it to commit.
+    fn written<T: Send + 'static>(store: &Store, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> T {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(store.write(f)).unwrap()
+    }
+
+    /// Waits (at most 10 s) for a store's background work.
+    fn wait_for(what: &str, done: impl Fn() -> bool) {
+        let started = std::time::Instant::now();
+        while !done() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no {what}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     /// Matches that all sort after many non-matching contacts: the walk in list order runs
     /// out of budget and the index answers, with the same page.
     #[test]
     fn a_search_walk_out_of_budget_falls_back_to_the_index() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime
-            .block_on(store.write(|c| {
-                c.execute(
-                    "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
-                    [],
-                )?;
-                for i in 0..600 {
-                    let (first, last) =
-                        if i % 2 == 0 { (format!("Aaa{i:03}"), "Aaa") } else { (format!("Mar{i:03}"), "Zzz") };
-                    let changes = ContactChanges {
-                        first_name: Some(first),
-                        last_name: Some(Some(last.to_string())),
-                        project_ids: Some(vec![1]),
-                        ..Default::default()
-                    };
-                    create(c, &changes)?;
-                }
-                Ok(())
-            }))
-            .unwrap();
+        written(&store, |c| {
+            c.execute(
+                "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
+                [],
+            )?;
+            for i in 0..600 {
+                let (first, last) =
+                    if i % 2 == 0 { (format!("Aaa{i:03}"), "Aaa") } else { (format!("Mar{i:03}"), "Zzz") };
+                let changes = ContactChanges {
+                    first_name: Some(first),
+                    last_name: Some(Some(last.to_string())),
+                    project_ids: Some(vec![1]),
+                    ..Default::default()
+                };
+                create(c, &changes)?;
+            }
+            Ok(())
+        });
         let mut q = ContactQuery::new(Visibility::Everything);
         q.search_words = vec!["mar".into()];
         let caches = store.list_caches();
@@ -1533,20 +1545,13 @@ mod tests {
     fn a_two_letter_search_finds_texts_written_after_the_trigram_census() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
-        let started = std::time::Instant::now();
-        while store.trigrams.starting_with("").is_none() {
-            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no census");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime
-            .block_on(store.write(|c| {
-                for first in ["Qzwyx", "Bqzo", "Plain"] {
-                    create(c, &ContactChanges { first_name: Some(first.into()), ..Default::default() })?;
-                }
-                Ok(())
-            }))
-            .unwrap();
+        wait_for("the trigram census", || store.trigrams.starting_with("").is_some());
+        written(&store, |c| {
+            for first in ["Qzwyx", "Bqzo", "Plain"] {
+                create(c, &ContactChanges { first_name: Some(first.into()), ..Default::default() })?;
+            }
+            Ok(())
+        });
         // The census is from before: only what the writer noted lists `qzw` and `qzo`.
         assert!(store.trigrams.starting_with("qz").is_some_and(|t| t.len() == 2));
         let mut q = ContactQuery::new(Visibility::Everything);
@@ -1556,20 +1561,10 @@ mod tests {
         assert_eq!((ids.len(), total), (2, 2));
     }
 
-    /// Waits for the background build of the name order.
-    fn name_order_built(store: &Store) {
-        let started = std::time::Instant::now();
-        while !store.name_order.is_built() {
-            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no name order");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-    }
-
     #[test]
     fn pages_sorted_by_name_keys_are_the_pages_sqlite_sorts() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let mut q = ContactQuery::new(Visibility::Everything);
         q.search_words = vec!["zed".into()];
         let mut by_sql = q.clone();
@@ -1582,30 +1577,28 @@ mod tests {
         };
         let renamed = {
             let store = Store::open(&path, 2).unwrap();
-            name_order_built(&store);
+            wait_for("name order", || store.name_order.is_built());
             // Keys kept by the writer: 60 matches, last names that share long prefixes, NULL
             // ones (companies), equal names told apart by id.
-            let ids = runtime
-                .block_on(store.write(|c| {
-                    let mut ids = Vec::new();
-                    for i in 0..70 {
-                        let last = match i % 5 {
-                            0 => None,
-                            1 => Some("Hu".to_string()),
-                            2 => Some(format!("Williamson{}", i % 3)),
-                            _ => Some(format!("Zed{}", 9 - i % 7)),
-                        };
-                        let changes = ContactChanges {
-                            first_name: Some(if i < 60 { format!("Zed{}", i % 4) } else { format!("Other{i}") }),
-                            last_name: Some(last),
-                            is_company: Some(i % 5 == 0),
-                            ..Default::default()
-                        };
-                        ids.push(create(c, &changes)?);
-                    }
-                    Ok(ids)
-                }))
-                .unwrap();
+            let ids = written(&store, |c| {
+                let mut ids = Vec::new();
+                for i in 0..70 {
+                    let last = match i % 5 {
+                        0 => None,
+                        1 => Some("Hu".to_string()),
+                        2 => Some(format!("Williamson{}", i % 3)),
+                        _ => Some(format!("Zed{}", 9 - i % 7)),
+                    };
+                    let changes = ContactChanges {
+                        first_name: Some(if i < 60 { format!("Zed{}", i % 4) } else { format!("Other{i}") }),
+                        last_name: Some(last),
+                        is_company: Some(i % 5 == 0),
+                        ..Default::default()
+                    };
+                    ids.push(create(c, &changes)?);
+                }
+                Ok(ids)
+            });
             let caches = store.list_caches();
             let keyed = store
                 .read(|c| page_by_name_keys(c, &caches, &q, 0, 5, 60))
@@ -1617,14 +1610,14 @@ mod tests {
             let last = ids[59];
             let renaming =
                 ContactChanges { first_name: Some("Aaron Zed".into()), last_name: Some(None), ..Default::default() };
-            runtime.block_on(store.write(move |c| update(c, last, &renaming))).unwrap();
+            written(&store, move |c| update(c, last, &renaming));
             assert_eq!(pages(&store, &q)[0].0[0], last);
             assert_eq!(pages(&store, &q), pages(&store, &by_sql));
             last
         };
         // Keys built from the file on opening it.
         let store = Store::open(&path, 2).unwrap();
-        name_order_built(&store);
+        wait_for("name order", || store.name_order.is_built());
         let caches = store.list_caches();
         assert!(store.read(|c| page_by_name_keys(c, &caches, &q, 5, 5, 60)).unwrap().is_some());
         assert_eq!(pages(&store, &q)[0].0[0], renamed);
@@ -1635,29 +1628,22 @@ mod tests {
     fn searches_with_two_letter_words_find_exactly_the_texts_holding_every_word() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime
-            .block_on(store.write(|c| {
-                let (firsts, lasts) = (["Na", "Li", "Guo", "Xu", "Nan", "Hena"], ["Guo", "He", "Lin", "Xuna", "Ng"]);
-                for i in 0..240 {
-                    let changes = ContactChanges {
-                        first_name: Some(format!("{}{}", firsts[i % 6], if i % 7 == 0 { " Li" } else { "" })),
-                        last_name: Some(Some(lasts[i % 5].to_string())),
-                        ..Default::default()
-                    };
-                    create(c, &changes)?;
-                }
-                Ok(())
-            }))
-            .unwrap();
+        written(&store, |c| {
+            let (firsts, lasts) = (["Na", "Li", "Guo", "Xu", "Nan", "Hena"], ["Guo", "He", "Lin", "Xuna", "Ng"]);
+            for i in 0..240 {
+                let changes = ContactChanges {
+                    first_name: Some(format!("{}{}", firsts[i % 6], if i % 7 == 0 { " Li" } else { "" })),
+                    last_name: Some(Some(lasts[i % 5].to_string())),
+                    ..Default::default()
+                };
+                create(c, &changes)?;
+            }
+            Ok(())
+        });
         // Reopened, so that the trigram census counts these texts and the plans weigh them.
         drop(store);
         let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
-        let started = std::time::Instant::now();
-        while store.trigrams.starting_with("").is_none() {
-            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no census");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        wait_for("the trigram census", || store.trigrams.starting_with("").is_some());
         for words in [&["guo", "na"][..], &["li", "na"], &["he", "na", "xu"], &["zz", "guo"], &["lin", "na", "li"]] {
             let mut q = ContactQuery::new(Visibility::Everything);
             q.search_words = words.iter().map(|w| w.to_string()).collect();
