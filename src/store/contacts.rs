@@ -559,6 +559,26 @@ fn cheapest_phrase<'w>(
     Ok(best)
 }
 
+/// How many times more candidates than the words' independent shares predict a plan allows
+/// for: first and last names go together more often than chance (a family name with the given
+/// names of its language).
+const WORD_CORRELATION_SLACK: f64 = 4.0;
+
+/// How many contacts hold the rarest trigram of every word, given how many hold each word's
+/// (`per_word`): their independent shares of `contacts`, with slack, and never more than the
+/// rarest word's.
+fn expected_candidates(contacts: i64, per_word: &[i64]) -> i64 {
+    let fewest = per_word.iter().copied().min().unwrap_or(0);
+    let contacts = contacts.max(1) as f64;
+    let share: f64 = per_word.iter().map(|docs| *docs as f64 / contacts).product();
+    ((contacts * share * WORD_CORRELATION_SLACK) as i64).clamp(fewest.min(1), fewest)
+}
+
+/// The highest contact id: the number of contacts, give or take the deleted ones.
+fn contacts_upper_bound(conn: &Connection) -> Result<i64> {
+    Ok(conn.prepare_cached("SELECT COALESCE(max(id), 0) FROM contacts")?.query_row([], |r| r.get(0))?)
+}
+
 /// The contacts holding any of these trigrams.
 fn holders_of_any(conn: &Connection, trigrams: &[(String, i64)]) -> Result<IdSet> {
     let mut holders = IdSet::default();
@@ -573,7 +593,9 @@ fn holders_of_any(conn: &Connection, trigrams: &[(String, i64)]) -> Result<IdSet
 /// cheaper of two plans: each word as an FTS5 phrase (exact, since a phrase of consecutive
 /// trigrams is a substring, but every trigram's doclist is read: right for common words), or
 /// the two rarest trigrams of each word with each candidate's text tested (right when one of
-/// the words is rare, like an e-mail address). A word inside another word is implied by it.
+/// the words is rare, like an e-mail address, or when the words together are: `michael
+/// collins` has 133 candidates from four doclists, 1 ms, against 4.5 ms for the phrases). A
+/// word inside another word is implied by it.
 fn long_word_matches(
     conn: &Connection,
     counts: &TrigramCache,
@@ -595,16 +617,17 @@ fn long_word_matches(
     }
     let mut phrase_cost = 0;
     let mut rarest: Vec<(i64, String)> = Vec::new();
-    let mut fewest_candidates = i64::MAX;
+    let mut per_word = Vec::new();
     for (_, trigrams) in &words {
         for t in trigrams {
             phrase_cost += trigram_docs(conn, counts, t)?;
         }
         let two = rarest_trigrams(conn, counts, trigrams)?;
-        fewest_candidates = fewest_candidates.min(two.first().map_or(0, |(docs, _)| *docs));
+        per_word.push(two.first().map_or(0, |(docs, _)| *docs));
         rarest.extend(two);
     }
-    let candidates_cost = rarest.iter().map(|(docs, _)| docs).sum::<i64>() + fewest_candidates * TEXT_TEST_COST;
+    let candidates = expected_candidates(contacts_upper_bound(conn)?, &per_word);
+    let candidates_cost = rarest.iter().map(|(docs, _)| docs).sum::<i64>() + candidates * TEXT_TEST_COST;
     let mut found = IdSet::default();
     if phrase_cost <= candidates_cost {
         let phrases: Vec<&str> = words.iter().map(|(word, _)| word.as_str()).collect();
@@ -1017,8 +1040,7 @@ fn count(conn: &Connection, caches: &ListCaches, w: &Where) -> Result<i64> {
 /// fetches and sorts every match, each `walk_advantage` times dearer than a row walked. The
 /// rows a walk is expected to visit, when that is less work (None otherwise).
 fn expected_walk(conn: &Connection, matches: i64, rows_needed: i64, walk_advantage: i64) -> Result<Option<i64>> {
-    let contacts: i64 =
-        conn.prepare_cached("SELECT COALESCE(max(id), 0) FROM contacts")?.query_row([], |r| r.get(0))?;
+    let contacts = contacts_upper_bound(conn)?;
     if matches <= 0 {
         return Ok(None);
     }
@@ -1657,5 +1679,14 @@ mod tests {
                 .unwrap();
             assert_eq!(total, expected, "{words:?}");
         }
+    }
+
+    #[test]
+    fn candidates_of_several_words_are_expected_from_their_shares() {
+        // `michael collins` at a million: `ael` 8,586, `col` 15,568 contacts; 133 hold both words.
+        assert_eq!(expected_candidates(1_000_000, &[8_586, 15_568]), 534);
+        assert_eq!(expected_candidates(1_000_000, &[8_586]), 8_586, "one word: its own count");
+        assert_eq!(expected_candidates(100, &[90, 80]), 80, "never more than the rarest word");
+        assert_eq!(expected_candidates(0, &[0, 5]), 0);
     }
 }
