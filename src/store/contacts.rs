@@ -854,25 +854,27 @@ pub fn list_ids(
     if let Some(Listed::Page(ids)) = caches.counts.get(caches.data_version, &page_key) {
         return Ok((ids.to_vec(), total));
     }
-    let ids = long_read(|| page_ids(conn, caches, q, offset, limit, total))?;
+    let ids = long_read(|| page_ids(conn, caches, q, Span { offset, limit, total }))?;
     caches.counts.put(caches.data_version, page_key, Listed::Page(ids.clone().into()));
     Ok((ids, total))
 }
 
-/// The ids of one page, in list order, by the cheapest way SQLite can find them.
-fn page_ids(
-    conn: &Connection,
-    caches: &ListCaches,
-    q: &ContactQuery,
+/// Which rows of a list a page is: `limit` rows from `offset`, of `total`.
+#[derive(Clone, Copy)]
+struct Span {
     offset: i64,
     limit: i64,
     total: i64,
-) -> Result<Vec<i64>> {
+}
+
+/// The ids of one page, in list order, by the cheapest way SQLite can find them.
+fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span) -> Result<Vec<i64>> {
+    let Span { offset, limit, total } = span;
     // A page past the middle is read backwards from the end: the cost of OFFSET is the rows
     // skipped, so the last page of a million costs what the first one does.
     let backwards = offset > total / 2;
     if !backwards {
-        if let Some(ids) = page_by_name_keys(conn, caches, q, offset, limit, total)? {
+        if let Some(ids) = page_by_name_keys(conn, caches, q, span)? {
             return Ok(ids);
         }
     }
@@ -931,14 +933,8 @@ const NAME_KEYS_FROM_MATCHES: usize = 10;
 /// the default order: SQLite sorts only the matches whose name-order keys can place them on
 /// the page (see `store::name_order`) instead of reading every match. None when that does not
 /// apply (another order or condition, keys not built or changing, too few matches to matter).
-fn page_by_name_keys(
-    conn: &Connection,
-    caches: &ListCaches,
-    q: &ContactQuery,
-    offset: i64,
-    limit: i64,
-    total: i64,
-) -> Result<Option<Vec<i64>>> {
+fn page_by_name_keys(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span) -> Result<Option<Vec<i64>>> {
+    let Span { offset, limit, total } = span;
     if !q.sort.is_empty() || q.search_words.is_empty() || total < NAME_KEYS_FROM_MATCHES as i64 {
         return Ok(None);
     }
@@ -1623,7 +1619,7 @@ mod tests {
             });
             let caches = store.list_caches();
             let keyed = store
-                .read(|c| page_by_name_keys(c, &caches, &q, 0, 5, 60))
+                .read(|c| page_by_name_keys(c, &caches, &q, Span { offset: 0, limit: 5, total: 60 }))
                 .unwrap()
                 .expect("the name keys sort the page");
             assert_eq!(pages(&store, &q), pages(&store, &by_sql));
@@ -1641,7 +1637,10 @@ mod tests {
         let store = Store::open(&path, 2).unwrap();
         wait_for("name order", || store.name_order.is_built());
         let caches = store.list_caches();
-        assert!(store.read(|c| page_by_name_keys(c, &caches, &q, 5, 5, 60)).unwrap().is_some());
+        assert!(store
+            .read(|c| page_by_name_keys(c, &caches, &q, Span { offset: 5, limit: 5, total: 60 }))
+            .unwrap()
+            .is_some());
         assert_eq!(pages(&store, &q)[0].0[0], renamed);
         assert_eq!(pages(&store, &q), pages(&store, &by_sql));
     }
