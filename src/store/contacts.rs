@@ -925,7 +925,7 @@ fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span
 
 /// Fewer remembered matches than this are sorted by SQLite alone (a few milliseconds at most).
 #[cfg(not(test))]
-const NAME_KEYS_FROM_MATCHES: usize = 500;
+const NAME_KEYS_FROM_MATCHES: usize = 64;
 #[cfg(test)]
 const NAME_KEYS_FROM_MATCHES: usize = 10;
 
