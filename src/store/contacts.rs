@@ -923,7 +923,7 @@ fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span
     Ok(ids)
 }
 
-/// Fewer remembered matches than this are sorted by SQLite alone (a few milliseconds at most).
+/// Fewer remembered matches than this are sorted by SQLite alone (well under a millisecond).
 #[cfg(not(test))]
 const NAME_KEYS_FROM_MATCHES: usize = 64;
 #[cfg(test)]
