@@ -494,6 +494,8 @@ fn index_matches(
     limit: usize,
 ) -> Result<Vec<i64>> {
     let mut matches = long_word_matches(conn, counts, &plan.long_words)?;
+    // With a long word as the anchor, FTS5 can intersect a two-letter word inside one statement.
+    let anchor = if plan.two_char_words.is_empty() { None } else { cheapest_phrase(conn, counts, &plan.long_words)? };
     for word in &plan.two_char_words {
         let starting = match counts.starting_with(word) {
             Some(listed) => listed,
@@ -504,10 +506,9 @@ fn index_matches(
             Some(so_far) if so_far.is_empty() => return Ok(Vec::new()),
             Some(so_far) => {
                 let test_cost = so_far.len() as i64 * TEXT_TEST_COST;
-                // With a long word as the anchor, FTS5 intersects inside one statement.
-                let anchor = cheapest_phrase(conn, counts, &plan.long_words)?
-                    .filter(|(_, cost)| (cost + union_cost) / IN_INDEX_SPEEDUP < test_cost.min(union_cost));
-                if let Some((anchor, _)) = anchor {
+                let in_index =
+                    anchor.filter(|(_, cost)| (cost + union_cost) / IN_INDEX_SPEEDUP < test_cost.min(union_cost));
+                if let Some((anchor, _)) = in_index {
                     let mut stmt =
                         conn.prepare_cached("SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?")?;
                     let starts: Vec<&str> = starting.iter().map(|(t, _)| t.as_str()).collect();

@@ -37,6 +37,7 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 /// 2: every field of a search text ends with a newline (version 1 had none after the last);
 ///    the custom values index covers a record's load.
 /// 3: contact cards, the read model of contacts (`store/cards.rs`).
+/// 4: the search index fed from a queue once per write transaction (`store/search_index.rs`).
 const SCHEMA_VERSION: i64 = 4;
 
 /// Prepared statements kept per connection (list queries vary by filter shape).
@@ -243,7 +244,6 @@ impl Store {
         self.config_version.load(Ordering::Acquire)
     }
 
-    /// Custom field definitions of one type, from the cache when the configuration is unchanged.
     /// The project an id or identifier names (NotFound when none), cached per configuration
     /// version like the other configuration reads.
     pub fn project(&self, reference: &str) -> Result<Arc<crate::model::Project>> {
@@ -267,6 +267,7 @@ impl Store {
         Ok(ids)
     }
 
+    /// Custom field definitions of one type, from the cache when the configuration is unchanged.
     pub fn custom_fields(&self, customized_type: &'static str) -> Result<Arc<Vec<crate::model::CustomField>>> {
         let version = self.config_version();
         if let Some(fields) = self.config_cache.fields(version, customized_type) {

@@ -20,7 +20,7 @@ pub(crate) fn schema_section(schema: &str) -> &str {
 /// learns the names of the queued contacts (every change of a name changes its search text)
 /// once the COMMIT is through.
 pub(crate) struct IndexFeed {
-    pub names: Arc<NameOrder>,
+    names: Arc<NameOrder>,
     /// The batch's changed keys; Some from its flush until its COMMIT ended.
     changed: Option<Vec<(i64, u64)>>,
 }
@@ -64,9 +64,11 @@ pub(crate) fn flush(conn: &Connection) -> Result<Vec<(i64, u64)>> {
     )?;
     let changed = names
         .query_map([], |r| {
-            let key = match r.get::<_, bool>(1)? {
-                true => name_order::UNKEYED,
-                false => name_order::key(r.get_ref(2)?.as_str_or_null()?, r.get_ref(3)?.as_str_or_null()?),
+            let deleted: bool = r.get(1)?;
+            let key = if deleted {
+                name_order::UNKEYED
+            } else {
+                name_order::key(r.get_ref(2)?.as_str_or_null()?, r.get_ref(3)?.as_str_or_null()?)
             };
             Ok((r.get(0)?, key))
         })?

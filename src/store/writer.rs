@@ -1,9 +1,9 @@
 //! The single writer: one connection on one thread owns every write. Requests hand it a closure
 //! through a channel; it runs whatever is waiting in one transaction (group commit), each job in
 //! its own savepoint so one failing job never undoes another, brings batch-wide derived data in
-//! step (the search index), commits once (one fsync for the whole batch), and only then answers
-//! each request. There is never SQLITE_BUSY between our
-//! own writers, and nothing is acknowledged before it is durable.
+//! step (the search index and the in-memory name order), commits once (one fsync for the whole
+//! batch), and only then answers each request. There is never SQLITE_BUSY between our own
+//! writers, and nothing is acknowledged before it is durable.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
