@@ -362,15 +362,20 @@ fn terminate_search_texts(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Search index pages merged at most after each write batch: small steps that keep the number
-/// of segments (and so the cost of a lookup) low without a long pause.
+/// Search index pages merged at most in one upkeep step between write batches: small steps that
+/// keep the number of segments (and so the cost of a lookup) low without a long pause.
 const MERGE_PAGES_PER_BATCH: i64 = 64;
 
-fn merge_search_index(conn: &Connection) {
-    if let Err(e) =
-        conn.execute("INSERT INTO contacts_search (contacts_search, rank) VALUES ('merge', ?)", [MERGE_PAGES_PER_BATCH])
-    {
-        tracing::warn!("search index merge step failed: {e}");
+/// One merge step of the search index; whether it found segments to merge (FTS5 documents
+/// that a step with work to do changes at least two rows).
+fn merge_search_index(conn: &Connection) -> bool {
+    let before = conn.total_changes();
+    match conn.execute("INSERT INTO contacts_search (contacts_search, rank) VALUES ('merge', ?)", [MERGE_PAGES_PER_BATCH]) {
+        Ok(_) => conn.total_changes() - before >= 2,
+        Err(e) => {
+            tracing::warn!("search index merge step failed: {e}");
+            false
+        }
     }
 }
 

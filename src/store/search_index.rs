@@ -149,4 +149,56 @@ mod tests {
         let conn = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
         conn.execute("INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')", []).unwrap();
     }
+
+    #[test]
+    fn merges_put_off_under_a_burst_of_writes_are_caught_up_once_the_writer_is_idle() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), 1).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        runtime
+            .block_on(store.write(|c| {
+                c.execute(
+                    "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
+                    [],
+                )?;
+                Ok(())
+            }))
+            .unwrap();
+        // 16 clients creating 25 contacts each, one after another: many small batches, each
+        // leaving a new index segment, and while jobs wait the writer merges after every few
+        // batches only.
+        let clients: Vec<_> = (0..16)
+            .map(|client| {
+                let store = store.clone();
+                runtime.spawn(async move {
+                    for i in 0..25 {
+                        let first = format!("Burst{client:02}x{i:02}");
+                        store.write(move |c| create(c, &name(&first))).await?;
+                    }
+                    Ok::<_, Error>(())
+                })
+            })
+            .collect();
+        for client in clients {
+            runtime.block_on(client).unwrap().unwrap();
+        }
+        let segments = || -> i64 {
+            store
+                .read(|c| Ok(c.query_row("SELECT count(DISTINCT segid) FROM contacts_search_idx", [], |r| r.get(0))?))
+                .unwrap()
+        };
+        let started = std::time::Instant::now();
+        while segments() > 8 {
+            assert!(started.elapsed().as_secs() < 10, "still {} index segments", segments());
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let found: i64 = store
+            .read(|c| {
+                Ok(c.query_row("SELECT count(*) FROM contacts_search WHERE contacts_search MATCH '\"burst\"'", [], |r| {
+                    r.get(0)
+                })?)
+            })
+            .unwrap();
+        assert_eq!(found, 400);
+    }
 }
