@@ -88,7 +88,7 @@ impl Store {
         migrate(&conn)?;
         // FTS5 would merge index segments inside whichever write happens to tip a level over,
         // and at a million contacts that merge rewrites the big segment for seconds. Turn it
-        // off; the writer merges in bounded steps after each batch instead.
+        // off; the writer merges in bounded steps between batches instead (see `writer.rs`).
         // Written only when not yet so: each is a durable write, and an fsync on the start-up
         // path (right after the file was copied, say) cost up to 130 ms.
         for (option, value) in [("automerge", 0), ("crisismerge", 2000)] {

@@ -3,7 +3,9 @@
 //! its own savepoint so one failing job never undoes another, brings batch-wide derived data in
 //! step (the search index and the in-memory name order), commits once (one fsync for the whole
 //! batch), and only then answers each request. There is never SQLITE_BUSY between our own
-//! writers, and nothing is acknowledged before it is durable.
+//! writers, and nothing is acknowledged before it is durable. Between batches it does bounded
+//! upkeep (merging the search index), less of it while writes keep coming and the rest once
+//! they pause.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
