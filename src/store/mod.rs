@@ -370,7 +370,9 @@ const MERGE_PAGES_PER_BATCH: i64 = 64;
 /// that a step with work to do changes at least two rows).
 fn merge_search_index(conn: &Connection) -> bool {
     let before = conn.total_changes();
-    match conn.execute("INSERT INTO contacts_search (contacts_search, rank) VALUES ('merge', ?)", [MERGE_PAGES_PER_BATCH]) {
+    match conn
+        .execute("INSERT INTO contacts_search (contacts_search, rank) VALUES ('merge', ?)", [MERGE_PAGES_PER_BATCH])
+    {
         Ok(_) => conn.total_changes() - before >= 2,
         Err(e) => {
             tracing::warn!("search index merge step failed: {e}");

@@ -194,9 +194,11 @@ mod tests {
         }
         let found: i64 = store
             .read(|c| {
-                Ok(c.query_row("SELECT count(*) FROM contacts_search WHERE contacts_search MATCH '\"burst\"'", [], |r| {
-                    r.get(0)
-                })?)
+                Ok(c.query_row(
+                    "SELECT count(*) FROM contacts_search WHERE contacts_search MATCH '\"burst\"'",
+                    [],
+                    |r| r.get(0),
+                )?)
             })
             .unwrap();
         assert_eq!(found, 400);
