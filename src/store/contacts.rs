@@ -1511,22 +1511,8 @@ pub fn touch(conn: &Connection, id: i64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::{wait_for, written};
     use crate::store::Store;
-
-    /// Runs a write on the store's writer and waits for it to commit.
-    fn written<T: Send + 'static>(store: &Store, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> T {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime.block_on(store.write(f)).unwrap()
-    }
-
-    /// Waits (at most 10 s) for a store's background work.
-    fn wait_for(what: &str, done: impl Fn() -> bool) {
-        let started = std::time::Instant::now();
-        while !done() {
-            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no {what}");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-    }
 
     /// Matches that all sort after many non-matching contacts: the walk in list order runs
     /// out of budget and the index answers, with the same page.

@@ -458,6 +458,31 @@ pub fn id_list(ids: &[i64]) -> String {
     s
 }
 
+/// What the store's tests share: writing through the real writer, waiting for background work.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{Result, Store};
+    use rusqlite::Connection;
+
+    /// Runs a write on the store's writer and waits for it to commit.
+    pub(crate) fn written<T: Send + 'static>(
+        store: &Store,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> T {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(store.write(f)).unwrap()
+    }
+
+    /// Waits (at most 10 s) until `done`; `what` names what the test waited for.
+    pub(crate) fn wait_for(what: &str, done: impl Fn() -> bool) {
+        let started = std::time::Instant::now();
+        while !done() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no {what}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,16 +494,11 @@ mod tests {
         drop(Store::open(&path, 1).unwrap());
         // Fold the log into the file (once the first store's background readers are gone);
         // a write on opening (a durable one: an fsync on the start-up path) would start a new one.
-        let started = std::time::Instant::now();
-        loop {
+        test_support::wait_for("checkpoint of the log", || {
             let conn = Connection::open(&path).unwrap();
             let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).unwrap();
-            if busy == 0 {
-                break;
-            }
-            assert!(started.elapsed().as_secs() < 10, "the log stayed in use");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+            busy == 0
+        });
         let store = Store::open(&path, 1).unwrap();
         let wal = std::fs::metadata(dir.path().join("t.db-wal")).map(|m| m.len()).unwrap_or(0);
         assert_eq!(wal, 0, "the second opening wrote to the log");

@@ -94,6 +94,7 @@ pub(crate) fn flush(conn: &Connection) -> Result<Vec<(i64, u64)>> {
 mod tests {
     use crate::error::Error;
     use crate::store::contacts::{create, delete, update, ContactChanges};
+    use crate::store::test_support::{wait_for, written};
     use crate::store::Store;
 
     fn name(first: &str) -> ContactChanges {
@@ -154,16 +155,14 @@ mod tests {
     fn merges_put_off_under_a_burst_of_writes_are_caught_up_once_the_writer_is_idle() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), 1).unwrap();
+        written(&store, |c| {
+            c.execute(
+                "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
+                [],
+            )?;
+            Ok(())
+        });
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
-        runtime
-            .block_on(store.write(|c| {
-                c.execute(
-                    "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
-                    [],
-                )?;
-                Ok(())
-            }))
-            .unwrap();
         // 16 clients creating 25 contacts each, one after another: many small batches, each
         // leaving a new index segment, and while jobs wait the writer merges after every few
         // batches only.
@@ -187,11 +186,7 @@ mod tests {
                 .read(|c| Ok(c.query_row("SELECT count(DISTINCT segid) FROM contacts_search_idx", [], |r| r.get(0))?))
                 .unwrap()
         };
-        let started = std::time::Instant::now();
-        while segments() > 8 {
-            assert!(started.elapsed().as_secs() < 10, "still {} index segments", segments());
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        wait_for("merge down to 8 index segments", || segments() <= 8);
         let found: i64 = store
             .read(|c| {
                 Ok(c.query_row(

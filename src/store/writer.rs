@@ -57,8 +57,8 @@ impl Writer {
     ///
     /// `maintenance` runs between batches, in its own transaction: bounded upkeep (the search
     /// index's incremental merging) that must not land inside a request's commit. It yields to
-    /// waiting jobs: under a queue it runs after every few batches, and when the queue is
-    /// empty it runs step after step until it has nothing left to do or a job arrives.
+    /// writes: while they keep coming it runs after every few batches, and once none has come
+    /// for a moment it runs step after step until it has nothing left to do or a job arrives.
     pub fn start(
         conn: Connection,
         data_version: Arc<AtomicU64>,
@@ -137,10 +137,7 @@ fn writer_loop(
     let mut arrived: Option<Job> = None;
     let timer = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a timer for the writer");
     loop {
-        let first = match arrived.take().map_or_else(|| rx.blocking_recv(), Some) {
-            Some(job) => job,
-            None => break,
-        };
+        let Some(first) = arrived.take().or_else(|| rx.blocking_recv()) else { break };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
