@@ -10,7 +10,9 @@
 //! Each scenario is compared with a **baseline**: a bare hyper server (no routing, no SQLite)
 //! answering every request with a fixed body as long as the scenario's typical answer, driven
 //! by the same requests, connections and duration. The ratio says how much of the bare HTTP
-//! throughput the real work leaves.
+//! throughput the real work leaves. The gets are also run against a **floor**
+//! ([`start_floor`]): the baseline plus one SQLite read of the asked contact's row, which says
+//! how much of that ratio reading the file alone takes.
 //!
 //! [`bench`] runs everything in one process: the server in a 2-worker tokio runtime, the
 //! baseline server in another, and the client in a third, so they never share workers (they do
@@ -342,6 +344,57 @@ pub async fn run_load(
 /// (body included) and answers 200 with `body_size` bytes of JSON-typed filler. It stops when
 /// the returned sender is dropped or fired.
 pub async fn start_baseline(handle: &Handle, body_size: usize) -> Result<(SocketAddr, oneshot::Sender<()>), String> {
+    start_bare(handle, body_size, None).await
+}
+
+/// What a bare server does with each request's path before it answers; `false` makes the
+/// answer a 500 (counted as an error by the client).
+type BareWork = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The floor of a get: the baseline server, plus one SQLite read per request of the card row
+/// (`contact_cards`, one column) of the contact the path names, on a pool of read-only
+/// connections with the server's page cache size. It reads the server's own file while the
+/// server idles between scenarios (same pages, same OS page cache), opened `immutable` since
+/// the server holds the file's lock: no locking and no write-ahead log, so if anything this
+/// read costs less than the server's. Whatever a get does besides reading its row (routing,
+/// authentication, permission checks, decoding, rendering) separates the server from this one.
+pub async fn start_floor(
+    handle: &Handle,
+    db: &Path,
+    body_size: usize,
+) -> Result<(SocketAddr, oneshot::Sender<()>), String> {
+    let escaped = db.to_string_lossy().replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+    let manager = r2d2_sqlite::SqliteConnectionManager::file(format!("file:{escaped}?immutable=1"))
+        .with_flags(
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )
+        .with_init(|c| c.execute_batch("PRAGMA cache_size = -4000;"));
+    let pool = r2d2::Pool::builder()
+        .max_size(4)
+        .build(manager)
+        .map_err(|e| format!("floor: cannot open {}: {e}", db.display()))?;
+    let read_card = move |path: &str| {
+        let (Some(id), Ok(conn)) = (contact_id_in(path), pool.get()) else { return false };
+        conn.prepare_cached("SELECT first_name FROM contact_cards WHERE contact_id = ?")
+            .and_then(|mut stmt| stmt.query_row([id], |r| r.get::<_, String>(0)))
+            .is_ok()
+    };
+    start_bare(handle, body_size, Some(Arc::new(read_card))).await
+}
+
+/// The id in `/contacts/{id}.json` or `.xml`.
+fn contact_id_in(path: &str) -> Option<i64> {
+    let rest = path.strip_prefix("/contacts/")?;
+    rest.split_once('.').map_or(rest, |(id, _)| id).parse().ok()
+}
+
+async fn start_bare(
+    handle: &Handle,
+    body_size: usize,
+    work: Option<BareWork>,
+) -> Result<(SocketAddr, oneshot::Sender<()>), String> {
     let (ready_tx, ready_rx) = oneshot::channel();
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
     let body = Bytes::from(vec![b'x'; body_size]);
@@ -360,12 +413,17 @@ pub async fn start_baseline(handle: &Handle, body_size: usize) -> Result<(Socket
                     let Ok((stream, _)) = accepted else { continue };
                     let _ = stream.set_nodelay(true);
                     let body = body.clone();
+                    let work = work.clone();
                     tokio::spawn(async move {
                         let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                             let body = body.clone();
+                            let worked = work.as_ref().is_none_or(|work| work(req.uri().path()));
                             async move {
                                 let _ = req.into_body().collect().await;
                                 let mut resp = Response::new(Full::new(body));
+                                if !worked {
+                                    *resp.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+                                }
                                 resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
                                 Ok::<_, std::convert::Infallible>(resp)
                             }
@@ -888,6 +946,9 @@ pub struct ScenarioReport {
     pub server_cpu_us: Option<f64>,
     /// The same for the baseline server's threads.
     pub baseline_cpu_us: Option<f64>,
+    /// Gets only: the floor server's run (see [`start_floor`]) and its CPU per request.
+    pub floor: Option<RunStats>,
+    pub floor_cpu_us: Option<f64>,
     /// How long the server took to become idle before this scenario (see `wait_until_idle`).
     pub settled_after: Option<Duration>,
 }
@@ -928,8 +989,53 @@ impl Report {
                     s.stats.first_error.as_deref().unwrap_or("?")
                 ));
             }
+            // A floor whose reads failed would measure less than it claims.
+            if let Some(floor) = s.floor.as_ref().filter(|f| f.errors > 0 || f.requests == 0) {
+                out.push(format!("{} floor: {} failed reads of {} requests", s.name, floor.errors, floor.requests));
+            }
         }
         out
+    }
+
+    /// The gets against their floor (see [`start_floor`]): what reading one row of the file
+    /// costs on its own, next to the whole get and the bare baseline.
+    fn floor_markdown(&self, m: &mut String) {
+        let with_floor: Vec<(&ScenarioReport, &RunStats, &RunStats)> =
+            self.scenarios.iter().filter_map(|s| Some((s, s.floor.as_ref()?, s.baseline.as_ref()?))).collect();
+        if with_floor.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            m,
+            "Floor of a get: the baseline server plus one SQLite read of the contact's card row per request \
+             (same requests, in the client's process like the baseline):"
+        );
+        let _ = writeln!(m);
+        let _ = writeln!(
+            m,
+            "| scenario | server req/s | floor req/s | baseline req/s | server ÷ baseline | floor ÷ baseline \
+             | server CPU µs/req | floor CPU µs/req | baseline CPU µs/req |"
+        );
+        let _ = writeln!(m, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let cpu = |us: Option<f64>| us.map_or("–".to_string(), |us| format!("{us:.1}"));
+        let share =
+            |a: &RunStats, b: &RunStats| if b.rps() > 0.0 { format!("{:.2}", a.rps() / b.rps()) } else { "–".into() };
+        for (s, floor, base) in with_floor {
+            let _ = writeln!(
+                m,
+                "| {} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {} |",
+                s.name,
+                s.stats.rps(),
+                floor.rps(),
+                base.rps(),
+                share(&s.stats, base),
+                share(floor, base),
+                cpu(s.server_cpu_us),
+                cpu(s.floor_cpu_us),
+                cpu(s.baseline_cpu_us)
+            );
+        }
+        let _ = writeln!(m);
     }
 
     /// The result table and what it ran on, in Markdown.
@@ -990,6 +1096,7 @@ impl Report {
             );
         }
         let _ = writeln!(m);
+        self.floor_markdown(&mut m);
         let mib = |k: u64| k as f64 / 1024.0;
         match (self.rss_kib, self.peak_rss_kib) {
             (Some(r), Some(p)) => {
@@ -1149,11 +1256,11 @@ async fn wait_until_idle(server_pid: u32, limit: Duration) -> Duration {
 }
 
 async fn drive(
-    addr: SocketAddr,
-    server_pid: u32,
+    server: (SocketAddr, u32, &Path),
     o: &BenchOptions,
     baseline_rt: &Handle,
 ) -> Result<Vec<ScenarioReport>, String> {
+    let (addr, server_pid, server_db) = server;
     let mut probe = Probe::new(addr);
     let facts = discover(&mut probe).await?;
     let mut baselines: HashMap<usize, (RunStats, Option<f64>)> = HashMap::new();
@@ -1201,6 +1308,19 @@ async fn drive(
             Some((stats, cpu)) => (Some(stats), cpu),
             None => (None, None),
         };
+        let (floor, floor_cpu_us) = match o.baseline {
+            Some(duration) if sc.name.starts_with("get_") => {
+                if let Some(limit) = o.settle {
+                    wait_until_idle(server_pid, limit).await;
+                }
+                let (floor_addr, stop) = start_floor(baseline_rt, server_db, size).await?;
+                let load = run_load(floor_addr, Some(BENCH_ADMIN_KEY), &sc, o.connections, duration);
+                let (stats, cpu) = with_cpu(CpuOf::OwnThreads(BASELINE_THREADS), load).await;
+                let _ = stop.send(());
+                (Some(stats), cpu)
+            }
+            _ => (None, None),
+        };
         out.push(ScenarioReport {
             name: sc.name,
             description: sc.description,
@@ -1211,6 +1331,8 @@ async fn drive(
             baseline_bytes: size,
             server_cpu_us,
             baseline_cpu_us,
+            floor,
+            floor_cpu_us,
             settled_after,
         });
     }
@@ -1223,12 +1345,15 @@ async fn drive(
 /// Prepares the database (see [`prepare_database`]), starts the real server (the `contacts`
 /// executable) on a scratch copy of it, and runs the scenarios against it and the baseline.
 pub fn bench(o: &BenchOptions) -> Result<Report, String> {
+    // Before this process opens any database, so that the floor's connections are set up as
+    // the server's are (see `start_floor`).
+    crate::store::init_sqlite();
     let prepared = prepare_database(&o.db, o.contacts, o.seed)?;
     let run_db = scratch_copy(&o.db)?;
     let outcome = ServerProcess::start(&o.server_binary, &run_db).and_then(|mut server| {
         let baseline_rt = runtime(o.server_workers, BASELINE_THREADS)?;
         let client_rt = runtime(o.client_workers, "client")?;
-        let result = client_rt.block_on(drive(server.addr, server.child.id(), o, baseline_rt.handle()));
+        let result = client_rt.block_on(drive((server.addr, server.child.id(), &run_db), o, baseline_rt.handle()));
         let rss_kib = proc_status_kib(server.child.id(), "VmRSS:");
         let peak_rss_kib = proc_status_kib(server.child.id(), "VmHWM:");
         server.stop();
@@ -1324,6 +1449,15 @@ mod tests {
             (baseline_size(0), baseline_size(87), baseline_size(1234), baseline_size(31_560)),
             (0, 87, 1200, 32_000)
         );
+    }
+
+    #[test]
+    fn the_floor_reads_the_contact_a_get_names() {
+        assert_eq!(contact_id_in("/contacts/42.json"), Some(42));
+        assert_eq!(contact_id_in("/contacts/7.xml"), Some(7));
+        assert_eq!(contact_id_in("/contacts/9"), Some(9));
+        assert_eq!(contact_id_in("/contacts.json"), None);
+        assert_eq!(contact_id_in("/contacts/x.json"), None);
     }
 
     #[test]

@@ -26,6 +26,12 @@ fn every_load_scenario_answers_without_errors() {
         );
         assert!(s.probe_error.is_none(), "{}: {}", s.name, s.probe_error.as_deref().unwrap_or(""));
     }
+    // The gets are also run against their floor (bare server + one SQLite read per request).
+    for s in report.scenarios.iter().filter(|s| s.name.starts_with("get_")) {
+        let floor = s.floor.as_ref().unwrap_or_else(|| panic!("{}: no floor run", s.name));
+        assert!(floor.requests >= 1 && floor.errors == 0, "{}: floor {floor:?}", s.name);
+    }
+    assert!(report.markdown().contains("Floor of a get"), "the report shows the floor");
     assert!(report.problems().is_empty(), "{:?}", report.problems());
     assert!(took < Duration::from_secs(5), "the smoke run took {took:?}");
 }
