@@ -51,13 +51,13 @@ pub fn visibility_for(p: &Principal) -> Visibility {
 }
 
 fn may(p: &Principal, perm: Permission, c: &Contact) -> bool {
-    let projects: Vec<i64> = c.projects.iter().map(|(id, _)| *id).collect();
-    p.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, &projects)
+    let projects = c.projects.iter().map(|(id, _)| *id);
+    p.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, projects)
 }
 
 /// Loads a contact the principal may see and, where `perm` is not view, act on: 404 for an
 /// unknown id first (as the plugin does), then 401/403.
-fn authorized_contact(ctx: &Ctx, perm: Permission) -> Result<Contact> {
+fn authorized_contact(ctx: &Ctx<'_>, perm: Permission) -> Result<Contact> {
     let id = ctx.id()?;
     let contact = ctx.store.contact(id)?;
     let p = &ctx.principal;
@@ -69,28 +69,28 @@ fn authorized_contact(ctx: &Ctx, perm: Permission) -> Result<Contact> {
 
 /// The project named by the route or `project_id`: unknown → 404 (401 for anonymous, as
 /// Redmine 5 answers).
-fn find_project(ctx: &Ctx, reference: &str) -> Result<Arc<Project>> {
+fn find_project(ctx: &Ctx<'_>, reference: &str) -> Result<Arc<Project>> {
     ctx.store.project(reference).map_err(|e| match e {
         Error::NotFound if ctx.principal.is_anonymous() => Error::Unauthorized,
         other => other,
     })
 }
 
-fn scope_project(ctx: &Ctx) -> Result<Option<Arc<Project>>> {
+fn scope_project(ctx: &Ctx<'_>) -> Result<Option<Arc<Project>>> {
     match ctx.matched.project.clone().or_else(|| ctx.param("project_id")) {
         Some(r) => find_project(ctx, &r).map(Some),
         None => Ok(None),
     }
 }
 
-fn contact_fields(ctx: &Ctx) -> Result<std::sync::Arc<Vec<CustomField>>> {
+fn contact_fields(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Vec<CustomField>>> {
     ctx.store.custom_fields("contact")
 }
 
 // ---------------------------------------------------------------------------------------------
 // GET /contacts
 
-pub fn index(ctx: &Ctx) -> Result<Reply> {
+pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
     let p = &ctx.principal;
     let project = scope_project(ctx)?;
     let allowed = match &project {
@@ -122,7 +122,7 @@ pub fn index(ctx: &Ctx) -> Result<Reply> {
 
 /// The list items of a page, from the rendered-contact cache where they are current; the
 /// others are loaded, rendered and cached.
-fn rendered_items(ctx: &Ctx, page: &[(i64, i64)], fields: &[CustomField]) -> Result<Vec<Arc<[u8]>>> {
+fn rendered_items(ctx: &Ctx<'_>, page: &[(i64, i64)], fields: &[CustomField]) -> Result<Vec<Arc<[u8]>>> {
     let fragments = &ctx.store.fragments;
     let config_version = ctx.store.config_version();
     let key = |id: i64, updated_on: i64| FragmentKey { id, updated_on, config_version, xml: ctx.format == Format::Xml };
@@ -131,7 +131,7 @@ fn rendered_items(ctx: &Ctx, page: &[(i64, i64)], fields: &[CustomField]) -> Res
     let missing: Vec<i64> =
         page.iter().zip(&items).filter(|(_, item)| item.is_none()).map(|((id, _), _)| *id).collect();
     if !missing.is_empty() {
-        let loaded = ctx.store.read(|c| store::load(c, &missing))?;
+        let loaded = ctx.store.contacts(&missing)?;
         for contact in loaded {
             let bytes: Arc<[u8]> = render::contacts::list_item(ctx.format, &contact, fields).into();
             fragments.put(key(contact.id, contact.updated_on), bytes.clone());
@@ -297,7 +297,7 @@ fn apply_filters(q: &mut ContactQuery, params: &Map<String, Value>, p: &Principa
 // ---------------------------------------------------------------------------------------------
 // GET /contacts/:id
 
-pub fn show(ctx: &Ctx) -> Result<Reply> {
+pub fn show(ctx: &Ctx<'_>) -> Result<Reply> {
     let contact = authorized_contact(ctx, Permission::ViewContacts)?;
     let fields = contact_fields(ctx)?;
     let includes = includes(ctx, &contact)?;
@@ -308,7 +308,7 @@ pub fn show(ctx: &Ctx) -> Result<Reply> {
 
 /// The project a contact is seen from: `project_id` when the contact is in it, else the first
 /// of its projects where the principal may view contacts, else its first project.
-fn context_project(ctx: &Ctx, contact: &Contact) -> Option<i64> {
+fn context_project(ctx: &Ctx<'_>, contact: &Contact) -> Option<i64> {
     let p = &ctx.principal;
     let named = ctx.param("project_id");
     let ids = contact.projects.iter().map(|(id, _)| *id);
@@ -325,7 +325,7 @@ fn context_project(ctx: &Ctx, contact: &Contact) -> Option<i64> {
     ids.clone().find(|id| p.allowed(Permission::ViewContacts, *id)).or_else(|| ids.clone().next())
 }
 
-fn includes(ctx: &Ctx, contact: &Contact) -> Result<Includes> {
+fn includes(ctx: &Ctx<'_>, contact: &Contact) -> Result<Includes> {
     let wanted = word_list(&ctx.params, "include");
     let mut includes = Includes::default();
     if wanted.is_empty() {
@@ -356,7 +356,7 @@ fn includes(ctx: &Ctx, contact: &Contact) -> Result<Includes> {
 // ---------------------------------------------------------------------------------------------
 // POST /contacts, PUT /contacts/:id, DELETE /contacts/:id
 
-pub async fn create(ctx: &Ctx) -> Result<Reply> {
+pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     let p = &ctx.principal;
     let attrs = input::record(&ctx.params, "contact", "Contact")?;
     let project = find_project(ctx, &ctx.named_project(&attrs).ok_or(Error::NotFound)?)?;
@@ -383,7 +383,7 @@ pub async fn create(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Created { body: d.finish(), location: format!("/contacts/{id}") })
 }
 
-pub async fn update(ctx: &Ctx) -> Result<Reply> {
+pub async fn update(ctx: &Ctx<'_>) -> Result<Reply> {
     let contact = authorized_contact(ctx, Permission::EditContacts)?;
     let attrs = input::record(&ctx.params, "contact", "Contact")?;
     let fields = contact_fields(ctx)?;
@@ -393,7 +393,7 @@ pub async fn update(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::NoContent)
 }
 
-pub async fn destroy(ctx: &Ctx) -> Result<Reply> {
+pub async fn destroy(ctx: &Ctx<'_>) -> Result<Reply> {
     let contact = authorized_contact(ctx, Permission::DeleteContacts)?;
     ctx.store.write(move |c| store::delete(c, contact.id)).await?;
     Ok(Reply::NoContent)
@@ -414,7 +414,7 @@ fn text_attr(
 
 /// Reads and validates the `contact` hash of a create (`creating`) or update.
 fn changes_from(
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     attrs: &Map<String, Value>,
     fields: &[CustomField],
     creating: bool,
@@ -611,7 +611,7 @@ fn custom_value_problem(f: &CustomField, v: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Contact ↔ project
 
-fn target_project(ctx: &Ctx) -> Result<Arc<Project>> {
+fn target_project(ctx: &Ctx<'_>) -> Result<Arc<Project>> {
     let from_body = match ctx.params.get("project") {
         Some(Value::Object(o)) => o.get("id").and_then(as_text),
         Some(v) => as_text(v),
@@ -622,7 +622,7 @@ fn target_project(ctx: &Ctx) -> Result<Arc<Project>> {
 }
 
 fn editable_contact_and_project(
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     project: impl FnOnce(&Ctx) -> Result<Arc<Project>>,
 ) -> Result<(Contact, Arc<Project>)> {
     let p = &ctx.principal;
@@ -637,13 +637,13 @@ fn editable_contact_and_project(
     Ok((contact, project))
 }
 
-pub async fn add_project(ctx: &Ctx) -> Result<Reply> {
+pub async fn add_project(ctx: &Ctx<'_>) -> Result<Reply> {
     let (contact, project) = editable_contact_and_project(ctx, target_project)?;
     ctx.store.write(move |c| store::add_project(c, contact.id, project.id)).await?;
     Ok(Reply::NoContent)
 }
 
-pub async fn remove_project(ctx: &Ctx) -> Result<Reply> {
+pub async fn remove_project(ctx: &Ctx<'_>) -> Result<Reply> {
     let (contact, project) = editable_contact_and_project(ctx, |ctx| {
         let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
         find_project(ctx, &reference)
@@ -655,7 +655,7 @@ pub async fn remove_project(ctx: &Ctx) -> Result<Reply> {
 // ---------------------------------------------------------------------------------------------
 // GET /contacts_tags
 
-pub fn tags(ctx: &Ctx) -> Result<Reply> {
+pub fn tags(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
     let tags = ctx.store.read(store::all_tags)?;
     let mut d = ctx.doc();
@@ -668,7 +668,7 @@ pub fn tags(ctx: &Ctx) -> Result<Reply> {
 
 /// Saved queries (API.md §3.9). This product keeps no saved queries yet, so the list is empty;
 /// `object_type` must still name contacts or deals.
-pub fn saved_queries(ctx: &Ctx) -> Result<Reply> {
+pub fn saved_queries(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
     match ctx.param("object_type").as_deref() {
         Some("contact") | Some("deal") => {}

@@ -50,7 +50,7 @@ fn required_text(
 // ---------------------------------------------------------------------------------------------
 // Users
 
-pub fn users(ctx: &Ctx) -> Result<Reply> {
+pub fn users(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let (offset, limit) = paging(&ctx.params);
     let status = ctx.params.get("status").and_then(input::as_int);
@@ -60,7 +60,7 @@ pub fn users(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Ok(d.finish()))
 }
 
-fn render_user(ctx: &Ctx, id: i64) -> Result<Vec<u8>> {
+fn render_user(ctx: &Ctx<'_>, id: i64) -> Result<Vec<u8>> {
     let user = ctx.store.read(|c| users::get(c, id))?;
     let p = &ctx.principal;
     if !p.is_admin() && user.status != users::STATUS_ACTIVE && user.id != p.user_id() {
@@ -72,17 +72,17 @@ fn render_user(ctx: &Ctx, id: i64) -> Result<Vec<u8>> {
     Ok(d.finish())
 }
 
-pub fn current_user(ctx: &Ctx) -> Result<Reply> {
+pub fn current_user(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
     Ok(Reply::Ok(render_user(ctx, ctx.principal.user_id())?))
 }
 
-pub fn user(ctx: &Ctx) -> Result<Reply> {
+pub fn user(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
     Ok(Reply::Ok(render_user(ctx, ctx.id()?)?))
 }
 
-fn user_changes(ctx: &Ctx, creating: bool) -> Result<UserChanges> {
+fn user_changes(ctx: &Ctx<'_>, creating: bool) -> Result<UserChanges> {
     let attrs = input::record(&ctx.params, "user", "User")?;
     let mut pr = Problems::default();
     let mut c = UserChanges {
@@ -121,14 +121,14 @@ fn user_changes(ctx: &Ctx, creating: bool) -> Result<UserChanges> {
     Ok(c)
 }
 
-pub async fn create_user(ctx: &Ctx) -> Result<Reply> {
+pub async fn create_user(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let changes = user_changes(ctx, true)?;
     let user = ctx.store.write_config(move |c| users::create(c, changes)).await?;
     created(render_user(ctx, user.id)?, format!("/users/{}", user.id))
 }
 
-pub async fn update_user(ctx: &Ctx) -> Result<Reply> {
+pub async fn update_user(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let id = ctx.id()?;
     let changes = user_changes(ctx, false)?;
@@ -136,7 +136,7 @@ pub async fn update_user(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::NoContent)
 }
 
-pub async fn delete_user(ctx: &Ctx) -> Result<Reply> {
+pub async fn delete_user(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let id = ctx.id()?;
     if id == ctx.principal.user_id() {
@@ -151,12 +151,12 @@ pub async fn delete_user(ctx: &Ctx) -> Result<Reply> {
 
 /// Whether the principal may see a project: admins all, others active public ones and those
 /// they are members of.
-fn project_visible(ctx: &Ctx, project: &Project) -> bool {
+fn project_visible(ctx: &Ctx<'_>, project: &Project) -> bool {
     let p = &ctx.principal;
     p.is_admin() || (project.status == PROJECT_ACTIVE && (project.is_public || p.permissions.contains_key(&project.id)))
 }
 
-fn visible_project(ctx: &Ctx) -> Result<std::sync::Arc<Project>> {
+fn visible_project(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Project>> {
     let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
     let project = ctx.store.project(&reference)?;
     if !project_visible(ctx, &project) {
@@ -165,11 +165,11 @@ fn visible_project(ctx: &Ctx) -> Result<std::sync::Arc<Project>> {
     Ok(project)
 }
 
-fn with_modules(ctx: &Ctx) -> bool {
+fn with_modules(ctx: &Ctx<'_>) -> bool {
     word_list(&ctx.params, "include").iter().any(|w| w == "enabled_modules")
 }
 
-pub fn projects(ctx: &Ctx) -> Result<Reply> {
+pub fn projects(ctx: &Ctx<'_>) -> Result<Reply> {
     let (offset, limit) = paging(&ctx.params);
     let visible: Option<Vec<i64>> = if ctx.principal.is_admin() {
         None
@@ -183,14 +183,14 @@ pub fn projects(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Ok(d.finish()))
 }
 
-pub fn project(ctx: &Ctx) -> Result<Reply> {
+pub fn project(ctx: &Ctx<'_>) -> Result<Reply> {
     let project = visible_project(ctx)?;
     let mut d = ctx.doc();
     render::core::project(&mut d, &project, false, with_modules(ctx));
     Ok(Reply::Ok(d.finish()))
 }
 
-fn project_changes(ctx: &Ctx, creating: bool) -> Result<ProjectChanges> {
+fn project_changes(ctx: &Ctx<'_>, creating: bool) -> Result<ProjectChanges> {
     let attrs = input::record(&ctx.params, "project", "Project")?;
     let mut pr = Problems::default();
     let c = ProjectChanges {
@@ -224,7 +224,7 @@ fn project_changes(ctx: &Ctx, creating: bool) -> Result<ProjectChanges> {
     Ok(c)
 }
 
-pub async fn create_project(ctx: &Ctx) -> Result<Reply> {
+pub async fn create_project(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let changes = project_changes(ctx, true)?;
     let project = ctx.store.write_config(move |c| projects::create(c, changes)).await?;
@@ -233,7 +233,7 @@ pub async fn create_project(ctx: &Ctx) -> Result<Reply> {
     created(d.finish(), format!("/projects/{}", project.id))
 }
 
-pub async fn update_project(ctx: &Ctx) -> Result<Reply> {
+pub async fn update_project(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let project = visible_project(ctx)?;
     let changes = project_changes(ctx, false)?;
@@ -241,7 +241,7 @@ pub async fn update_project(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::NoContent)
 }
 
-pub async fn delete_project(ctx: &Ctx) -> Result<Reply> {
+pub async fn delete_project(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let project = visible_project(ctx)?;
     ctx.store.write_config(move |c| projects::delete(c, project.id)).await?;
@@ -251,7 +251,7 @@ pub async fn delete_project(ctx: &Ctx) -> Result<Reply> {
 // ---------------------------------------------------------------------------------------------
 // Memberships
 
-pub fn memberships(ctx: &Ctx) -> Result<Reply> {
+pub fn memberships(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
     let project = visible_project(ctx)?;
     let (offset, limit) = paging(&ctx.params);
@@ -262,7 +262,7 @@ pub fn memberships(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Ok(d.finish()))
 }
 
-pub async fn create_membership(ctx: &Ctx) -> Result<Reply> {
+pub async fn create_membership(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let project = visible_project(ctx)?;
     let attrs = input::record(&ctx.params, "membership", "Membership")?;
@@ -281,7 +281,7 @@ pub async fn create_membership(ctx: &Ctx) -> Result<Reply> {
     created(d.finish(), format!("/memberships/{}", membership.id))
 }
 
-pub fn membership(ctx: &Ctx) -> Result<Reply> {
+pub fn membership(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
     let id = ctx.id()?;
     let m = ctx.store.read(|c| projects::membership(c, id))?;
@@ -290,7 +290,7 @@ pub fn membership(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Ok(d.finish()))
 }
 
-pub async fn delete_membership(ctx: &Ctx) -> Result<Reply> {
+pub async fn delete_membership(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let id = ctx.id()?;
     ctx.store.write_config(move |c| projects::delete_membership(c, id)).await?;
@@ -300,14 +300,14 @@ pub async fn delete_membership(ctx: &Ctx) -> Result<Reply> {
 // ---------------------------------------------------------------------------------------------
 // Roles
 
-pub fn roles(ctx: &Ctx) -> Result<Reply> {
+pub fn roles(ctx: &Ctx<'_>) -> Result<Reply> {
     let roles = ctx.store.read(projects::roles)?;
     let mut d = ctx.doc();
     render::core::role_list(&mut d, &roles);
     Ok(Reply::Ok(d.finish()))
 }
 
-pub fn role(ctx: &Ctx) -> Result<Reply> {
+pub fn role(ctx: &Ctx<'_>) -> Result<Reply> {
     let id = ctx.id()?;
     let role = ctx.store.read(|c| projects::role(c, id))?;
     let mut d = ctx.doc();
@@ -315,7 +315,7 @@ pub fn role(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Ok(d.finish()))
 }
 
-pub async fn create_role(ctx: &Ctx) -> Result<Reply> {
+pub async fn create_role(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let attrs = input::record(&ctx.params, "role", "Role")?;
     let mut pr = Problems::default();
@@ -344,7 +344,7 @@ pub async fn create_role(ctx: &Ctx) -> Result<Reply> {
 // ---------------------------------------------------------------------------------------------
 // Custom fields
 
-pub fn custom_fields(ctx: &Ctx) -> Result<Reply> {
+pub fn custom_fields(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let fields = ctx.store.read(|c| custom_fields::list(c, None))?;
     let mut d = ctx.doc();
@@ -354,7 +354,7 @@ pub fn custom_fields(ctx: &Ctx) -> Result<Reply> {
 
 const FIELD_FORMATS: &[&str] = &["string", "text", "int", "float", "date", "list", "bool", "link"];
 
-pub async fn create_custom_field(ctx: &Ctx) -> Result<Reply> {
+pub async fn create_custom_field(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let attrs = input::record(&ctx.params, "custom_field", "Custom field")?;
     let mut pr = Problems::default();

@@ -12,11 +12,11 @@ use crate::model::{normalize_decimal, CustomField, DealStatus};
 use crate::render;
 use crate::store::deals::{self as store, DealChanges};
 
-fn deal_fields(ctx: &Ctx) -> Result<std::sync::Arc<Vec<CustomField>>> {
+fn deal_fields(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Vec<CustomField>>> {
     ctx.store.custom_fields("deal")
 }
 
-pub async fn create(ctx: &Ctx) -> Result<Reply> {
+pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     let p = &ctx.principal;
     let attrs = input::record(&ctx.params, "deal", "Deal")?;
     let named = ctx.named_project(&attrs).ok_or(Error::NotFound)?;
@@ -91,7 +91,7 @@ pub async fn create(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Created { body: d.finish(), location: format!("/deals/{id}") })
 }
 
-pub fn show(ctx: &Ctx) -> Result<Reply> {
+pub fn show(ctx: &Ctx<'_>) -> Result<Reply> {
     let id = ctx.id()?;
     let deal = ctx.store.read(|c| store::get(c, id))?;
     if !ctx.principal.allowed(Permission::ViewDeals, deal.project.0) {
@@ -103,7 +103,7 @@ pub fn show(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Ok(d.finish()))
 }
 
-pub fn statuses(ctx: &Ctx) -> Result<Reply> {
+pub fn statuses(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let statuses = ctx.store.read(store::statuses)?;
     let mut d = ctx.doc();
@@ -111,7 +111,7 @@ pub fn statuses(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Ok(d.finish()))
 }
 
-pub async fn create_status(ctx: &Ctx) -> Result<Reply> {
+pub async fn create_status(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let attrs = input::record(&ctx.params, "deal_status", "Deal status")?;
     let mut pr = Problems::default();
@@ -145,7 +145,7 @@ pub async fn create_status(ctx: &Ctx) -> Result<Reply> {
 }
 
 /// `GET /projects/:id/deal_categories` (API.md §3.7): item element `category`.
-pub fn categories(ctx: &Ctx) -> Result<Reply> {
+pub fn categories(ctx: &Ctx<'_>) -> Result<Reply> {
     let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
     let project = ctx.store.project(&reference)?;
     if !ctx.principal.allowed(Permission::ViewDeals, project.id) {

@@ -17,8 +17,10 @@ use crate::render::{Doc, Format, Meta};
 use crate::store::Store;
 
 /// Everything a handler needs about one request.
-pub struct Ctx {
-    pub store: Store,
+pub struct Ctx<'a> {
+    /// Borrowed from the running service: a clone would touch a dozen shared reference counts
+    /// per request.
+    pub store: &'a Store,
     pub principal: std::sync::Arc<Principal>,
     pub format: Format,
     pub method: Method,
@@ -29,7 +31,7 @@ pub struct Ctx {
     pub nometa: bool,
 }
 
-impl Ctx {
+impl Ctx<'_> {
     /// The `{id}` path segment as a record id; anything else names no record (404).
     pub fn id(&self) -> Result<i64> {
         self.matched.id.as_deref().and_then(|s| s.parse().ok()).ok_or(Error::NotFound)
@@ -75,7 +77,7 @@ pub enum Reply {
 }
 
 /// Runs the handler of a route and method.
-pub async fn dispatch(ctx: Ctx) -> Result<Reply> {
+pub async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
     use Route::*;
     let m = ctx.method.clone();
     let get = m == Method::GET || m == Method::HEAD;

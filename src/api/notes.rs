@@ -23,13 +23,15 @@ struct SourceAccess {
     delete_own: bool,
 }
 
-fn source_access(ctx: &Ctx, source_type: &str, source_id: i64) -> Result<SourceAccess> {
+fn source_access(ctx: &Ctx<'_>, source_type: &str, source_id: i64) -> Result<SourceAccess> {
     let p: &Principal = &ctx.principal;
     match source_type {
         "Contact" => {
             let c = ctx.store.read(|conn| contacts::get(conn, source_id))?;
             let projects: Vec<i64> = c.projects.iter().map(|(id, _)| *id).collect();
-            let may = |perm| p.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, &projects);
+            let may = |perm| {
+                p.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, projects.iter().copied())
+            };
             let in_projects = |perm| projects.iter().any(|id| p.allowed(perm, *id));
             let view = may(Permission::ViewContacts);
             Ok(SourceAccess {
@@ -54,18 +56,18 @@ fn source_access(ctx: &Ctx, source_type: &str, source_id: i64) -> Result<SourceA
     }
 }
 
-fn note_fields(ctx: &Ctx) -> Result<std::sync::Arc<Vec<crate::model::CustomField>>> {
+fn note_fields(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Vec<crate::model::CustomField>>> {
     ctx.store.custom_fields("note")
 }
 
-fn render_note(ctx: &Ctx, note: &Note) -> Result<Vec<u8>> {
+fn render_note(ctx: &Ctx<'_>, note: &Note) -> Result<Vec<u8>> {
     let fields = note_fields(ctx)?;
     let mut d = ctx.doc();
     render::notes::note(&mut d, note, &fields);
     Ok(d.finish())
 }
 
-fn changes_from(ctx: &Ctx, attrs: &serde_json::Map<String, Value>, creating: bool) -> Result<notes::NoteChanges> {
+fn changes_from(ctx: &Ctx<'_>, attrs: &serde_json::Map<String, Value>, creating: bool) -> Result<notes::NoteChanges> {
     let mut pr = Problems::default();
     let mut c = notes::NoteChanges::default();
     match opt_text(attrs, "content", "Content", &mut pr) {
@@ -90,7 +92,7 @@ fn changes_from(ctx: &Ctx, attrs: &serde_json::Map<String, Value>, creating: boo
     Ok(c)
 }
 
-pub async fn create(ctx: &Ctx) -> Result<Reply> {
+pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
     let attrs = input::record(&ctx.params, "note", "Note")?;
     let pick = |key: &str| attrs.get(key).and_then(as_text).filter(|s| !s.is_empty()).or_else(|| ctx.param(key));
@@ -118,7 +120,7 @@ pub async fn create(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::Created { body: render_note(ctx, &note)?, location: format!("/notes/{id}") })
 }
 
-fn authorized_note(ctx: &Ctx) -> Result<(Note, SourceAccess)> {
+fn authorized_note(ctx: &Ctx<'_>) -> Result<(Note, SourceAccess)> {
     let id = ctx.id()?;
     let note = ctx.store.read(|c| notes::get(c, id))?;
     let access = source_access(ctx, &note.source_type, note.source_id)?;
@@ -128,12 +130,12 @@ fn authorized_note(ctx: &Ctx) -> Result<(Note, SourceAccess)> {
     Ok((note, access))
 }
 
-pub fn show(ctx: &Ctx) -> Result<Reply> {
+pub fn show(ctx: &Ctx<'_>) -> Result<Reply> {
     let (note, _) = authorized_note(ctx)?;
     Ok(Reply::Ok(render_note(ctx, &note)?))
 }
 
-pub async fn update(ctx: &Ctx) -> Result<Reply> {
+pub async fn update(ctx: &Ctx<'_>) -> Result<Reply> {
     let (note, access) = authorized_note(ctx)?;
     if !access.write {
         return Err(ctx.principal.deny());
@@ -144,7 +146,7 @@ pub async fn update(ctx: &Ctx) -> Result<Reply> {
     Ok(Reply::NoContent)
 }
 
-pub async fn destroy(ctx: &Ctx) -> Result<Reply> {
+pub async fn destroy(ctx: &Ctx<'_>) -> Result<Reply> {
     let (note, access) = authorized_note(ctx)?;
     let own = note.author.as_ref().is_some_and(|a| a.id == ctx.principal.user_id());
     if !(access.delete_any || (own && access.delete_own)) {

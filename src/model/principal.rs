@@ -87,9 +87,9 @@ impl Principal {
         visibility: i64,
         author_id: i64,
         assigned_to_id: Option<i64>,
-        projects: &[i64],
+        projects: impl Iterator<Item = i64> + Clone,
     ) -> bool {
-        let in_own_project = projects.iter().any(|p| self.allowed(base, *p));
+        let in_own_project = projects.clone().any(|p| self.allowed(base, p));
         if self.is_admin() {
             return in_own_project || (visibility == VISIBILITY_PUBLIC && base == Permission::ViewContacts);
         }
@@ -99,8 +99,8 @@ impl Principal {
                 let own =
                     !self.is_anonymous() && (author_id == self.user_id() || assigned_to_id == Some(self.user_id()));
                 let private_ok = projects
-                    .iter()
-                    .any(|p| self.allowed(Permission::ViewPrivateContacts, *p) && self.allowed(base, *p));
+                    .into_iter()
+                    .any(|p| self.allowed(Permission::ViewPrivateContacts, p) && self.allowed(base, p));
                 (in_own_project && own) || private_ok
             }
             _ => in_own_project,

@@ -307,9 +307,7 @@ impl Doc {
             Val::Bool(true) => self.out.extend_from_slice(b"true"),
             Val::Bool(false) => self.out.extend_from_slice(b"false"),
             Val::Int(i) => self.out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
-            Val::Str(s) | Val::Decimal(s) => {
-                let _ = serde_json::to_writer(&mut self.out, s);
-            }
+            Val::Str(s) | Val::Decimal(s) => json_string_into(&mut self.out, s),
         }
     }
 
@@ -363,26 +361,80 @@ impl Doc {
     }
 }
 
-/// Escapes `& < >` (and `"` in attributes) and drops the characters XML 1.0 cannot carry,
-/// so that any stored text yields a well-formed document.
-fn xml_escape_into(out: &mut Vec<u8>, s: &str, in_attribute: bool) {
-    for c in s.chars() {
-        match c {
-            '&' => out.extend_from_slice(b"&amp;"),
-            '<' => out.extend_from_slice(b"&lt;"),
-            '>' => out.extend_from_slice(b"&gt;"),
-            '"' if in_attribute => out.extend_from_slice(b"&quot;"),
-            '\t' | '\n' | '\r' => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
+/// `s` as a JSON string, escaped exactly as serde_json escapes it (`"`, `\\` and the control
+/// characters; `\u00xx` in lower case where there is no short form). Runs of plain bytes are
+/// copied whole, found with one table look-up per byte: rendering is on every read's path.
+fn json_string_into(out: &mut Vec<u8>, s: &str) {
+    /// Per byte: 0 for a plain byte, else the letter of its short escape, or `u` for `\u00xx`.
+    static ESCAPE: [u8; 256] = {
+        let mut table = [0u8; 256];
+        let mut b = 0;
+        while b < 0x20 {
+            table[b] = b'u';
+            b += 1;
         }
+        table[0x08] = b'b';
+        table[0x0c] = b'f';
+        table[b'\n' as usize] = b'n';
+        table[b'\r' as usize] = b'r';
+        table[b'\t' as usize] = b't';
+        table[b'"' as usize] = b'"';
+        table[b'\\' as usize] = b'\\';
+        table
+    };
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut plain_from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = ESCAPE[b as usize];
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[plain_from..i]);
+        match escape {
+            b'u' => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]),
+            letter => out.extend_from_slice(&[b'\\', letter]),
+        }
+        plain_from = i + 1;
     }
+    out.extend_from_slice(&bytes[plain_from..]);
+    out.push(b'"');
+}
+
+/// Escapes `& < >` (and `"` in attributes) and drops the characters XML 1.0 cannot carry
+/// (control characters other than tab, newline and carriage return; U+FFFE and U+FFFF), so
+/// that any stored text yields a well-formed document. Runs of plain bytes are copied whole.
+fn xml_escape_into(out: &mut Vec<u8>, s: &str, in_attribute: bool) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len());
+    let mut plain_from = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let (replacement, skipped): (&[u8], usize) = match bytes[i] {
+            b'&' => (b"&amp;", 1),
+            b'<' => (b"&lt;", 1),
+            b'>' => (b"&gt;", 1),
+            b'"' if in_attribute => (b"&quot;", 1),
+            b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            0x00..=0x1f => (b"", 1),
+            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+            0xef if matches!(bytes.get(i + 1..i + 3), Some([0xbf, 0xbe | 0xbf])) => (b"", 3),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&bytes[plain_from..i]);
+        out.extend_from_slice(replacement);
+        i += skipped;
+        plain_from = i;
+    }
+    out.extend_from_slice(&bytes[plain_from..]);
 }
 
 #[cfg(test)]
@@ -400,6 +452,60 @@ mod tests {
         d.end_item("contact");
         d.end_array("contacts");
         String::from_utf8(d.finish()).unwrap()
+    }
+
+    /// Texts that exercise every escaping rule: quotes, backslashes, each control character,
+    /// multi-byte UTF-8 (including the neighbours of U+FFFE/U+FFFF, which share their lead byte).
+    fn tricky_texts() -> Vec<String> {
+        let mut texts: Vec<String> = (0u8..0x80).map(|b| format!("a{}b", b as char)).collect();
+        texts.extend(
+            [
+                "",
+                "plain",
+                "\"q\" & <t> \\ /",
+                "Jürgen Müller",
+                "東京 😀",
+                "\u{FFFD}\u{FFFE}\u{FFFF}\u{F000}\u{EFFF}x",
+                "\u{7f}\u{80}",
+            ]
+            .map(String::from),
+        );
+        texts
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        for text in tricky_texts() {
+            let mut out = Vec::new();
+            json_string_into(&mut out, &text);
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&text).unwrap(), "{text:?}");
+        }
+    }
+
+    /// The rules of `xml_escape_into`, one character at a time.
+    fn xml_escaped_by_chars(s: &str, in_attribute: bool) -> String {
+        s.chars()
+            .filter_map(|c| match c {
+                '&' => Some("&amp;".to_string()),
+                '<' => Some("&lt;".to_string()),
+                '>' => Some("&gt;".to_string()),
+                '"' if in_attribute => Some("&quot;".to_string()),
+                '\t' | '\n' | '\r' => Some(c.to_string()),
+                c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => None,
+                c => Some(c.to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn xml_text_is_escaped_and_cleaned_character_by_character() {
+        for text in tricky_texts() {
+            for in_attribute in [false, true] {
+                let mut out = Vec::new();
+                xml_escape_into(&mut out, &text, in_attribute);
+                assert_eq!(String::from_utf8(out).unwrap(), xml_escaped_by_chars(&text, in_attribute), "{text:?}");
+            }
+        }
     }
 
     #[test]

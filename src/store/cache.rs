@@ -10,8 +10,8 @@
 //! copied rather than loaded and rendered again.
 //!
 //! [`ConfigCache`]: configuration that almost every request reads — who a credential belongs to with their
-//! permissions, the custom field definitions, projects by reference, project names and
-//! subtrees — cached until the configuration changes.
+//! permissions, the custom field definitions, projects by reference, the names of projects
+//! and users, project subtrees — cached until the configuration changes.
 //! Writes that change users, projects, roles, memberships or field definitions go through
 //! `Store::write_config`, which bumps the configuration version; a stale cache is dropped whole.
 
@@ -32,15 +32,21 @@ struct State {
     version: u64,
     principals: HashMap<u64, Arc<Principal>>,
     fields: HashMap<&'static str, Arc<Vec<CustomField>>>,
-    project_names: Option<Arc<ProjectNames>>,
+    names: Option<Arc<ReferenceNames>>,
     /// Found projects by the reference (id or identifier) they were asked by.
     projects: HashMap<String, Arc<Project>>,
     /// A project's id and its descendants' (a recursive query, a fifth of a list's cost).
     subtrees: HashMap<i64, Arc<[i64]>>,
 }
 
-/// Project id → name, for the projects a contact's card lists by id.
-pub type ProjectNames = HashMap<i64, String>;
+/// The names of what a contact's card refers to by id: its projects, its author and assignee.
+#[derive(Default)]
+pub struct ReferenceNames {
+    /// Project id → name.
+    pub projects: HashMap<i64, String>,
+    /// User id → display name ("First Last"), for every user.
+    pub users: HashMap<i64, String>,
+}
 
 #[derive(Default)]
 pub struct ConfigCache {
@@ -80,12 +86,12 @@ impl ConfigCache {
         })
     }
 
-    pub fn project_names(&self, version: u64) -> Option<Arc<ProjectNames>> {
-        self.with_state(version, |s| s.project_names.clone())
+    pub fn reference_names(&self, version: u64) -> Option<Arc<ReferenceNames>> {
+        self.with_state(version, |s| s.names.clone())
     }
 
-    pub fn put_project_names(&self, version: u64, names: Arc<ProjectNames>) {
-        self.with_state(version, |s| s.project_names = Some(names))
+    pub fn put_reference_names(&self, version: u64, names: Arc<ReferenceNames>) {
+        self.with_state(version, |s| s.names = Some(names))
     }
 
     pub fn project(&self, version: u64, reference: &str) -> Option<Arc<Project>> {

@@ -10,7 +10,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use crate::error::{Error, Result};
 use crate::model::time::now_ms;
-use crate::model::{display_name, Address, Contact, UserRef};
+use crate::model::{Address, Contact};
 
 use super::cache::{CountCache, Listed, TrigramCache};
 use super::name_order::{self, NameOrder};
@@ -1076,30 +1076,15 @@ fn page(
 // ---------------------------------------------------------------------------------------------
 // Loading records
 
-/// A contact's card (see `store/cards.rs`) with the names of its author and assignee: one row
-/// read, plus the small users table that stays in the page cache. Its projects come as ids
-/// (JSON): `Store` names them from its cache of project names. A macro, so that the statements
-/// built from it are literals rather than strings formatted on every load.
+/// A contact's card (see `store/cards.rs`): one row read, every column in the table's order
+/// (`contact_from_row` reads them by position). The card refers to its author, assignee and
+/// projects by id: `Store` names them from its cache of names (see `Store::name_references`).
+/// A short statement, since the statement cache hashes its text on every use. A macro, so
+/// that the statements built from it are literals.
 macro_rules! load_select {
     () => {
-        "SELECT k.contact_id, k.is_company, k.first_name, k.last_name, k.middle_name, k.company,
-        k.website, k.skype_name, k.birthday, k.job_title, k.background, k.phone, k.email,
-        k.author_id, au.firstname, au.lastname, k.assigned_to_id, asg.firstname, asg.lastname,
-        k.visibility, k.created_on, k.updated_on,
-        k.address_id, k.street1, k.street2, k.city, k.region, k.postcode, k.country_code,
-        k.full_address, k.address_created_at, k.address_updated_at,
-        k.tags, k.custom_values, k.project_ids
-   FROM contact_cards k
-   LEFT JOIN users au ON au.id = k.author_id
-   LEFT JOIN users asg ON asg.id = k.assigned_to_id"
+        "SELECT * FROM contact_cards"
     };
-}
-
-fn user_ref(id: Option<i64>, first: Option<String>, last: Option<String>) -> Option<UserRef> {
-    match (id, first) {
-        (Some(id), Some(first)) => Some(UserRef { id, name: display_name(&first, &last.unwrap_or_default()) }),
-        _ => None,
-    }
 }
 
 /// A JSON array column built by SQLite (`json_group_array`), decoded.
@@ -1127,11 +1112,9 @@ fn address_from(r: &Row, first: usize, contact_id: i64) -> rusqlite::Result<Addr
 
 fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
     let id: i64 = r.get(0)?;
-    let address_id: Option<i64> = r.get(22)?;
-    let address = address_id.map(|_| address_from(r, 22, id)).transpose()?;
-    let author_id: i64 = r.get(13)?;
-    let assigned_to_id: Option<i64> = r.get(16)?;
-    let custom_values: Vec<(i64, Option<String>)> = json_column(r, 33)?;
+    let address_id: Option<i64> = r.get(18)?;
+    let address = address_id.map(|_| address_from(r, 18, id)).transpose()?;
+    let custom_values: Vec<(i64, Option<String>)> = json_column(r, 29)?;
     Ok(Contact {
         id,
         is_company: r.get(1)?,
@@ -1146,32 +1129,33 @@ fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
         background: r.get(10)?,
         phone: r.get(11)?,
         email: r.get(12)?,
-        author: user_ref(Some(author_id), r.get(14)?, r.get(15)?),
-        assigned_to: user_ref(assigned_to_id, r.get(17)?, r.get(18)?),
-        author_id,
-        assigned_to_id,
-        visibility: r.get(19)?,
-        created_on: r.get(20)?,
-        updated_on: r.get(21)?,
+        author: None,
+        assigned_to: None,
+        author_id: r.get(13)?,
+        assigned_to_id: r.get(14)?,
+        visibility: r.get(15)?,
+        created_on: r.get(16)?,
+        updated_on: r.get(17)?,
         address,
-        tags: json_column(r, 32)?,
+        tags: json_column(r, 28)?,
         custom_values: custom_values.into_iter().map(|(f, v)| (f, v.unwrap_or_default())).collect(),
-        projects: json_column::<Vec<i64>>(r, 34)?.into_iter().map(|id| (id, String::new())).collect(),
+        projects: json_column::<Vec<i64>>(r, 30)?.into_iter().map(|id| (id, String::new())).collect(),
     })
 }
 
-/// Loads contacts with their address, tags, custom values and project ids (names empty: see
-/// `Store::contact`), in the order of `ids`; unknown ids are skipped.
+/// Loads contacts with their address, tags, custom values and the ids of their author,
+/// assignee and projects (unnamed: see `Store::contact`), in the order of `ids`; unknown ids
+/// are skipped.
 pub fn load(conn: &Connection, ids: &[i64]) -> Result<Vec<Contact>> {
     match ids {
         [] => Ok(Vec::new()),
         [one] => {
-            let sql = concat!(load_select!(), " WHERE k.contact_id = ?1");
+            let sql = concat!(load_select!(), " WHERE contact_id = ?1");
             let contact = conn.prepare_cached(sql)?.query_row([one], contact_from_row).optional()?;
             Ok(contact.into_iter().collect())
         }
         _ => {
-            let sql = concat!(load_select!(), " WHERE k.contact_id IN (SELECT value FROM json_each(?1))");
+            let sql = concat!(load_select!(), " WHERE contact_id IN (SELECT value FROM json_each(?1))");
             let mut by_id: HashMap<i64, Contact> = conn
                 .prepare_cached(sql)?
                 .query_map([id_list(ids)], contact_from_row)?
@@ -1198,7 +1182,7 @@ pub fn versions(conn: &Connection, caches: &ListCaches, ids: &[i64]) -> Result<A
     Ok(versions)
 }
 
-/// One contact (projects by id only), or NotFound.
+/// One contact, its author, assignee and projects by id only (see `load`), or NotFound.
 pub fn get(conn: &Connection, id: i64) -> Result<Contact> {
     load(conn, &[id])?.pop().ok_or(Error::NotFound)
 }

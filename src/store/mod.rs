@@ -138,43 +138,60 @@ impl Store {
         })
     }
 
-    /// One contact with its projects named, or NotFound.
+    /// One contact with its author, assignee and projects named, or NotFound.
     pub fn contact(&self, id: i64) -> Result<Contact> {
-        let mut contact = self.read(|c| contacts::get(c, id))?;
-        self.name_projects(std::slice::from_mut(&mut contact))?;
-        Ok(contact)
+        self.contacts(&[id])?.pop().ok_or(Error::NotFound)
     }
 
-    /// One page of a contact list (projects named) and its total count (counted once per data
-    /// version).
+    /// Contacts named as `contact` names one, in the order of `ids`; unknown ids are skipped.
+    pub fn contacts(&self, ids: &[i64]) -> Result<Vec<Contact>> {
+        let mut loaded = self.read(|c| contacts::load(c, ids))?;
+        self.name_references(&mut loaded)?;
+        Ok(loaded)
+    }
+
+    /// One page of a contact list (named as `contact` names one) and its total count (counted
+    /// once per data version).
     pub fn contact_page(&self, q: &contacts::ContactQuery, offset: i64, limit: i64) -> Result<(Vec<Contact>, i64)> {
         let (mut page, total) = self.in_read_transaction(|c, caches| {
             let (ids, total) = contacts::list_ids(c, caches, q, offset, limit)?;
             Ok((contacts::load(c, &ids)?, total))
         })?;
-        self.name_projects(&mut page)?;
+        self.name_references(&mut page)?;
         Ok((page, total))
     }
 
-    /// Fills in the names of the contacts' projects (loads give ids only: names change without
-    /// the contact changing, and a project map read per request would cost more than the card).
-    fn name_projects(&self, contacts: &mut [Contact]) -> Result<()> {
+    /// Names the authors, assignees and projects of loaded contacts (cards hold ids only: names
+    /// change without the contact changing, and the small users and projects tables read per
+    /// request would cost more than the card itself). An author or assignee that is no user
+    /// (deleted) stays unnamed and is left out of the answer, as the plugin leaves it out.
+    fn name_references(&self, contacts: &mut [Contact]) -> Result<()> {
         let version = self.config_version();
-        let mut names = match self.config_cache.project_names(version) {
+        let read_names = || -> Result<Arc<cache::ReferenceNames>> {
+            self.read(|c| {
+                Ok(Arc::new(cache::ReferenceNames { projects: projects::names(c)?, users: users::display_names(c)? }))
+            })
+        };
+        let mut names = match self.config_cache.reference_names(version) {
             Some(names) => names,
             None => {
-                let names = Arc::new(self.read(projects::names)?);
-                self.config_cache.put_project_names(version, names.clone());
+                let names = read_names()?;
+                self.config_cache.put_reference_names(version, names.clone());
                 names
             }
         };
-        if !contacts.iter().flat_map(|c| &c.projects).all(|(id, _)| names.contains_key(id)) {
+        if !contacts.iter().flat_map(|c| &c.projects).all(|(id, _)| names.projects.contains_key(id)) {
             // A project newer than the cached map (created while it was read): read them again.
-            names = Arc::new(self.read(projects::names)?);
+            names = read_names()?;
         }
-        for (id, name) in contacts.iter_mut().flat_map(|c| c.projects.iter_mut()) {
-            if let Some(known) = names.get(id) {
-                name.clone_from(known);
+        let user = |id: i64| names.users.get(&id).map(|name| crate::model::UserRef { id, name: name.clone() });
+        for contact in contacts.iter_mut() {
+            contact.author = user(contact.author_id);
+            contact.assigned_to = contact.assigned_to_id.and_then(user);
+            for (id, name) in contact.projects.iter_mut() {
+                if let Some(known) = names.projects.get(id) {
+                    name.clone_from(known);
+                }
             }
         }
         Ok(())

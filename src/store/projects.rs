@@ -41,7 +41,8 @@ pub fn find(conn: &Connection, id_or_identifier: &str) -> Result<Project> {
 }
 
 /// Every project's name, by id.
-pub fn names(conn: &Connection) -> Result<super::cache::ProjectNames> {
+/// Project id → name, of every project.
+pub fn names(conn: &Connection) -> Result<std::collections::HashMap<i64, String>> {
     let mut stmt = conn.prepare_cached("SELECT id, name FROM projects")?;
     let names = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     Ok(names)

@@ -36,6 +36,17 @@ pub fn get(conn: &Connection, id: i64) -> Result<User> {
     find_by(conn, "id = ?", [id])?.ok_or(Error::NotFound)
 }
 
+/// User id → display name ("First Last", as references to users show it), of every user.
+pub fn display_names(conn: &Connection) -> Result<std::collections::HashMap<i64, String>> {
+    let mut stmt = conn.prepare_cached("SELECT id, firstname, lastname FROM users")?;
+    let names = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, crate::model::display_name(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?)))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names)
+}
+
 pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
 }
