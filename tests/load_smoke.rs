@@ -32,6 +32,7 @@ fn every_load_scenario_answers_without_errors() {
         assert!(floor.requests >= 1 && floor.errors == 0, "{}: floor {floor:?}", s.name);
     }
     assert!(report.markdown().contains("Floor of a get"), "the report shows the floor");
+    assert_eq!(report.startups.len(), 2, "each start of the server is timed");
     assert!(report.problems().is_empty(), "{:?}", report.problems());
     assert!(took < Duration::from_secs(5), "the smoke run took {took:?}");
 }
