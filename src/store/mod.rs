@@ -163,8 +163,9 @@ impl Store {
 
     /// Names the authors, assignees and projects of loaded contacts (cards hold ids only: names
     /// change without the contact changing, and the small users and projects tables read per
-    /// request would cost more than the card itself). An author or assignee that is no user
-    /// (deleted) stays unnamed and is left out of the answer, as the plugin leaves it out.
+    /// request would cost more than the card itself). An author or assignee id that names no
+    /// user (one deleted since) stays unnamed (`None`), as it did when the card was joined
+    /// with the users table.
     fn name_references(&self, contacts: &mut [Contact]) -> Result<()> {
         let version = self.config_version();
         let read_names = || -> Result<Arc<cache::ReferenceNames>> {
