@@ -163,6 +163,12 @@ pub struct RunStats {
 }
 
 impl RunStats {
+    /// This run's req/s as a share of `other`'s (None when `other` answered nothing).
+    pub fn share_of(&self, other: &RunStats) -> Option<f64> {
+        let theirs = other.rps();
+        (theirs > 0.0).then(|| self.rps() / theirs)
+    }
+
     pub fn rps(&self) -> f64 {
         let secs = self.elapsed.as_secs_f64();
         if secs > 0.0 {
@@ -390,6 +396,8 @@ fn contact_id_in(path: &str) -> Option<i64> {
     rest.split_once('.').map_or(rest, |(id, _)| id).parse().ok()
 }
 
+/// The bare server behind the baseline and the floor: reads each request (body included),
+/// runs `work` on its path, and answers 200 with `body_size` bytes (500 when `work` failed).
 async fn start_bare(
     handle: &Handle,
     body_size: usize,
@@ -402,7 +410,7 @@ async fn start_bare(
         let listener = match TcpListener::bind("127.0.0.1:0").await {
             Ok(l) => l,
             Err(e) => {
-                let _ = ready_tx.send(Err(format!("baseline bind: {e}")));
+                let _ = ready_tx.send(Err(format!("bare server bind: {e}")));
                 return;
             }
         };
@@ -438,7 +446,7 @@ async fn start_bare(
             }
         }
     });
-    let addr = ready_rx.await.map_err(|_| "the baseline server did not start".to_string())??;
+    let addr = ready_rx.await.map_err(|_| "the bare server did not start".to_string())??;
     Ok((addr, stop_tx))
 }
 
@@ -959,8 +967,7 @@ pub struct ScenarioReport {
 
 impl ScenarioReport {
     pub fn ratio(&self) -> Option<f64> {
-        let b = self.baseline.as_ref()?.rps();
-        (b > 0.0).then(|| self.stats.rps() / b)
+        self.stats.share_of(self.baseline.as_ref()?)
     }
 }
 
@@ -1022,9 +1029,7 @@ impl Report {
              | server CPU µs/req | floor CPU µs/req | baseline CPU µs/req |"
         );
         let _ = writeln!(m, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        let cpu = |us: Option<f64>| us.map_or("–".to_string(), |us| format!("{us:.1}"));
-        let share =
-            |a: &RunStats, b: &RunStats| if b.rps() > 0.0 { format!("{:.2}", a.rps() / b.rps()) } else { "–".into() };
+        let share = |a: &RunStats, b: &RunStats| a.share_of(b).map_or("–".to_string(), |r| format!("{r:.2}"));
         for (s, floor, base) in with_floor {
             let _ = writeln!(
                 m,
@@ -1035,9 +1040,9 @@ impl Report {
                 base.rps(),
                 share(&s.stats, base),
                 share(floor, base),
-                cpu(s.server_cpu_us),
-                cpu(s.floor_cpu_us),
-                cpu(s.baseline_cpu_us)
+                cpu_cell(s.server_cpu_us),
+                cpu_cell(s.floor_cpu_us),
+                cpu_cell(s.baseline_cpu_us)
             );
         }
         let _ = writeln!(m);
@@ -1083,7 +1088,6 @@ impl Report {
             let st = &s.stats;
             let ratio = s.ratio().map_or("–".to_string(), |r| format!("{r:.2}"));
             let base = s.baseline.as_ref().map_or("–".to_string(), |b| format!("{:.0}", b.rps()));
-            let cpu = |us: Option<f64>| us.map_or("–".to_string(), |us| format!("{us:.1}"));
             let _ = writeln!(
                 m,
                 "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} |",
@@ -1096,8 +1100,8 @@ impl Report {
                 ratio,
                 s.answer_bytes,
                 base,
-                cpu(s.server_cpu_us),
-                cpu(s.baseline_cpu_us)
+                cpu_cell(s.server_cpu_us),
+                cpu_cell(s.baseline_cpu_us)
             );
         }
         let _ = writeln!(m);
@@ -1146,6 +1150,11 @@ impl Report {
         }
         m
     }
+}
+
+/// A table cell of CPU microseconds per request.
+fn cpu_cell(us: Option<f64>) -> String {
+    us.map_or("–".to_string(), |us| format!("{us:.1}"))
 }
 
 /// The start-up times in words: the first, the median and the slowest (in milliseconds).
@@ -1277,6 +1286,26 @@ async fn wait_until_idle(server_pid: u32, limit: Duration) -> Duration {
     started.elapsed()
 }
 
+/// Runs a scenario against a bare server (baseline or floor, in the baseline runtime) once the
+/// real server is idle — its leftovers (index merges after writes) would slow the bare one —
+/// and stops it; answers the run and the bare server's CPU per request.
+async fn run_bare(
+    start: impl Future<Output = Result<(SocketAddr, oneshot::Sender<()>), String>>,
+    server_pid: u32,
+    sc: &Scenario,
+    o: &BenchOptions,
+    duration: Duration,
+) -> Result<(RunStats, Option<f64>), String> {
+    if let Some(limit) = o.settle {
+        wait_until_idle(server_pid, limit).await;
+    }
+    let (addr, stop) = start.await?;
+    let load = run_load(addr, Some(BENCH_ADMIN_KEY), sc, o.connections, duration);
+    let measured = with_cpu(CpuOf::OwnThreads(BASELINE_THREADS), load).await;
+    let _ = stop.send(());
+    Ok(measured)
+}
+
 async fn drive(
     server: (SocketAddr, u32, &Path),
     o: &BenchOptions,
@@ -1314,14 +1343,7 @@ async fn drive(
             None => None,
             Some(_) if baselines.contains_key(&size) => baselines.get(&size).cloned(),
             Some(duration) => {
-                // The server's leftovers (index merges after writes) would slow the baseline.
-                if let Some(limit) = o.settle {
-                    wait_until_idle(server_pid, limit).await;
-                }
-                let (base_addr, stop) = start_baseline(baseline_rt, size).await?;
-                let load = run_load(base_addr, Some(BENCH_ADMIN_KEY), &sc, o.connections, duration);
-                let b = with_cpu(CpuOf::OwnThreads(BASELINE_THREADS), load).await;
-                let _ = stop.send(());
+                let b = run_bare(start_baseline(baseline_rt, size), server_pid, &sc, o, duration).await?;
                 baselines.insert(size, b.clone());
                 Some(b)
             }
@@ -1332,13 +1354,8 @@ async fn drive(
         };
         let (floor, floor_cpu_us) = match o.baseline {
             Some(duration) if sc.name.starts_with("get_") => {
-                if let Some(limit) = o.settle {
-                    wait_until_idle(server_pid, limit).await;
-                }
-                let (floor_addr, stop) = start_floor(baseline_rt, server_db, size).await?;
-                let load = run_load(floor_addr, Some(BENCH_ADMIN_KEY), &sc, o.connections, duration);
-                let (stats, cpu) = with_cpu(CpuOf::OwnThreads(BASELINE_THREADS), load).await;
-                let _ = stop.send(());
+                let (stats, cpu) =
+                    run_bare(start_floor(baseline_rt, server_db, size), server_pid, &sc, o, duration).await?;
                 (Some(stats), cpu)
             }
             _ => (None, None),
@@ -1364,6 +1381,20 @@ async fn drive(
     Ok(out)
 }
 
+/// Starts the server `o.starts` times on `db`, noting each start-up in `startups`, and answers
+/// the last one still running (the others only measure the start-up: one start can be slowed
+/// by what the machine is still doing with the fresh copy, writing it back, say).
+fn start_timed(o: &BenchOptions, db: &Path, startups: &mut Vec<Duration>) -> Result<ServerProcess, String> {
+    for _ in 1..o.starts.max(1) {
+        let mut server = ServerProcess::start(&o.server_binary, db)?;
+        startups.push(server.startup);
+        server.stop();
+    }
+    let server = ServerProcess::start(&o.server_binary, db)?;
+    startups.push(server.startup);
+    Ok(server)
+}
+
 /// Prepares the database (see [`prepare_database`]), starts the real server (the `contacts`
 /// executable) on a scratch copy of it, and runs the scenarios against it and the baseline.
 pub fn bench(o: &BenchOptions) -> Result<Report, String> {
@@ -1373,18 +1404,7 @@ pub fn bench(o: &BenchOptions) -> Result<Report, String> {
     let prepared = prepare_database(&o.db, o.contacts, o.seed)?;
     let run_db = scratch_copy(&o.db)?;
     let mut startups = Vec::new();
-    let outcome = (|| {
-        // Starts that only measure the start-up: one start can be slowed by what the machine
-        // is still doing with the fresh copy (writing it back, say).
-        for _ in 1..o.starts.max(1) {
-            let mut server = ServerProcess::start(&o.server_binary, &run_db)?;
-            startups.push(server.startup);
-            server.stop();
-        }
-        ServerProcess::start(&o.server_binary, &run_db)
-    })()
-    .and_then(|mut server| {
-        startups.push(server.startup);
+    let outcome = start_timed(o, &run_db, &mut startups).and_then(|mut server| {
         let baseline_rt = runtime(o.server_workers, BASELINE_THREADS)?;
         let client_rt = runtime(o.client_workers, "client")?;
         let result = client_rt.block_on(drive((server.addr, server.child.id(), &run_db), o, baseline_rt.handle()));
