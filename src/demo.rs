@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{params, Connection, OptionalExtension, Statement};
 
+use crate::domain::{normalize_decimal, Address};
 use crate::error::{Error, Result};
-use crate::model::{normalize_decimal, Address};
 use crate::store::search::index_text;
 use vocab::*;
 

@@ -7,10 +7,10 @@
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod domain;
 pub mod error;
 pub mod http;
 pub mod loadgen;
-pub mod model;
 pub mod render;
 pub mod secrets;
 pub mod store;

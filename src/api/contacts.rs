@@ -8,11 +8,11 @@ use super::input::{
     self, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, paging, word_list, Problems,
 };
 use super::{Ctx, Reply};
+use crate::domain::permission::Permission;
+use crate::domain::principal::Principal;
+use crate::domain::time::{day_start_ms, now_ms, parse_date};
+use crate::domain::{emails_valid, parse_tag_list, Contact, CustomField, Project};
 use crate::error::{Error, Result};
-use crate::model::permission::Permission;
-use crate::model::principal::Principal;
-use crate::model::time::{day_start_ms, now_ms, parse_date};
-use crate::model::{emails_valid, parse_tag_list, Contact, CustomField, Project};
 use crate::render::contacts::Includes;
 use crate::render::{self, Format};
 use crate::store::cache::FragmentKey;

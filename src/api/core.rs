@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 
 use super::input::{self, as_text, opt_bool, opt_int, opt_int_list, opt_text, paging, word_list, Problems};
 use super::{Ctx, Reply};
+use crate::domain::permission::PermSet;
+use crate::domain::{CustomField, Project, PROJECT_ACTIVE, PROJECT_MODULES};
 use crate::error::{Error, Result};
-use crate::model::permission::PermSet;
-use crate::model::{CustomField, Project, PROJECT_ACTIVE, PROJECT_MODULES};
 use crate::render;
 use crate::render::core::UserView;
 use crate::secrets;
@@ -95,7 +95,7 @@ fn user_changes(ctx: &Ctx<'_>, creating: bool) -> Result<UserChanges> {
         ..Default::default()
     };
     if let Some(mail) = &c.mail {
-        if !crate::model::emails_valid(mail) || mail.contains(',') {
+        if !crate::domain::emails_valid(mail) || mail.contains(',') {
             pr.add("Email", "is invalid");
         }
     }
@@ -324,7 +324,7 @@ pub async fn create_role(ctx: &Ctx<'_>) -> Result<Reply> {
     match attrs.get("permissions") {
         Some(Value::Array(items)) => {
             for name in items.iter().filter_map(as_text) {
-                match crate::model::permission::Permission::from_name(name.trim_start_matches(':')) {
+                match crate::domain::permission::Permission::from_name(name.trim_start_matches(':')) {
                     Some(p) => permissions.insert(p),
                     None => pr.add("Permissions", "is invalid"),
                 }

@@ -5,10 +5,10 @@ use serde_json::Value;
 
 use super::input::{self, as_int, as_text, check_length, opt_int, opt_int_list, opt_text, Problems};
 use super::{Ctx, Reply};
+use crate::domain::permission::Permission;
+use crate::domain::time::parse_datetime;
+use crate::domain::{normalize_decimal, CustomField, DealStatus};
 use crate::error::{Error, Result};
-use crate::model::permission::Permission;
-use crate::model::time::parse_datetime;
-use crate::model::{normalize_decimal, CustomField, DealStatus};
 use crate::render;
 use crate::store::deals::{self as store, DealChanges};
 

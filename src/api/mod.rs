@@ -6,13 +6,14 @@ pub mod core;
 pub mod deals;
 pub mod input;
 pub mod notes;
+pub mod routes;
 
 use hyper::Method;
 use serde_json::{Map, Value};
 
+use crate::api::routes::{Matched, Route};
+use crate::domain::principal::Principal;
 use crate::error::{Error, Result};
-use crate::http::router::{Matched, Route};
-use crate::model::principal::Principal;
 use crate::render::{Doc, Format, Meta};
 use crate::store::Store;
 

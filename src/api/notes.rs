@@ -5,11 +5,11 @@ use serde_json::Value;
 
 use super::input::{self, as_int, as_text, check_length, opt_int, opt_text, Problems};
 use super::{Ctx, Reply};
+use crate::domain::permission::Permission;
+use crate::domain::principal::Principal;
+use crate::domain::time::parse_datetime;
+use crate::domain::Note;
 use crate::error::{Error, Result};
-use crate::model::permission::Permission;
-use crate::model::principal::Principal;
-use crate::model::time::parse_datetime;
-use crate::model::Note;
 use crate::render;
 use crate::store::{contacts, deals, notes};
 
@@ -56,7 +56,7 @@ fn source_access(ctx: &Ctx<'_>, source_type: &str, source_id: i64) -> Result<Sou
     }
 }
 
-fn note_fields(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Vec<crate::model::CustomField>>> {
+fn note_fields(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Vec<crate::domain::CustomField>>> {
     ctx.store.custom_fields("note")
 }
 

@@ -10,9 +10,9 @@ use base64::Engine;
 use hyper::HeaderMap;
 use serde_json::{Map, Value};
 
+use crate::domain::principal::Principal;
+use crate::domain::User;
 use crate::error::{Error, Result};
-use crate::model::principal::Principal;
-use crate::model::User;
 use crate::store::{access, Store};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -1,9 +1,8 @@
-//! The HTTP layer: accept loop and limits (`server`), routing (`router`), authentication
-//! (`auth`), parameter decoding (`params`) and turning replies and errors into responses
-//! (`respond`).
+//! The HTTP layer: accept loop and limits (`server`), authentication (`auth`), parameter
+//! decoding (`params`) and turning replies and errors into responses (`respond`). Routes are
+//! the API's (`api::routes`): this layer knows the API, never the reverse.
 
 pub mod auth;
 pub mod params;
 pub mod respond;
-pub mod router;
 pub mod server;

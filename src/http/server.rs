@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 
 use super::params::{self, parse_urlencoded};
 use super::respond::{self, HttpResponse};
-use super::router::{self, Matched};
+use crate::api::routes::{self, Matched};
 use crate::api::{self, Ctx};
 use crate::error::{Error, Result};
 use crate::render::Format;
@@ -124,7 +124,7 @@ fn negotiate(req: &Request<Incoming>, matched: Option<&Matched>, query: Option<&
 }
 
 async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<HttpResponse, (Error, Format)> {
-    let matched = router::route(req.uri().path());
+    let matched = routes::route(req.uri().path());
     let query = parse_urlencoded(req.uri().query().unwrap_or("").as_bytes());
     let format = negotiate(&req, matched.as_ref(), query.as_ref().ok());
     let fail = |e: Error| (e, format);

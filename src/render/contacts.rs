@@ -1,8 +1,8 @@
 //! Contacts (API.md §3.1, §3.2) and the contact tag list (§3.8).
 
 use super::{custom_values, reference_list, user_reference, Doc, Format, Meta, Val};
-use crate::model::time::{iso, iso_millis};
-use crate::model::{country_name, join_tag_list, tag_color, Address, Contact, CustomField, Deal, Note};
+use crate::domain::time::{iso, iso_millis};
+use crate::domain::{country_name, join_tag_list, tag_color, Address, Contact, CustomField, Deal, Note};
 
 /// What `include=` adds to a shown contact, already loaded and permission-checked.
 #[derive(Default)]

@@ -2,8 +2,8 @@
 //! custom fields, in Redmine 5.0's shapes.
 
 use super::{reference, Doc, Meta, Val};
-use crate::model::time::iso;
-use crate::model::{CustomField, Project, Role, User};
+use crate::domain::time::iso;
+use crate::domain::{CustomField, Project, Role, User};
 use crate::store::projects::Membership;
 
 /// Which private attributes of a user the viewer may see (themselves or an admin).

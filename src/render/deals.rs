@@ -1,8 +1,8 @@
 //! Deals (API.md §3.5) and deal statuses (§3.6).
 
 use super::{custom_values, reference, reference_list, user_reference, Doc, Meta, Val};
-use crate::model::time::iso;
-use crate::model::{CustomField, Deal, DealStatus};
+use crate::domain::time::iso;
+use crate::domain::{CustomField, Deal, DealStatus};
 
 fn price(d: &mut Doc, deal: &Deal) {
     d.field("price", deal.price.as_deref().map_or(Val::Null, Val::Decimal));

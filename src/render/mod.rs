@@ -9,7 +9,7 @@ pub mod notes;
 
 pub use doc::{Doc, Format, Meta, Val};
 
-use crate::model::{CustomField, UserRef};
+use crate::domain::{CustomField, UserRef};
 
 /// A `{id, name}` reference (author, assigned_to, project, status, …), omitted when None.
 pub fn reference(d: &mut Doc, name: &str, r: Option<(i64, &str)>) {

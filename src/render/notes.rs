@@ -1,8 +1,8 @@
 //! Notes (API.md §3.4), shown alone or embedded in a contact with `include=notes`.
 
 use super::{custom_values, user_reference, Doc, Val};
-use crate::model::time::{iso, iso_offset};
-use crate::model::{CustomField, Note};
+use crate::domain::time::{iso, iso_offset};
+use crate::domain::{CustomField, Note};
 
 /// A note inside `include=notes`: no subject, no custom fields.
 pub fn embedded_note(d: &mut Doc, n: &Note) {

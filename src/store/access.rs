@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::domain::permission::PermSet;
+use crate::domain::principal::Principal;
+use crate::domain::{User, PROJECT_ACTIVE};
 use crate::error::Result;
-use crate::model::permission::PermSet;
-use crate::model::principal::Principal;
-use crate::model::{User, PROJECT_ACTIVE};
 
 use super::users;
 

@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
-use crate::model::principal::Principal;
-use crate::model::{CustomField, Project};
+use crate::domain::principal::Principal;
+use crate::domain::{CustomField, Project};
 
 /// Above this many principals the cache starts over (bounds memory under key-guessing).
 const MAX_PRINCIPALS: usize = 4096;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
+use crate::domain::time::now_ms;
+use crate::domain::{Address, Contact};
 use crate::error::{Error, Result};
-use crate::model::time::now_ms;
-use crate::model::{Address, Contact};
 
 use super::cache::{CountCache, Listed, TrigramCache};
 use super::name_order::{self, NameOrder};

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use crate::domain::CustomField;
 use crate::error::{Error, Result};
-use crate::model::CustomField;
 
 const SELECT: &str = "SELECT id, name, customized_type, field_format, possible_values, regexp, min_length,
         max_length, is_required, is_for_all, is_filter, searchable, multiple, default_value, visible

@@ -2,9 +2,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use crate::domain::time::now_ms;
+use crate::domain::{display_name, Deal, DealStatus, UserRef};
 use crate::error::{Error, Result};
-use crate::model::time::now_ms;
-use crate::model::{display_name, Deal, DealStatus, UserRef};
 
 use super::{custom_fields, id_list};
 
@@ -28,7 +28,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Deal> {
     let contact = match (r.get::<_, Option<i64>>(17)?, r.get::<_, Option<String>>(18)?) {
         (Some(id), Some(first)) => Some((
             id,
-            crate::model::contact_name(
+            crate::domain::contact_name(
                 r.get::<_, Option<bool>>(20)?.unwrap_or(false),
                 &first,
                 r.get::<_, Option<String>>(19)?.as_deref(),
@@ -67,7 +67,7 @@ fn related_contacts(conn: &Connection, deal_id: i64) -> Result<Vec<(i64, String)
     let rows = stmt.query_map([deal_id], |r| {
         Ok((
             r.get::<_, i64>(0)?,
-            crate::model::contact_name(r.get(1)?, &r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?.as_deref()),
+            crate::domain::contact_name(r.get(1)?, &r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?.as_deref()),
         ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

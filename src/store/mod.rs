@@ -26,8 +26,8 @@ use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+use crate::domain::Contact;
 use crate::error::{Error, Result};
-use crate::model::Contact;
 use name_order::NameOrder;
 
 pub use writer::Writer;
@@ -185,7 +185,7 @@ impl Store {
             // A project newer than the cached map (created while it was read): read them again.
             names = read_names()?;
         }
-        let user = |id: i64| names.users.get(&id).map(|name| crate::model::UserRef { id, name: name.clone() });
+        let user = |id: i64| names.users.get(&id).map(|name| crate::domain::UserRef { id, name: name.clone() });
         for contact in contacts.iter_mut() {
             contact.author = user(contact.author_id);
             contact.assigned_to = contact.assigned_to_id.and_then(user);
@@ -273,7 +273,7 @@ impl Store {
 
     /// The project an id or identifier names (NotFound when none), cached per configuration
     /// version like the other configuration reads.
-    pub fn project(&self, reference: &str) -> Result<Arc<crate::model::Project>> {
+    pub fn project(&self, reference: &str) -> Result<Arc<crate::domain::Project>> {
         let version = self.config_version();
         if let Some(project) = self.config_cache.project(version, reference) {
             return Ok(project);
@@ -295,7 +295,7 @@ impl Store {
     }
 
     /// Custom field definitions of one type, from the cache when the configuration is unchanged.
-    pub fn custom_fields(&self, customized_type: &'static str) -> Result<Arc<Vec<crate::model::CustomField>>> {
+    pub fn custom_fields(&self, customized_type: &'static str) -> Result<Arc<Vec<crate::domain::CustomField>>> {
         let version = self.config_version();
         if let Some(fields) = self.config_cache.fields(version, customized_type) {
             return Ok(fields);

@@ -2,9 +2,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use crate::domain::time::now_ms;
+use crate::domain::{display_name, Note, UserRef};
 use crate::error::{Error, Result};
-use crate::model::time::now_ms;
-use crate::model::{display_name, Note, UserRef};
 
 use super::custom_fields;
 

@@ -2,10 +2,10 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use crate::domain::permission::PermSet;
+use crate::domain::time::now_ms;
+use crate::domain::{Project, Role};
 use crate::error::{Error, Result};
-use crate::model::permission::PermSet;
-use crate::model::time::now_ms;
-use crate::model::{Project, Role};
 
 const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.identifier, p.description, p.homepage, p.is_public,
         p.parent_id, parent.name, p.status, p.created_on, p.updated_on,
@@ -142,7 +142,7 @@ pub fn create(conn: &Connection, c: ProjectChanges) -> Result<Project> {
         ],
     )?;
     let id = conn.last_insert_rowid();
-    let modules = c.modules.unwrap_or_else(|| crate::model::PROJECT_MODULES.iter().map(|m| m.to_string()).collect());
+    let modules = c.modules.unwrap_or_else(|| crate::domain::PROJECT_MODULES.iter().map(|m| m.to_string()).collect());
     set_modules(conn, id, &modules)?;
     get(conn, id)
 }
@@ -263,7 +263,7 @@ fn membership_rows(conn: &Connection, condition: &str, param: i64) -> Result<Vec
         Ok(Membership {
             id: r.get(0)?,
             project: (r.get(1)?, r.get(2)?),
-            user: (r.get(3)?, crate::model::display_name(&r.get::<_, String>(4)?, &r.get::<_, String>(5)?)),
+            user: (r.get(3)?, crate::domain::display_name(&r.get::<_, String>(4)?, &r.get::<_, String>(5)?)),
             roles,
         })
     })?;

@@ -2,9 +2,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Params, Row};
 
+use crate::domain::time::now_ms;
+use crate::domain::User;
 use crate::error::{Error, Result};
-use crate::model::time::now_ms;
-use crate::model::User;
 
 pub const STATUS_ACTIVE: i64 = 1;
 
@@ -41,7 +41,7 @@ pub fn display_names(conn: &Connection) -> Result<std::collections::HashMap<i64,
     let mut stmt = conn.prepare_cached("SELECT id, firstname, lastname FROM users")?;
     let names = stmt
         .query_map([], |r| {
-            Ok((r.get(0)?, crate::model::display_name(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?)))
+            Ok((r.get(0)?, crate::domain::display_name(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?)))
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(names)
