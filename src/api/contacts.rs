@@ -4,22 +4,20 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::input::{
-    self, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, paging, word_list, Problems,
-};
+use super::input::{self, paging, word_list};
 use super::{Ctx, Reply};
+use crate::domain::attributes::{
+    as_bool, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, Problems,
+};
 use crate::domain::permission::Permission;
-use crate::domain::principal::Principal;
-use crate::domain::time::{day_start_ms, now_ms, parse_date};
+use crate::domain::query::{ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
+use crate::domain::time::parse_date;
 use crate::domain::{emails_valid, parse_tag_list, Contact, CustomField, Project};
 use crate::error::{Error, Result};
 use crate::render::contacts::Includes;
 use crate::render::{self, Format};
 use crate::store::cache::FragmentKey;
-use crate::store::contacts::{
-    self as store, AddressChanges, ContactChanges, ContactQuery, DateFilter, IdFilter, SortKey, TagFilter, TextColumn,
-    TextOp, Visibility,
-};
+use crate::store::contacts::{self as store, AddressChanges, ContactChanges};
 use crate::store::{deals, notes, projects};
 
 /// Longest value of a short text column (the plugin's varchar(255)).
@@ -30,38 +28,13 @@ const LONG_TEXT: usize = 65_535;
 // ---------------------------------------------------------------------------------------------
 // Visibility and permissions
 
-/// The list scope of API.md §5.3 for this principal.
-pub fn visibility_for(p: &Principal) -> Visibility {
-    let view = p.projects_with(Permission::ViewContacts);
-    let private: Vec<i64> = if p.is_admin() {
-        view.clone()
-    } else {
-        view.iter().copied().filter(|id| p.allowed(Permission::ViewPrivateContacts, *id)).collect()
-    };
-    // Every contact belongs to at least one project, so "all of them" needs no condition.
-    if p.project_count > 0 && view.len() == p.project_count && private.len() == p.project_count {
-        return Visibility::Everything;
-    }
-    Visibility::Restricted {
-        user_id: if p.is_anonymous() { -1 } else { p.user_id() },
-        public_ok: !view.is_empty(),
-        view,
-        private,
-    }
-}
-
-fn may(p: &Principal, perm: Permission, c: &Contact) -> bool {
-    let projects = c.projects.iter().map(|(id, _)| *id);
-    p.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, projects)
-}
-
 /// Loads a contact the principal may see and, where `perm` is not view, act on: 404 for an
 /// unknown id first (as the plugin does), then 401/403.
 fn authorized_contact(ctx: &Ctx<'_>, perm: Permission) -> Result<Contact> {
     let id = ctx.id()?;
     let contact = ctx.store.contact(id)?;
     let p = &ctx.principal;
-    if !may(p, Permission::ViewContacts, &contact) || !may(p, perm, &contact) {
+    if !p.may_contact(Permission::ViewContacts, &contact) || !p.may_contact(perm, &contact) {
         return Err(p.deny());
     }
     Ok(contact)
@@ -100,11 +73,11 @@ pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
     if !allowed {
         return Err(p.deny());
     }
-    let mut query = ContactQuery::new(visibility_for(p));
+    let mut query = ContactQuery::new(p.contact_visibility());
     if let Some(project) = &project {
         query.projects = Some(ctx.store.project_subtree(project.id)?.to_vec());
     }
-    apply_filters(&mut query, &ctx.params, p)?;
+    query.apply_params(&ctx.params, p)?;
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
     let fields = contact_fields(ctx)?;
@@ -142,156 +115,6 @@ fn rendered_items(ctx: &Ctx<'_>, page: &[(i64, i64)], fields: &[CustomField]) ->
     }
     // A contact deleted between the page and its load is left out, as a later page would.
     Ok(items.into_iter().flatten().collect())
-}
-
-/// Splits Redmine's short filter form `<op><values>` into operator and value.
-fn split_operator(raw: &str) -> (&str, &str) {
-    for op in ["!*", "!~", "><", ">=", "<=", "!", "*", "~", "^", "$", "="] {
-        if let Some(rest) = raw.strip_prefix(op) {
-            return (op, rest);
-        }
-    }
-    ("=", raw)
-}
-
-fn values(rest: &str) -> Vec<String> {
-    rest.split('|').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect()
-}
-
-fn id_filter(raw: &str, label: &str, p: &Principal, problems: &mut Problems) -> Option<IdFilter> {
-    let (op, rest) = split_operator(raw.trim());
-    let mut ids = Vec::new();
-    for v in rest.split(['|', ',']).map(str::trim).filter(|v| !v.is_empty()) {
-        match v {
-            "me" => ids.push(if p.is_anonymous() { -1 } else { p.user_id() }),
-            v => match v.parse() {
-                Ok(id) => ids.push(id),
-                Err(_) => {
-                    problems.add(label, "is invalid");
-                    return None;
-                }
-            },
-        }
-    }
-    match op {
-        "*" => Some(IdFilter::Any),
-        "!*" => Some(IdFilter::None),
-        "!" => Some(IdFilter::NotIn(ids)),
-        "=" if !ids.is_empty() => Some(IdFilter::In(ids)),
-        _ => {
-            problems.add(label, "is invalid");
-            None
-        }
-    }
-}
-
-fn text_op(raw: &str) -> TextOp {
-    let (op, rest) = split_operator(raw);
-    let rest = rest.to_string();
-    match op {
-        "!*" => TextOp::None,
-        "*" => TextOp::Any,
-        "~" => TextOp::Contains(rest),
-        "!~" => TextOp::NotContains(rest),
-        "^" => TextOp::StartsWith(rest),
-        "$" => TextOp::EndsWith(rest),
-        "!" => TextOp::IsNot(values(&rest)),
-        _ => TextOp::Is(values(&rest)),
-    }
-}
-
-fn date_filter(raw: &str, label: &str, problems: &mut Problems) -> Option<DateFilter> {
-    const DAY: i64 = 86_400_000;
-    let (op, rest) = split_operator(raw.trim());
-    let day = |s: &str| day_start_ms(s);
-    let today = now_ms() - now_ms().rem_euclid(DAY);
-    let filter = match (op, rest) {
-        ("*", _) => Some(DateFilter::Any),
-        ("!*", _) => Some(DateFilter::None),
-        (">=", d) => day(d).map(|f| DateFilter::Range(Some(f), None)),
-        ("<=", d) => day(d).map(|t| DateFilter::Range(None, Some(t + DAY))),
-        ("><", d) => {
-            let parts = values(d);
-            match (parts.first().and_then(|a| day(a)), parts.get(1).and_then(|b| day(b))) {
-                (Some(a), Some(b)) => Some(DateFilter::Range(Some(a), Some(b + DAY))),
-                _ => None,
-            }
-        }
-        ("=", "t") => Some(DateFilter::Range(Some(today), Some(today + DAY))),
-        ("=", "ld") => Some(DateFilter::Range(Some(today - DAY), Some(today))),
-        ("=", d) => day(d).map(|f| DateFilter::Range(Some(f), Some(f + DAY))),
-        _ => None,
-    };
-    if filter.is_none() {
-        problems.add(label, "is invalid");
-    }
-    filter
-}
-
-fn tag_filter(raw: &str, problems: &mut Problems) -> Option<TagFilter> {
-    let (op, rest) = split_operator(raw.trim());
-    let names = values(rest);
-    match op {
-        "*" => Some(TagFilter::Any),
-        "!*" => Some(TagFilter::None),
-        _ if names.is_empty() => {
-            problems.add("Tags", "cannot be blank");
-            None
-        }
-        "!" => Some(TagFilter::NotAll(names)),
-        _ => Some(TagFilter::All(names)),
-    }
-}
-
-/// The filters and sort of a list request (short form, API.md §4).
-fn apply_filters(q: &mut ContactQuery, params: &Map<String, Value>, p: &Principal) -> Result<()> {
-    let mut problems = Problems::default();
-    let text = |key: &str| params.get(key).and_then(as_text);
-    if let Some(s) = text("search") {
-        q.search_words = crate::store::search::words(&s);
-    }
-    if let Some(t) = text("tags").filter(|t| !t.is_empty()) {
-        q.tags = tag_filter(&t, &mut problems);
-    }
-    if let Some(v) = text("assigned_to_id").filter(|v| !v.is_empty()) {
-        q.assigned_to = id_filter(&v, "Assignee", p, &mut problems);
-    }
-    if let Some(v) = text("author_id").filter(|v| !v.is_empty()) {
-        q.author = id_filter(&v, "Author", p, &mut problems);
-    }
-    if let Some(v) = text("ids").filter(|v| !v.is_empty()) {
-        q.ids = id_filter(&v, "Contact", p, &mut problems);
-    }
-    if let Some(v) = text("is_company").filter(|v| !v.is_empty()) {
-        let (_, rest) = split_operator(&v);
-        match input::as_bool(&Value::String(rest.to_string())) {
-            Some(b) if !rest.is_empty() => q.is_company = Some(b),
-            _ => problems.add("Company", "is invalid"),
-        }
-    }
-    for (key, value) in params {
-        if let (Some(column), Some(raw)) = (TextColumn::from_filter_name(key), as_text(value)) {
-            if !raw.is_empty() {
-                q.text.push((column, text_op(&raw)));
-            }
-        }
-    }
-    if let Some(v) = text("created_on").filter(|v| !v.is_empty()) {
-        q.created_on = date_filter(&v, "Created", &mut problems);
-    }
-    if let Some(v) = text("updated_on").filter(|v| !v.is_empty()) {
-        q.updated_on = date_filter(&v, "Updated", &mut problems);
-    }
-    if let Some(sort) = text("sort") {
-        q.sort = sort
-            .split(',')
-            .filter_map(|part| {
-                let (name, dir) = part.trim().split_once(':').unwrap_or((part.trim(), "asc"));
-                SortKey::from_name(name).map(|k| (k, dir.eq_ignore_ascii_case("desc")))
-            })
-            .collect();
-    }
-    problems.into_result()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,7 +161,7 @@ fn includes(ctx: &Ctx<'_>, contact: &Contact) -> Result<Includes> {
     }
     if wanted.iter().any(|w| w == "contacts") && contact.is_company {
         // Employees are linked by company name; only those the principal may see are listed.
-        let mut q = ContactQuery::new(visibility_for(p));
+        let mut q = ContactQuery::new(p.contact_visibility());
         q.is_company = Some(false);
         q.text.push((TextColumn::Company, TextOp::Is(vec![contact.first_name.clone()])));
         q.ids = Some(IdFilter::NotIn(vec![contact.id]));
@@ -514,7 +337,7 @@ fn address_changes(value: &Value, pr: &mut Problems) -> Option<AddressChanges> {
         region: part("region", "Region"),
         postcode: part("postcode", "Postcode"),
         country_code: part("country_code", "Country"),
-        destroy: a.get("_destroy").and_then(input::as_bool).unwrap_or(false),
+        destroy: a.get("_destroy").and_then(as_bool).unwrap_or(false),
     })
 }
 

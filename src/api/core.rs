@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use super::input::{self, as_text, opt_bool, opt_int, opt_int_list, opt_text, paging, word_list, Problems};
+use super::input::{self, paging, word_list};
 use super::{Ctx, Reply};
+use crate::domain::attributes::{as_text, opt_bool, opt_int, opt_int_list, opt_text, Problems};
 use crate::domain::permission::PermSet;
 use crate::domain::{CustomField, Project, PROJECT_ACTIVE, PROJECT_MODULES};
 use crate::error::{Error, Result};
@@ -53,7 +54,7 @@ fn required_text(
 pub fn users(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let (offset, limit) = paging(&ctx.params);
-    let status = ctx.params.get("status").and_then(input::as_int);
+    let status = ctx.params.get("status").and_then(crate::domain::attributes::as_int);
     let (list, total) = ctx.store.read(|c| users::list(c, status, offset, limit))?;
     let mut d = ctx.doc();
     render::core::user_list(&mut d, &list, true, ctx.list_meta(total, offset, limit));

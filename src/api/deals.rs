@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use super::input::{self, as_int, as_text, check_length, opt_int, opt_int_list, opt_text, Problems};
+use super::input;
 use super::{Ctx, Reply};
+use crate::domain::attributes::{as_int, as_text, check_length, opt_int, opt_int_list, opt_text, Problems};
 use crate::domain::permission::Permission;
 use crate::domain::time::parse_datetime;
 use crate::domain::{normalize_decimal, CustomField, DealStatus};
@@ -133,7 +134,7 @@ pub async fn create_status(ctx: &Ctx<'_>) -> Result<Reply> {
         id: 0,
         name,
         position: opt_int(&attrs, "position", "Position", &mut pr).flatten().unwrap_or(0),
-        is_default: input::opt_bool(&attrs, "is_default", "Default", &mut pr).unwrap_or(false),
+        is_default: crate::domain::attributes::opt_bool(&attrs, "is_default", "Default", &mut pr).unwrap_or(false),
         status_type,
         color: opt_int(&attrs, "color", "Color", &mut pr).flatten().unwrap_or(11_184_810),
     };

@@ -53,7 +53,7 @@ impl Ctx<'_> {
     pub fn named_project(&self, record: &Map<String, Value>) -> Option<String> {
         record
             .get("project_id")
-            .and_then(input::as_text)
+            .and_then(crate::domain::attributes::as_text)
             .filter(|s| !s.is_empty())
             .or_else(|| self.param("project_id"))
             .or_else(|| self.matched.project.clone())
@@ -61,7 +61,7 @@ impl Ctx<'_> {
 
     /// A text parameter at the top level.
     pub fn param(&self, key: &str) -> Option<String> {
-        self.params.get(key).and_then(input::as_text).filter(|s| !s.is_empty())
+        self.params.get(key).and_then(crate::domain::attributes::as_text).filter(|s| !s.is_empty())
     }
 }
 

@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use super::input::{self, as_int, as_text, check_length, opt_int, opt_text, Problems};
+use super::input;
 use super::{Ctx, Reply};
+use crate::domain::attributes::{as_int, as_text, check_length, opt_int, opt_text, Problems};
 use crate::domain::permission::Permission;
 use crate::domain::principal::Principal;
 use crate::domain::time::parse_datetime;

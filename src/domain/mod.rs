@@ -1,8 +1,10 @@
 //! Plain domain types, free of HTTP and SQL, and the rules that belong to the data itself
 //! (country names, address joining, tag list parsing, e-mail format).
 
+pub mod attributes;
 pub mod permission;
 pub mod principal;
+pub mod query;
 pub mod time;
 
 use std::collections::HashMap;

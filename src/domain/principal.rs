@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::permission::{PermSet, Permission};
-use super::{User, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
+use super::query::Visibility;
+use super::{Contact, User, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
 use crate::error::Error;
 
 #[derive(Clone, Debug)]
@@ -105,5 +106,31 @@ impl Principal {
             }
             _ => in_own_project,
         }
+    }
+
+    /// The list scope of API.md §5.3 for this principal.
+    pub fn contact_visibility(&self) -> Visibility {
+        let view = self.projects_with(Permission::ViewContacts);
+        let private: Vec<i64> = if self.is_admin() {
+            view.clone()
+        } else {
+            view.iter().copied().filter(|id| self.allowed(Permission::ViewPrivateContacts, *id)).collect()
+        };
+        // Every contact belongs to at least one project, so "all of them" needs no condition.
+        if self.project_count > 0 && view.len() == self.project_count && private.len() == self.project_count {
+            return Visibility::Everything;
+        }
+        Visibility::Restricted {
+            user_id: if self.is_anonymous() { -1 } else { self.user_id() },
+            public_ok: !view.is_empty(),
+            view,
+            private,
+        }
+    }
+
+    /// Whether `perm` (view/edit/delete_contacts) is granted on one contact (API.md §5.3).
+    pub fn may_contact(&self, perm: Permission, c: &Contact) -> bool {
+        let projects = c.projects.iter().map(|(id, _)| *id);
+        self.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, projects)
     }
 }

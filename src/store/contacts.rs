@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
+use crate::domain::query::{ContactQuery, DateFilter, IdFilter, SortKey, TagFilter, TextColumn, TextOp, Visibility};
 use crate::domain::time::now_ms;
 use crate::domain::{Address, Contact};
 use crate::error::{Error, Result};
@@ -17,251 +18,61 @@ use super::name_order::{self, NameOrder};
 use super::{custom_fields, id_list, long_read, search};
 
 // ---------------------------------------------------------------------------------------------
-// Query: typed filters that only this module turns into SQL
+// Query: the typed filters of `domain::query`, turned into SQL here only
 
-/// Who may see what (API.md §5.3), reduced to project id lists.
-#[derive(Clone, Debug)]
-pub enum Visibility {
-    /// Every contact (an admin when all projects have the contacts module).
-    Everything,
-    Restricted {
-        /// -1 for anonymous, so that it never matches an author or assignee.
-        user_id: i64,
-        /// Public contacts are visible (the user has view_contacts somewhere).
-        public_ok: bool,
-        /// Projects with view_contacts: their non-private contacts (and own private ones).
-        view: Vec<i64>,
-        /// Projects with view_private_contacts (and view_contacts): all their contacts.
-        private: Vec<i64>,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum IdFilter {
-    In(Vec<i64>),
-    NotIn(Vec<i64>),
-    Any,
-    None,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum TagFilter {
-    /// Tagged with every one of these.
-    All(Vec<String>),
-    /// Not tagged with all of these.
-    NotAll(Vec<String>),
-    Any,
-    None,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum TextOp {
-    Is(Vec<String>),
-    IsNot(Vec<String>),
-    Contains(String),
-    NotContains(String),
-    StartsWith(String),
-    EndsWith(String),
-    Any,
-    None,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum TextColumn {
-    FirstName,
-    LastName,
-    MiddleName,
-    JobTitle,
-    Company,
-    Phone,
-    Email,
-    Website,
-    SkypeName,
-    Street1,
-    Street2,
-    City,
-    Region,
-    Postcode,
-    FullAddress,
-    Country,
-}
-
-impl TextColumn {
-    pub fn from_filter_name(name: &str) -> Option<TextColumn> {
-        use TextColumn::*;
-        Some(match name {
-            "first_name" => FirstName,
-            "last_name" => LastName,
-            "middle_name" => MiddleName,
-            "job_title" => JobTitle,
-            "company" => Company,
-            "phone" => Phone,
-            "email" => Email,
-            "website" => Website,
-            "skype_name" => SkypeName,
-            "street1" => Street1,
-            "street2" => Street2,
-            "city" => City,
-            "region" => Region,
-            "postcode" => Postcode,
-            "full_address" => FullAddress,
-            "country" => Country,
-            _ => return None,
-        })
-    }
-
-    fn sql(self) -> &'static str {
-        use TextColumn::*;
-        match self {
-            FirstName => "c.first_name",
-            LastName => "c.last_name",
-            MiddleName => "c.middle_name",
-            JobTitle => "c.job_title",
-            Company => "c.company",
-            Phone => "c.phone",
-            Email => "c.email",
-            Website => "c.website",
-            SkypeName => "c.skype_name",
-            Street1 => "ad.street1",
-            Street2 => "ad.street2",
-            City => "ad.city",
-            Region => "ad.region",
-            Postcode => "ad.postcode",
-            FullAddress => "ad.full_address",
-            Country => "ad.country_code",
-        }
-    }
-
-    fn needs_address(self) -> bool {
-        self.sql().starts_with("ad.")
+/// The SQL column a text filter tests.
+fn text_column_sql(column: TextColumn) -> &'static str {
+    use TextColumn::*;
+    match column {
+        FirstName => "c.first_name",
+        LastName => "c.last_name",
+        MiddleName => "c.middle_name",
+        JobTitle => "c.job_title",
+        Company => "c.company",
+        Phone => "c.phone",
+        Email => "c.email",
+        Website => "c.website",
+        SkypeName => "c.skype_name",
+        Street1 => "ad.street1",
+        Street2 => "ad.street2",
+        City => "ad.city",
+        Region => "ad.region",
+        Postcode => "ad.postcode",
+        FullAddress => "ad.full_address",
+        Country => "ad.country_code",
     }
 }
 
-/// Millisecond bounds of a date filter (inclusive start, exclusive end).
-#[derive(Clone, Debug, PartialEq)]
-pub enum DateFilter {
-    Range(Option<i64>, Option<i64>),
-    Any,
-    None,
+/// Whether a text filter needs the address joined.
+fn needs_address(column: TextColumn) -> bool {
+    text_column_sql(column).starts_with("ad.")
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum SortKey {
-    Id,
-    Name,
-    FirstName,
-    LastName,
-    MiddleName,
-    JobTitle,
-    Company,
-    Phones,
-    Emails,
-    Website,
-    Street1,
-    Street2,
-    City,
-    Region,
-    Postcode,
-    Country,
-    Address,
-    CreatedOn,
-    UpdatedOn,
-    AssignedTo,
-    Author,
-}
-
-impl SortKey {
-    pub fn from_name(name: &str) -> Option<SortKey> {
-        use SortKey::*;
-        Some(match name {
-            "id" => Id,
-            "name" => Name,
-            "first_name" => FirstName,
-            "last_name" => LastName,
-            "middle_name" => MiddleName,
-            "job_title" => JobTitle,
-            "company" => Company,
-            "phones" | "phone" => Phones,
-            "emails" | "email" => Emails,
-            "website" => Website,
-            "street1" => Street1,
-            "street2" => Street2,
-            "city" => City,
-            "region" => Region,
-            "postcode" => Postcode,
-            "country" => Country,
-            "address" | "full_address" => Address,
-            "created_on" => CreatedOn,
-            "updated_on" => UpdatedOn,
-            "assigned_to" => AssignedTo,
-            "author" => Author,
-            _ => return None,
-        })
-    }
-
-    fn sql(self) -> &'static [&'static str] {
-        use SortKey::*;
-        match self {
-            Id => &["c.id"],
-            Name => &["c.first_name", "c.last_name"],
-            FirstName => &["c.first_name"],
-            LastName => &["c.last_name"],
-            MiddleName => &["c.middle_name"],
-            JobTitle => &["c.job_title"],
-            Company => &["c.company"],
-            Phones => &["c.phone"],
-            Emails => &["c.email"],
-            Website => &["c.website"],
-            Street1 => &["ad.street1"],
-            Street2 => &["ad.street2"],
-            City => &["ad.city"],
-            Region => &["ad.region"],
-            Postcode => &["ad.postcode"],
-            Country => &["ad.country_code"],
-            Address => &["ad.full_address"],
-            CreatedOn => &["c.created_on"],
-            UpdatedOn => &["c.updated_on"],
-            AssignedTo => &["(SELECT firstname || ' ' || lastname FROM users WHERE id = c.assigned_to_id)"],
-            Author => &["(SELECT firstname || ' ' || lastname FROM users WHERE id = c.author_id)"],
-        }
-    }
-}
-
-/// A contact list request in typed form.
-#[derive(Clone, Debug)]
-pub struct ContactQuery {
-    pub visibility: Visibility,
-    /// Contacts of these projects (a project and its subprojects).
-    pub projects: Option<Vec<i64>>,
-    pub ids: Option<IdFilter>,
-    pub search_words: Vec<String>,
-    pub tags: Option<TagFilter>,
-    pub assigned_to: Option<IdFilter>,
-    pub author: Option<IdFilter>,
-    pub is_company: Option<bool>,
-    pub text: Vec<(TextColumn, TextOp)>,
-    pub created_on: Option<DateFilter>,
-    pub updated_on: Option<DateFilter>,
-    /// Sort keys with "descending"; empty means the default (last name, first name).
-    pub sort: Vec<(SortKey, bool)>,
-}
-
-impl ContactQuery {
-    pub fn new(visibility: Visibility) -> ContactQuery {
-        ContactQuery {
-            visibility,
-            projects: None,
-            ids: None,
-            search_words: Vec::new(),
-            tags: None,
-            assigned_to: None,
-            author: None,
-            is_company: None,
-            text: Vec::new(),
-            created_on: None,
-            updated_on: None,
-            sort: Vec::new(),
-        }
+/// The SQL columns a sort key orders by.
+fn sort_sql(key: SortKey) -> &'static [&'static str] {
+    use SortKey::*;
+    match key {
+        Id => &["c.id"],
+        Name => &["c.first_name", "c.last_name"],
+        FirstName => &["c.first_name"],
+        LastName => &["c.last_name"],
+        MiddleName => &["c.middle_name"],
+        JobTitle => &["c.job_title"],
+        Company => &["c.company"],
+        Phones => &["c.phone"],
+        Emails => &["c.email"],
+        Website => &["c.website"],
+        Street1 => &["ad.street1"],
+        Street2 => &["ad.street2"],
+        City => &["ad.city"],
+        Region => &["ad.region"],
+        Postcode => &["ad.postcode"],
+        Country => &["ad.country_code"],
+        Address => &["ad.full_address"],
+        CreatedOn => &["c.created_on"],
+        UpdatedOn => &["c.updated_on"],
+        AssignedTo => &["(SELECT firstname || ' ' || lastname FROM users WHERE id = c.assigned_to_id)"],
+        Author => &["(SELECT firstname || ' ' || lastname FROM users WHERE id = c.author_id)"],
     }
 }
 
@@ -320,8 +131,8 @@ fn id_filter(w: &mut Where, column: &str, f: &IdFilter) {
 }
 
 fn text_filter(w: &mut Where, column: TextColumn, op: &TextOp) {
-    let col = column.sql();
-    w.needs_address |= column.needs_address();
+    let col = text_column_sql(column);
+    w.needs_address |= needs_address(column);
     let list = |v: &[String]| Value::Text(serde_json::to_string(v).unwrap_or_default());
     match op {
         TextOp::Is(v) => w.push(format!("{col} IN (SELECT value FROM json_each(?))"), [list(v)]),
@@ -1058,8 +869,8 @@ fn page(
     let direction = |desc: bool| if desc != backwards { " DESC" } else { "" };
     let mut order: Vec<String> = Vec::new();
     for (key, desc) in sort {
-        w.needs_address |= key.sql().iter().any(|s| s.starts_with("ad."));
-        for col in key.sql() {
+        w.needs_address |= sort_sql(*key).iter().any(|s| s.starts_with("ad."));
+        for col in sort_sql(*key) {
             order.push(format!("{col}{}", direction(*desc)));
         }
     }

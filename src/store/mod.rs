@@ -152,7 +152,12 @@ impl Store {
 
     /// One page of a contact list (named as `contact` names one) and its total count (counted
     /// once per data version).
-    pub fn contact_page(&self, q: &contacts::ContactQuery, offset: i64, limit: i64) -> Result<(Vec<Contact>, i64)> {
+    pub fn contact_page(
+        &self,
+        q: &crate::domain::query::ContactQuery,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Contact>, i64)> {
         let (mut page, total) = self.in_read_transaction(|c, caches| {
             let (ids, total) = contacts::list_ids(c, caches, q, offset, limit)?;
             Ok((contacts::load(c, &ids)?, total))
@@ -202,7 +207,7 @@ impl Store {
     /// find already rendered contacts in the fragment cache.
     pub fn contact_page_versions(
         &self,
-        q: &contacts::ContactQuery,
+        q: &crate::domain::query::ContactQuery,
         offset: i64,
         limit: i64,
     ) -> Result<(Arc<[(i64, i64)]>, i64)> {

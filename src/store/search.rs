@@ -37,11 +37,6 @@ pub fn trigrams_of(text: &str) -> impl Iterator<Item = &str> {
     (0..starts.len().saturating_sub(3)).map(move |i| &text[starts[i]..starts[i + 3]])
 }
 
-/// The words of a search string, lower-cased.
-pub fn words(search: &str) -> Vec<String> {
-    search.split(char::is_whitespace).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
-
 /// How a set of words is answered.
 #[derive(Debug, Default, PartialEq)]
 pub struct SearchPlan {
@@ -94,6 +89,7 @@ fn quoted(trigrams: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::query::words;
 
     #[test]
     fn operators_and_quotes_become_plain_trigrams() {
