@@ -50,19 +50,4 @@ impl Error {
     }
 }
 
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Error {
-        match e {
-            rusqlite::Error::QueryReturnedNoRows => Error::NotFound,
-            other => Error::Internal(format!("sqlite: {other}")),
-        }
-    }
-}
-
-impl From<r2d2::Error> for Error {
-    fn from(e: r2d2::Error) -> Error {
-        Error::Internal(format!("connection pool: {e}"))
-    }
-}
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;

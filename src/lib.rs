@@ -21,13 +21,15 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use config::Config;
+use domain::changes::UserChanges;
 use error::Result;
-use store::users::{self, UserChanges};
 use store::Store;
 
 /// The shared state of a running service.
 pub struct App {
     pub store: Store,
+    /// Contacts rendered as list items, shared by all requests.
+    pub fragments: api::fragments::FragmentCache,
     pub max_body_bytes: usize,
 }
 
@@ -41,36 +43,28 @@ pub struct FirstStart {
 /// and, when configured, has the given API key.
 pub async fn open(config: &Config) -> Result<(App, Option<FirstStart>)> {
     let store = Store::open(&config.db, config.readers)?;
-    let admin_key = config.admin_key.clone();
-    let first_start = store
-        .write(move |c| {
-            if users::count(c)? == 0 {
-                let password = secrets::generate_password();
-                let api_key = admin_key.unwrap_or_else(secrets::generate_api_key);
-                users::create(
-                    c,
-                    UserChanges {
-                        login: Some("admin".into()),
-                        firstname: Some("Redmine".into()),
-                        lastname: Some("Admin".into()),
-                        mail: Some("admin@example.net".into()),
-                        admin: Some(true),
-                        password_hash: Some(secrets::hash_password(&password)?),
-                        api_key: Some(api_key.clone()),
-                        ..Default::default()
-                    },
-                )?;
-                return Ok(Some(FirstStart { api_key, password }));
-            }
-            if let Some(key) = admin_key {
-                if let Some(admin) = users::find_by(c, "login = 'admin'", [])? {
-                    users::update(c, admin.id, UserChanges { api_key: Some(key), ..Default::default() })?;
-                }
-            }
-            Ok(None)
-        })
-        .await?;
-    Ok((App { store, max_body_bytes: config.max_body_bytes }, first_start))
+    let mut first_start = None;
+    if !store.has_users()? {
+        let password = secrets::generate_password();
+        let api_key = config.admin_key.clone().unwrap_or_else(secrets::generate_api_key);
+        let admin = UserChanges {
+            login: Some("admin".into()),
+            firstname: Some("Redmine".into()),
+            lastname: Some("Admin".into()),
+            mail: Some("admin@example.net".into()),
+            admin: Some(true),
+            password_hash: Some(secrets::hash_password(&password)?),
+            api_key: Some(api_key.clone()),
+            ..Default::default()
+        };
+        store.create_user(admin).await?;
+        first_start = Some(FirstStart { api_key, password });
+    } else if let Some(key) = config.admin_key.clone() {
+        if let Some(admin) = store.user_by_login("admin")? {
+            store.update_user(admin.id, UserChanges { api_key: Some(key), ..Default::default() }).await?;
+        }
+    }
+    Ok((App { store, fragments: Default::default(), max_body_bytes: config.max_body_bytes }, first_start))
 }
 
 /// Serves HTTP on `listener` until `shutdown` completes.

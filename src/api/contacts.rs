@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::fragments::FragmentKey;
 use super::input::{self, paging, word_list};
 use super::{Ctx, Reply};
 use crate::domain::attributes::{
     as_bool, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, Problems,
 };
+use crate::domain::changes::{AddressChanges, ContactChanges};
 use crate::domain::permission::Permission;
 use crate::domain::query::{ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
 use crate::domain::time::parse_date;
@@ -16,9 +18,6 @@ use crate::domain::{emails_valid, parse_tag_list, Contact, CustomField, Project}
 use crate::error::{Error, Result};
 use crate::render::contacts::Includes;
 use crate::render::{self, Format};
-use crate::store::cache::FragmentKey;
-use crate::store::contacts::{self as store, AddressChanges, ContactChanges};
-use crate::store::{deals, notes, projects};
 
 /// Longest value of a short text column (the plugin's varchar(255)).
 const SHORT_TEXT: usize = 255;
@@ -96,7 +95,7 @@ pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
 /// The list items of a page, from the rendered-contact cache where they are current; the
 /// others are loaded, rendered and cached.
 fn rendered_items(ctx: &Ctx<'_>, page: &[(i64, i64)], fields: &[CustomField]) -> Result<Vec<Arc<[u8]>>> {
-    let fragments = &ctx.store.fragments;
+    let fragments = ctx.fragments;
     let config_version = ctx.store.config_version();
     let key = |id: i64, updated_on: i64| FragmentKey { id, updated_on, config_version, xml: ctx.format == Format::Xml };
     let mut items: Vec<Option<Arc<[u8]>>> =
@@ -157,7 +156,7 @@ fn includes(ctx: &Ctx<'_>, contact: &Contact) -> Result<Includes> {
     let p = &ctx.principal;
     let context = context_project(ctx, contact).unwrap_or(0);
     if wanted.iter().any(|w| w == "notes") && p.allowed(Permission::ViewContacts, context) {
-        includes.notes = Some(ctx.store.read(|c| notes::for_source(c, "Contact", contact.id))?);
+        includes.notes = Some(ctx.store.notes_of("Contact", contact.id)?);
     }
     if wanted.iter().any(|w| w == "contacts") && contact.is_company {
         // Employees are linked by company name; only those the principal may see are listed.
@@ -171,7 +170,7 @@ fn includes(ctx: &Ctx<'_>, contact: &Contact) -> Result<Includes> {
     }
     if wanted.iter().any(|w| w == "deals") && p.allowed(Permission::ViewDeals, context) {
         let visible = p.projects_with(Permission::ViewDeals);
-        includes.deals = Some(ctx.store.read(|c| deals::for_contact(c, contact.id, &visible))?);
+        includes.deals = Some(ctx.store.deals_of_contact(contact.id, &visible)?);
     }
     Ok(includes)
 }
@@ -192,7 +191,7 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     if changes.project_ids.is_none() {
         changes.project_ids = Some(vec![project.id]);
     }
-    let id = ctx.store.write(move |c| store::create(c, &changes)).await?;
+    let id = ctx.store.create_contact(changes).await?;
 
     if let Some(url) = ctx.param("redirect_on_success") {
         if url.starts_with("http://") || url.starts_with("https://") {
@@ -212,13 +211,13 @@ pub async fn update(ctx: &Ctx<'_>) -> Result<Reply> {
     let fields = contact_fields(ctx)?;
     let changes = changes_from(ctx, &attrs, &fields, false)?;
     let id = contact.id;
-    ctx.store.write(move |c| store::update(c, id, &changes)).await?;
+    ctx.store.update_contact(id, changes).await?;
     Ok(Reply::NoContent)
 }
 
 pub async fn destroy(ctx: &Ctx<'_>) -> Result<Reply> {
     let contact = authorized_contact(ctx, Permission::DeleteContacts)?;
-    ctx.store.write(move |c| store::delete(c, contact.id)).await?;
+    ctx.store.delete_contact(contact.id).await?;
     Ok(Reply::NoContent)
 }
 
@@ -286,13 +285,9 @@ fn changes_from(
         if ids.is_empty() {
             pr.add("Project", "cannot be blank");
         } else {
-            let known = ctx
-                .store
-                .read(|conn| ids.iter().map(|id| projects::get(conn, *id).map(|_| ())).collect::<Result<Vec<_>>>());
-            match known {
-                Ok(_) => c.project_ids = Some(ids),
-                Err(Error::NotFound) => pr.add("Project", "is invalid"),
-                Err(e) => return Err(e),
+            match ctx.store.projects_exist(&ids)? {
+                true => c.project_ids = Some(ids),
+                false => pr.add("Project", "is invalid"),
             }
         }
     }
@@ -462,7 +457,7 @@ fn editable_contact_and_project(
 
 pub async fn add_project(ctx: &Ctx<'_>) -> Result<Reply> {
     let (contact, project) = editable_contact_and_project(ctx, target_project)?;
-    ctx.store.write(move |c| store::add_project(c, contact.id, project.id)).await?;
+    ctx.store.add_contact_project(contact.id, project.id).await?;
     Ok(Reply::NoContent)
 }
 
@@ -471,7 +466,7 @@ pub async fn remove_project(ctx: &Ctx<'_>) -> Result<Reply> {
         let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
         find_project(ctx, &reference)
     })?;
-    ctx.store.write(move |c| store::remove_project(c, contact.id, project.id)).await?;
+    ctx.store.remove_contact_project(contact.id, project.id).await?;
     Ok(Reply::NoContent)
 }
 
@@ -480,7 +475,7 @@ pub async fn remove_project(ctx: &Ctx<'_>) -> Result<Reply> {
 
 pub fn tags(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
-    let tags = ctx.store.read(store::all_tags)?;
+    let tags = ctx.store.contact_tags()?;
     let mut d = ctx.doc();
     render::contacts::tag_list(&mut d, &tags);
     Ok(Reply::Ok(d.finish()))

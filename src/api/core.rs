@@ -6,15 +6,13 @@ use serde_json::{Map, Value};
 use super::input::{self, paging, word_list};
 use super::{Ctx, Reply};
 use crate::domain::attributes::{as_text, opt_bool, opt_int, opt_int_list, opt_text, Problems};
+use crate::domain::changes::{ProjectChanges, UserChanges};
 use crate::domain::permission::PermSet;
 use crate::domain::{CustomField, Project, PROJECT_ACTIVE, PROJECT_MODULES};
 use crate::error::{Error, Result};
 use crate::render;
 use crate::render::core::UserView;
 use crate::secrets;
-use crate::store::custom_fields;
-use crate::store::projects::{self, ProjectChanges};
-use crate::store::users::{self, UserChanges};
 
 fn created(body: Vec<u8>, location: String) -> Result<Reply> {
     Ok(Reply::Created { body, location })
@@ -55,16 +53,16 @@ pub fn users(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let (offset, limit) = paging(&ctx.params);
     let status = ctx.params.get("status").and_then(crate::domain::attributes::as_int);
-    let (list, total) = ctx.store.read(|c| users::list(c, status, offset, limit))?;
+    let (list, total) = ctx.store.users_page(status, offset, limit)?;
     let mut d = ctx.doc();
     render::core::user_list(&mut d, &list, true, ctx.list_meta(total, offset, limit));
     Ok(Reply::Ok(d.finish()))
 }
 
 fn render_user(ctx: &Ctx<'_>, id: i64) -> Result<Vec<u8>> {
-    let user = ctx.store.read(|c| users::get(c, id))?;
+    let user = ctx.store.user(id)?;
     let p = &ctx.principal;
-    if !p.is_admin() && user.status != users::STATUS_ACTIVE && user.id != p.user_id() {
+    if !p.is_admin() && user.status != crate::domain::USER_ACTIVE && user.id != p.user_id() {
         return Err(Error::NotFound);
     }
     let view = UserView { is_self: user.id == p.user_id(), viewer_is_admin: p.is_admin() };
@@ -125,7 +123,7 @@ fn user_changes(ctx: &Ctx<'_>, creating: bool) -> Result<UserChanges> {
 pub async fn create_user(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let changes = user_changes(ctx, true)?;
-    let user = ctx.store.write_config(move |c| users::create(c, changes)).await?;
+    let user = ctx.store.create_user(changes).await?;
     created(render_user(ctx, user.id)?, format!("/users/{}", user.id))
 }
 
@@ -133,7 +131,7 @@ pub async fn update_user(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let id = ctx.id()?;
     let changes = user_changes(ctx, false)?;
-    ctx.store.write_config(move |c| users::update(c, id, changes)).await?;
+    ctx.store.update_user(id, changes).await?;
     Ok(Reply::NoContent)
 }
 
@@ -143,7 +141,7 @@ pub async fn delete_user(ctx: &Ctx<'_>) -> Result<Reply> {
     if id == ctx.principal.user_id() {
         return Err(Error::invalid("You cannot delete your own account"));
     }
-    ctx.store.write_config(move |c| users::delete(c, id)).await?;
+    ctx.store.delete_user(id).await?;
     Ok(Reply::NoContent)
 }
 
@@ -175,10 +173,10 @@ pub fn projects(ctx: &Ctx<'_>) -> Result<Reply> {
     let visible: Option<Vec<i64>> = if ctx.principal.is_admin() {
         None
     } else {
-        let (all, _) = ctx.store.read(|c| projects::list(c, None, 0, i64::MAX))?;
+        let (all, _) = ctx.store.projects_page(None, 0, i64::MAX)?;
         Some(all.iter().filter(|p| project_visible(ctx, p)).map(|p| p.id).collect())
     };
-    let (list, total) = ctx.store.read(|c| projects::list(c, visible.as_deref(), offset, limit))?;
+    let (list, total) = ctx.store.projects_page(visible.as_deref(), offset, limit)?;
     let mut d = ctx.doc();
     render::core::project_list(&mut d, &list, ctx.list_meta(total, offset, limit), with_modules(ctx));
     Ok(Reply::Ok(d.finish()))
@@ -228,7 +226,7 @@ fn project_changes(ctx: &Ctx<'_>, creating: bool) -> Result<ProjectChanges> {
 pub async fn create_project(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let changes = project_changes(ctx, true)?;
-    let project = ctx.store.write_config(move |c| projects::create(c, changes)).await?;
+    let project = ctx.store.create_project(changes).await?;
     let mut d = ctx.doc();
     render::core::project(&mut d, &project, false, false);
     created(d.finish(), format!("/projects/{}", project.id))
@@ -238,14 +236,14 @@ pub async fn update_project(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let project = visible_project(ctx)?;
     let changes = project_changes(ctx, false)?;
-    ctx.store.write_config(move |c| projects::update(c, project.id, changes)).await?;
+    ctx.store.update_project(project.id, changes).await?;
     Ok(Reply::NoContent)
 }
 
 pub async fn delete_project(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let project = visible_project(ctx)?;
-    ctx.store.write_config(move |c| projects::delete(c, project.id)).await?;
+    ctx.store.delete_project(project.id).await?;
     Ok(Reply::NoContent)
 }
 
@@ -256,7 +254,7 @@ pub fn memberships(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
     let project = visible_project(ctx)?;
     let (offset, limit) = paging(&ctx.params);
-    let all = ctx.store.read(|c| projects::memberships(c, project.id))?;
+    let all = ctx.store.memberships(project.id)?;
     let page: Vec<_> = all.iter().skip(offset as usize).take(limit as usize).cloned().collect();
     let mut d = ctx.doc();
     render::core::membership_list(&mut d, &page, ctx.list_meta(all.len() as i64, offset, limit));
@@ -275,8 +273,7 @@ pub async fn create_membership(ctx: &Ctx<'_>) -> Result<Reply> {
     }
     pr.into_result()?;
     let user_id = user_id.unwrap_or_default();
-    let membership =
-        ctx.store.write_config(move |c| projects::add_membership(c, project.id, user_id, &role_ids)).await?;
+    let membership = ctx.store.add_membership(project.id, user_id, role_ids).await?;
     let mut d = ctx.doc();
     render::core::membership(&mut d, &membership, false);
     created(d.finish(), format!("/memberships/{}", membership.id))
@@ -285,7 +282,7 @@ pub async fn create_membership(ctx: &Ctx<'_>) -> Result<Reply> {
 pub fn membership(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_login()?;
     let id = ctx.id()?;
-    let m = ctx.store.read(|c| projects::membership(c, id))?;
+    let m = ctx.store.membership(id)?;
     let mut d = ctx.doc();
     render::core::membership(&mut d, &m, false);
     Ok(Reply::Ok(d.finish()))
@@ -294,7 +291,7 @@ pub fn membership(ctx: &Ctx<'_>) -> Result<Reply> {
 pub async fn delete_membership(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let id = ctx.id()?;
-    ctx.store.write_config(move |c| projects::delete_membership(c, id)).await?;
+    ctx.store.delete_membership(id).await?;
     Ok(Reply::NoContent)
 }
 
@@ -302,7 +299,7 @@ pub async fn delete_membership(ctx: &Ctx<'_>) -> Result<Reply> {
 // Roles
 
 pub fn roles(ctx: &Ctx<'_>) -> Result<Reply> {
-    let roles = ctx.store.read(projects::roles)?;
+    let roles = ctx.store.roles()?;
     let mut d = ctx.doc();
     render::core::role_list(&mut d, &roles);
     Ok(Reply::Ok(d.finish()))
@@ -310,7 +307,7 @@ pub fn roles(ctx: &Ctx<'_>) -> Result<Reply> {
 
 pub fn role(ctx: &Ctx<'_>) -> Result<Reply> {
     let id = ctx.id()?;
-    let role = ctx.store.read(|c| projects::role(c, id))?;
+    let role = ctx.store.role(id)?;
     let mut d = ctx.doc();
     render::core::role(&mut d, &role);
     Ok(Reply::Ok(d.finish()))
@@ -336,7 +333,7 @@ pub async fn create_role(ctx: &Ctx<'_>) -> Result<Reply> {
     }
     let assignable = opt_bool(&attrs, "assignable", "Issues can be assigned to this role", &mut pr).unwrap_or(true);
     pr.into_result()?;
-    let role = ctx.store.write_config(move |c| projects::create_role(c, &name, permissions, assignable)).await?;
+    let role = ctx.store.create_role(name, permissions, assignable).await?;
     let mut d = ctx.doc();
     render::core::role(&mut d, &role);
     created(d.finish(), format!("/roles/{}", role.id))
@@ -347,7 +344,7 @@ pub async fn create_role(ctx: &Ctx<'_>) -> Result<Reply> {
 
 pub fn custom_fields(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
-    let fields = ctx.store.read(|c| custom_fields::list(c, None))?;
+    let fields = ctx.store.all_custom_fields()?;
     let mut d = ctx.doc();
     render::core::custom_field_list(&mut d, &fields);
     Ok(Reply::Ok(d.finish()))
@@ -404,7 +401,7 @@ pub async fn create_custom_field(ctx: &Ctx<'_>) -> Result<Reply> {
         visible: opt_bool(&attrs, "visible", "Visible", &mut pr).unwrap_or(true),
     };
     pr.into_result()?;
-    let created_field = ctx.store.write_config(move |c| custom_fields::create(c, &field)).await?;
+    let created_field = ctx.store.create_custom_field(field).await?;
     let mut d = ctx.doc();
     render::core::custom_field(&mut d, &created_field, false);
     created(d.finish(), format!("/custom_fields/{}", created_field.id))

@@ -6,12 +6,12 @@ use serde_json::Value;
 use super::input;
 use super::{Ctx, Reply};
 use crate::domain::attributes::{as_int, as_text, check_length, opt_int, opt_int_list, opt_text, Problems};
+use crate::domain::changes::DealChanges;
 use crate::domain::permission::Permission;
 use crate::domain::time::parse_datetime;
 use crate::domain::{normalize_decimal, CustomField, DealStatus};
 use crate::error::{Error, Result};
 use crate::render;
-use crate::store::deals::{self as store, DealChanges};
 
 fn deal_fields(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Vec<CustomField>>> {
     ctx.store.custom_fields("deal")
@@ -59,7 +59,7 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     c.contact_id = opt_int(&attrs, "contact_id", "Contact", &mut pr);
     c.category_id = opt_int(&attrs, "category_id", "Category", &mut pr);
     if let Some(Some(category)) = c.category_id {
-        if !ctx.store.read(|conn| store::category_in_project(conn, category, project.id))? {
+        if !ctx.store.deal_category_in_project(category, project.id)? {
             pr.add("Category", "is invalid");
         }
     }
@@ -75,8 +75,8 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     }
     c.related_contact_ids = opt_int_list(&attrs, "related_contact_ids", "Related contacts", &mut pr);
     let status = match attrs.get("status_id").and_then(as_int) {
-        Some(id) => ctx.store.read(|conn| store::status(conn, id))?.map(|s| s.id),
-        None => ctx.store.read(store::default_status)?,
+        Some(id) => ctx.store.deal_status(id)?.map(|s| s.id),
+        None => ctx.store.default_deal_status()?,
     };
     match status {
         Some(s) => c.status_id = Some(s),
@@ -85,8 +85,8 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     let fields = deal_fields(ctx)?;
     c.custom_values = super::contacts::custom_values(&attrs, &fields, true, &mut pr);
     pr.into_result()?;
-    let id = ctx.store.write(move |conn| store::create(conn, &c)).await?;
-    let deal = ctx.store.read(|conn| store::get(conn, id))?;
+    let id = ctx.store.create_deal(c).await?;
+    let deal = ctx.store.deal(id)?;
     let mut d = ctx.doc();
     render::deals::deal(&mut d, &deal, &fields);
     Ok(Reply::Created { body: d.finish(), location: format!("/deals/{id}") })
@@ -94,7 +94,7 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
 
 pub fn show(ctx: &Ctx<'_>) -> Result<Reply> {
     let id = ctx.id()?;
-    let deal = ctx.store.read(|c| store::get(c, id))?;
+    let deal = ctx.store.deal(id)?;
     if !ctx.principal.allowed(Permission::ViewDeals, deal.project.0) {
         return Err(ctx.principal.deny());
     }
@@ -106,7 +106,7 @@ pub fn show(ctx: &Ctx<'_>) -> Result<Reply> {
 
 pub fn statuses(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
-    let statuses = ctx.store.read(store::statuses)?;
+    let statuses = ctx.store.deal_statuses()?;
     let mut d = ctx.doc();
     render::deals::statuses(&mut d, &statuses);
     Ok(Reply::Ok(d.finish()))
@@ -139,7 +139,7 @@ pub async fn create_status(ctx: &Ctx<'_>) -> Result<Reply> {
         color: opt_int(&attrs, "color", "Color", &mut pr).flatten().unwrap_or(11_184_810),
     };
     pr.into_result()?;
-    let created = ctx.store.write_config(move |c| store::create_status(c, &status)).await?;
+    let created = ctx.store.create_deal_status(status).await?;
     let mut d = ctx.doc();
     render::deals::status(&mut d, &created);
     Ok(Reply::Created { body: d.finish(), location: format!("/deal_statuses/{}", created.id) })
@@ -152,7 +152,7 @@ pub fn categories(ctx: &Ctx<'_>) -> Result<Reply> {
     if !ctx.principal.allowed(Permission::ViewDeals, project.id) {
         return Err(ctx.principal.deny());
     }
-    let categories = ctx.store.read(|c| store::categories(c, project.id))?;
+    let categories = ctx.store.deal_categories(project.id)?;
     let mut d = ctx.doc();
     d.begin_array(
         "deal_categories",

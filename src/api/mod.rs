@@ -4,6 +4,7 @@
 pub mod contacts;
 pub mod core;
 pub mod deals;
+pub mod fragments;
 pub mod input;
 pub mod notes;
 pub mod routes;
@@ -22,6 +23,8 @@ pub struct Ctx<'a> {
     /// Borrowed from the running service: a clone would touch a dozen shared reference counts
     /// per request.
     pub store: &'a Store,
+    /// List items already rendered (see `fragments`).
+    pub fragments: &'a fragments::FragmentCache,
     pub principal: std::sync::Arc<Principal>,
     pub format: Format,
     pub method: Method,

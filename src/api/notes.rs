@@ -6,13 +6,13 @@ use serde_json::Value;
 use super::input;
 use super::{Ctx, Reply};
 use crate::domain::attributes::{as_int, as_text, check_length, opt_int, opt_text, Problems};
+use crate::domain::changes::NoteChanges;
 use crate::domain::permission::Permission;
 use crate::domain::principal::Principal;
 use crate::domain::time::parse_datetime;
 use crate::domain::Note;
 use crate::error::{Error, Result};
 use crate::render;
-use crate::store::{contacts, deals, notes};
 
 const CONTENT_MAX: usize = 65_535;
 
@@ -28,7 +28,7 @@ fn source_access(ctx: &Ctx<'_>, source_type: &str, source_id: i64) -> Result<Sou
     let p: &Principal = &ctx.principal;
     match source_type {
         "Contact" => {
-            let c = ctx.store.read(|conn| contacts::get(conn, source_id))?;
+            let c = ctx.store.contact(source_id)?;
             let projects: Vec<i64> = c.projects.iter().map(|(id, _)| *id).collect();
             let may = |perm| {
                 p.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, projects.iter().copied())
@@ -43,7 +43,7 @@ fn source_access(ctx: &Ctx<'_>, source_type: &str, source_id: i64) -> Result<Sou
             })
         }
         "Deal" => {
-            let d = ctx.store.read(|conn| deals::get(conn, source_id))?;
+            let d = ctx.store.deal(source_id)?;
             let project = d.project.0;
             let view = p.allowed(Permission::ViewDeals, project);
             Ok(SourceAccess {
@@ -68,9 +68,9 @@ fn render_note(ctx: &Ctx<'_>, note: &Note) -> Result<Vec<u8>> {
     Ok(d.finish())
 }
 
-fn changes_from(ctx: &Ctx<'_>, attrs: &serde_json::Map<String, Value>, creating: bool) -> Result<notes::NoteChanges> {
+fn changes_from(ctx: &Ctx<'_>, attrs: &serde_json::Map<String, Value>, creating: bool) -> Result<NoteChanges> {
     let mut pr = Problems::default();
-    let mut c = notes::NoteChanges::default();
+    let mut c = NoteChanges::default();
     match opt_text(attrs, "content", "Content", &mut pr) {
         Some(Some(s)) if !s.trim().is_empty() => c.content = Some(s),
         Some(_) => pr.add("Content", "cannot be blank"),
@@ -116,14 +116,14 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     }
     let changes = changes_from(ctx, &attrs, true)?;
     let author = ctx.principal.user_id();
-    let id = ctx.store.write(move |c| notes::create(c, source_type, source_id, author, &changes)).await?;
-    let note = ctx.store.read(|c| notes::get(c, id))?;
+    let id = ctx.store.create_note(source_type, source_id, author, changes).await?;
+    let note = ctx.store.note(id)?;
     Ok(Reply::Created { body: render_note(ctx, &note)?, location: format!("/notes/{id}") })
 }
 
 fn authorized_note(ctx: &Ctx<'_>) -> Result<(Note, SourceAccess)> {
     let id = ctx.id()?;
-    let note = ctx.store.read(|c| notes::get(c, id))?;
+    let note = ctx.store.note(id)?;
     let access = source_access(ctx, &note.source_type, note.source_id)?;
     if !access.view {
         return Err(ctx.principal.deny());
@@ -143,7 +143,7 @@ pub async fn update(ctx: &Ctx<'_>) -> Result<Reply> {
     }
     let attrs = input::record(&ctx.params, "note", "Note")?;
     let changes = changes_from(ctx, &attrs, false)?;
-    ctx.store.write(move |c| notes::update(c, note.id, &changes)).await?;
+    ctx.store.update_note(note.id, changes).await?;
     Ok(Reply::NoContent)
 }
 
@@ -153,6 +153,6 @@ pub async fn destroy(ctx: &Ctx<'_>) -> Result<Reply> {
     if !(access.delete_any || (own && access.delete_own)) {
         return Err(ctx.principal.deny());
     }
-    ctx.store.write(move |c| notes::delete(c, note.id)).await?;
+    ctx.store.delete_note(note.id).await?;
     Ok(Reply::NoContent)
 }

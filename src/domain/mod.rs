@@ -2,6 +2,7 @@
 //! (country names, address joining, tag list parsing, e-mail format).
 
 pub mod attributes;
+pub mod changes;
 pub mod permission;
 pub mod principal;
 pub mod query;
@@ -63,7 +64,17 @@ pub struct Project {
 }
 
 pub const PROJECT_ACTIVE: i64 = 1;
+/// `users.status` of an active user (Redmine: 1 active, 2 registered, 3 locked).
+pub const USER_ACTIVE: i64 = 1;
 pub const PROJECT_MODULES: &[&str] = &["contacts", "deals"];
+
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub id: i64,
+    pub project: (i64, String),
+    pub user: (i64, String),
+    pub roles: Vec<(i64, String)>,
+}
 
 #[derive(Clone, Debug)]
 pub struct Role {

@@ -8,6 +8,20 @@ use super::query::Visibility;
 use super::{Contact, User, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
 use crate::error::Error;
 
+/// What a request presents to say who it is, before it is checked.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials {
+    /// `X-Redmine-API-Key`, `?key=` or a `key` form field.
+    pub api_key: Option<String>,
+    /// HTTP Basic: login (or an API key as the user name) and password.
+    pub basic: Option<(String, String)>,
+    /// `X-Redmine-Switch-User`: an administrator acting as another user.
+    pub switch_user: Option<String>,
+    /// A keyed hash of all of the above, under which the resolved principal may be cached
+    /// (never the secret itself).
+    pub fingerprint: u64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Principal {
     /// None for anonymous requests.

@@ -10,10 +10,9 @@ use base64::Engine;
 use hyper::HeaderMap;
 use serde_json::{Map, Value};
 
-use crate::domain::principal::Principal;
-use crate::domain::User;
-use crate::error::{Error, Result};
-use crate::store::{access, Store};
+use crate::domain::principal::{Credentials, Principal};
+use crate::error::Result;
+use crate::store::Store;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
@@ -39,19 +38,6 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((login.to_string(), password.to_string()))
 }
 
-fn find_user(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Option<User>> {
-    if let Some(key) = api_key(headers, params) {
-        return store.read(|c| access::user_by_api_key(c, key));
-    }
-    if let Some((login, password)) = basic_credentials(headers) {
-        if let Some(user) = store.read(|c| access::user_by_password(c, &login, &password))? {
-            return Ok(Some(user));
-        }
-        return store.read(|c| access::user_by_api_key(c, &login));
-    }
-    Ok(None)
-}
-
 /// A keyed hash of everything that decides the principal (credentials and switch-user), so
 /// that the cache never holds a secret and one credential never maps to another's entry.
 fn fingerprint(headers: &HeaderMap, params: &Map<String, Value>) -> u64 {
@@ -66,26 +52,14 @@ fn fingerprint(headers: &HeaderMap, params: &Map<String, Value>) -> u64 {
     h.finish()
 }
 
-/// Resolves the acting principal of a request, from the cache while the configuration (users,
-/// roles, memberships, projects) is unchanged.
+/// Resolves the acting principal of a request (the store caches it per credential while the
+/// configuration is unchanged).
 pub fn authenticate(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Arc<Principal>> {
-    let version = store.config_version();
-    let credential = fingerprint(headers, params);
-    if let Some(principal) = store.config_cache.principal(version, credential) {
-        return Ok(principal);
-    }
-    let principal = Arc::new(resolve(store, headers, params)?);
-    store.config_cache.put_principal(version, credential, principal.clone());
-    Ok(principal)
-}
-
-fn resolve(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Principal> {
-    let mut user = find_user(store, headers, params)?;
-    if let (Some(u), Some(login)) = (&user, header(headers, "x-redmine-switch-user")) {
-        if u.admin {
-            let target = store.read(|c| access::active_user_by_login(c, login))?;
-            user = Some(target.ok_or(Error::PreconditionFailed)?);
-        }
-    }
-    store.read(|c| access::load_principal(c, user))
+    let credentials = Credentials {
+        api_key: api_key(headers, params).map(str::to_string),
+        basic: basic_credentials(headers),
+        switch_user: header(headers, "x-redmine-switch-user").map(str::to_string),
+        fingerprint: fingerprint(headers, params),
+    };
+    store.principal(&credentials)
 }

@@ -156,7 +156,8 @@ async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<HttpRe
     let principal = super::auth::authenticate(&app.store, &parts.headers, &all).map_err(fail)?;
     let nometa = parts.headers.contains_key("x-redmine-nometa")
         || all.get("nometa").and_then(Value::as_str).is_some_and(|v| v == "1" || v == "true");
-    let ctx = Ctx { nometa, store: &app.store, principal, format, method, params: all, matched };
+    let ctx =
+        Ctx { nometa, store: &app.store, fragments: &app.fragments, principal, format, method, params: all, matched };
     let reply = api::dispatch(ctx).await.map_err(fail)?;
     let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     Ok(respond::reply(reply, format, host))

@@ -3,8 +3,8 @@
 
 use super::{reference, Doc, Meta, Val};
 use crate::domain::time::iso;
+use crate::domain::Membership;
 use crate::domain::{CustomField, Project, Role, User};
-use crate::store::projects::Membership;
 
 /// Which private attributes of a user the viewer may see (themselves or an admin).
 #[derive(Clone, Copy)]

@@ -2,15 +2,16 @@
 //! projects, and admins' implicit permissions, each limited to the project's modules.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::permission::PermSet;
-use crate::domain::principal::Principal;
+use crate::domain::principal::{Credentials, Principal};
 use crate::domain::{User, PROJECT_ACTIVE};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-use super::users;
+use super::{users, Store};
 
 const BUILTIN_NON_MEMBER: i64 = 1;
 const BUILTIN_ANONYMOUS: i64 = 2;
@@ -48,7 +49,7 @@ fn builtin_permissions(conn: &Connection, builtin: i64) -> Result<PermSet> {
 }
 
 /// Everything `user` (None: anonymous) may do, per active project.
-pub fn load_principal(conn: &Connection, user: Option<User>) -> Result<Principal> {
+fn load_principal(conn: &Connection, user: Option<User>) -> Result<Principal> {
     let all = projects(conn)?;
     let mut member_perms: HashMap<i64, PermSet> = HashMap::new();
     if let Some(u) = user.as_ref().filter(|u| !u.admin) {
@@ -90,7 +91,7 @@ pub fn load_principal(conn: &Connection, user: Option<User>) -> Result<Principal
 }
 
 /// The active user owning `key`, compared in constant time against the stored key.
-pub fn user_by_api_key(conn: &Connection, key: &str) -> Result<Option<User>> {
+fn user_by_api_key(conn: &Connection, key: &str) -> Result<Option<User>> {
     use subtle::ConstantTimeEq;
     // The index finds the candidate; the constant-time comparison guards against a lookup
     // that matched for another reason (collation) and keeps the final check timing-safe.
@@ -99,11 +100,11 @@ pub fn user_by_api_key(conn: &Connection, key: &str) -> Result<Option<User>> {
     };
     let stored = user.api_key.clone().unwrap_or_default();
     let same: bool = stored.as_bytes().ct_eq(key.as_bytes()).into();
-    Ok((same && user.status == users::STATUS_ACTIVE).then_some(user))
+    Ok((same && user.status == crate::domain::USER_ACTIVE).then_some(user))
 }
 
 /// The active user with this login whose password matches.
-pub fn user_by_password(conn: &Connection, login: &str, password: &str) -> Result<Option<User>> {
+fn user_by_password(conn: &Connection, login: &str, password: &str) -> Result<Option<User>> {
     let hash: Option<(i64, Option<String>)> = conn
         .prepare_cached("SELECT id, password_hash FROM users WHERE login = ? AND status = 1")?
         .query_row([login], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -118,6 +119,43 @@ pub fn user_by_password(conn: &Connection, login: &str, password: &str) -> Resul
 }
 
 /// The active user with this login (for `X-Redmine-Switch-User`).
-pub fn active_user_by_login(conn: &Connection, login: &str) -> Result<Option<User>> {
+fn active_user_by_login(conn: &Connection, login: &str) -> Result<Option<User>> {
     users::find_by(conn, "login = ? AND status = 1", params![login])
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store's surface for authentication
+
+impl Store {
+    /// The principal that `credentials` name, from the cache while the configuration (users,
+    /// roles, memberships, projects) is unchanged. Unknown credentials act as anonymous; a
+    /// switch-user naming no active user is refused (412).
+    pub fn principal(&self, credentials: &Credentials) -> Result<Arc<Principal>> {
+        let version = self.config_version();
+        if let Some(principal) = self.config_cache.principal(version, credentials.fingerprint) {
+            return Ok(principal);
+        }
+        let principal = Arc::new(self.read(|c| resolve(c, credentials))?);
+        self.config_cache.put_principal(version, credentials.fingerprint, principal.clone());
+        Ok(principal)
+    }
+}
+
+/// An API key first; else Basic with login and password, or with a key as the user name; then
+/// an administrator's switch to another active user.
+fn resolve(conn: &Connection, credentials: &Credentials) -> Result<Principal> {
+    let mut user = match (&credentials.api_key, &credentials.basic) {
+        (Some(key), _) => user_by_api_key(conn, key)?,
+        (None, Some((login, password))) => match user_by_password(conn, login, password)? {
+            Some(user) => Some(user),
+            None => user_by_api_key(conn, login)?,
+        },
+        (None, None) => None,
+    };
+    if let (Some(u), Some(login)) = (&user, &credentials.switch_user) {
+        if u.admin {
+            user = Some(active_user_by_login(conn, login)?.ok_or(Error::PreconditionFailed)?);
+        }
+    }
+    load_principal(conn, user)
 }

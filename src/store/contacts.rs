@@ -17,6 +17,9 @@ use super::cache::{CountCache, Listed, TrigramCache};
 use super::name_order::{self, NameOrder};
 use super::{custom_fields, id_list, long_read, search};
 
+use super::Store;
+use crate::domain::changes::{AddressChanges, ContactChanges};
+
 // ---------------------------------------------------------------------------------------------
 // Query: the typed filters of `domain::query`, turned into SQL here only
 
@@ -1010,44 +1013,6 @@ pub fn all_tags(conn: &Connection) -> Result<Vec<(i64, String)>> {
 // ---------------------------------------------------------------------------------------------
 // Writes (run inside the writer's transaction)
 
-/// Changes to a business address; None leaves a part unchanged.
-#[derive(Clone, Debug, Default)]
-pub struct AddressChanges {
-    pub street1: Option<Option<String>>,
-    pub street2: Option<Option<String>>,
-    pub city: Option<Option<String>>,
-    pub region: Option<Option<String>>,
-    pub postcode: Option<Option<String>>,
-    pub country_code: Option<Option<String>>,
-    /// `_destroy`: remove the address.
-    pub destroy: bool,
-}
-
-/// Validated changes to a contact; None leaves a value unchanged.
-#[derive(Clone, Debug, Default)]
-pub struct ContactChanges {
-    pub first_name: Option<String>,
-    pub last_name: Option<Option<String>>,
-    pub middle_name: Option<Option<String>>,
-    pub company: Option<Option<String>>,
-    pub phone: Option<Option<String>>,
-    pub email: Option<Option<String>>,
-    pub website: Option<Option<String>>,
-    pub skype_name: Option<Option<String>>,
-    pub birthday: Option<Option<String>>,
-    pub job_title: Option<Option<String>>,
-    pub background: Option<Option<String>>,
-    pub is_company: Option<bool>,
-    pub author_id: Option<i64>,
-    pub assigned_to_id: Option<Option<i64>>,
-    pub visibility: Option<i64>,
-    pub tags: Option<Vec<String>>,
-    pub address: Option<AddressChanges>,
-    pub custom_values: Vec<(i64, Vec<String>)>,
-    /// Replaces the whole project list (must not be empty).
-    pub project_ids: Option<Vec<i64>>,
-}
-
 pub fn create(conn: &Connection, c: &ContactChanges) -> Result<i64> {
     let now = now_ms();
     conn.prepare_cached(
@@ -1301,6 +1266,41 @@ pub fn touch(conn: &Connection, id: i64) -> Result<()> {
     conn.prepare_cached("UPDATE contacts SET updated_on = max(?, updated_on + 1) WHERE id = ?")?
         .execute(params![now_ms(), id])?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store's surface for contact writes and tags
+
+impl Store {
+    pub async fn create_contact(&self, changes: ContactChanges) -> Result<i64> {
+        self.write(move |c| create(c, &changes)).await
+    }
+
+    pub async fn update_contact(&self, id: i64, changes: ContactChanges) -> Result<()> {
+        self.write(move |c| update(c, id, &changes)).await
+    }
+
+    pub async fn delete_contact(&self, id: i64) -> Result<()> {
+        self.write(move |c| delete(c, id)).await
+    }
+
+    pub async fn add_contact_project(&self, contact_id: i64, project_id: i64) -> Result<()> {
+        self.write(move |c| add_project(c, contact_id, project_id)).await
+    }
+
+    pub async fn remove_contact_project(&self, contact_id: i64, project_id: i64) -> Result<()> {
+        self.write(move |c| remove_project(c, contact_id, project_id)).await
+    }
+
+    /// Every tag in use: (id, name).
+    pub fn contact_tags(&self) -> Result<Vec<(i64, String)>> {
+        self.read(all_tags)
+    }
+
+    /// Whether the database holds no contact (a new file, for `serve --demo`).
+    pub fn has_no_contacts(&self) -> Result<bool> {
+        self.read(|c| Ok(c.query_row("SELECT count(*) = 0 FROM contacts", [], |r| r.get::<_, bool>(0))?))
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::domain::CustomField;
 use crate::error::{Error, Result};
 
+use super::Store;
+
 const SELECT: &str = "SELECT id, name, customized_type, field_format, possible_values, regexp, min_length,
         max_length, is_required, is_for_all, is_filter, searchable, multiple, default_value, visible
    FROM custom_fields";
@@ -117,4 +119,18 @@ pub fn delete_values(conn: &Connection, customized_type: &str, id: i64) -> Resul
     conn.prepare_cached("DELETE FROM custom_values WHERE customized_type = ? AND customized_id = ?")?
         .execute(params![customized_type, id])?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store's surface for custom field definitions
+
+impl Store {
+    /// Every custom field definition (the cached per-type lists are `Store::custom_fields`).
+    pub fn all_custom_fields(&self) -> Result<Vec<CustomField>> {
+        self.read(|c| list(c, None))
+    }
+
+    pub async fn create_custom_field(&self, field: CustomField) -> Result<CustomField> {
+        self.write_config(move |c| create(c, &field)).await
+    }
 }

@@ -8,6 +8,9 @@ use crate::error::{Error, Result};
 
 use super::{custom_fields, id_list};
 
+use super::Store;
+use crate::domain::changes::DealChanges;
+
 const SELECT: &str = "SELECT d.id, d.name, d.background, d.currency, d.duration, d.price, d.price_type,
         d.project_id, p.name, d.author_id, au.firstname, au.lastname, d.assigned_to_id, asg.firstname,
         asg.lastname, d.status_id, s.name, d.contact_id, c.first_name, c.last_name, c.is_company,
@@ -103,26 +106,6 @@ pub fn for_contact(conn: &Connection, contact_id: i64, projects: &[i64]) -> Resu
         deals.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
     }
     Ok(deals)
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct DealChanges {
-    pub name: Option<String>,
-    pub background: Option<Option<String>>,
-    pub currency: Option<Option<String>>,
-    pub duration: Option<Option<i64>>,
-    pub price: Option<Option<String>>,
-    pub price_type: Option<Option<i64>>,
-    pub project_id: Option<i64>,
-    pub author_id: Option<i64>,
-    pub assigned_to_id: Option<Option<i64>>,
-    pub status_id: Option<i64>,
-    pub contact_id: Option<Option<i64>>,
-    pub category_id: Option<Option<i64>>,
-    pub due_date: Option<Option<i64>>,
-    pub probability: Option<Option<i64>>,
-    pub related_contact_ids: Option<Vec<i64>>,
-    pub custom_values: Vec<(i64, Vec<String>)>,
 }
 
 pub fn create(conn: &Connection, c: &DealChanges) -> Result<i64> {
@@ -237,4 +220,47 @@ pub fn create_status(conn: &Connection, s: &DealStatus) -> Result<DealStatus> {
         params![s.name, position, s.is_default, s.status_type, s.color],
     )?;
     status(conn, conn.last_insert_rowid())?.ok_or(Error::NotFound)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store's surface for deals, their statuses and categories
+
+impl Store {
+    pub fn deal(&self, id: i64) -> Result<Deal> {
+        self.read(|c| get(c, id))
+    }
+
+    /// The deals of a contact for `include=deals`, limited to deals of `projects`.
+    pub fn deals_of_contact(&self, contact_id: i64, projects: &[i64]) -> Result<Vec<Deal>> {
+        self.read(|c| for_contact(c, contact_id, projects))
+    }
+
+    pub async fn create_deal(&self, changes: DealChanges) -> Result<i64> {
+        self.write(move |c| create(c, &changes)).await
+    }
+
+    pub fn deal_categories(&self, project_id: i64) -> Result<Vec<(i64, String)>> {
+        self.read(|c| categories(c, project_id))
+    }
+
+    pub fn deal_category_in_project(&self, category_id: i64, project_id: i64) -> Result<bool> {
+        self.read(|c| category_in_project(c, category_id, project_id))
+    }
+
+    pub fn deal_statuses(&self) -> Result<Vec<DealStatus>> {
+        self.read(statuses)
+    }
+
+    pub fn deal_status(&self, id: i64) -> Result<Option<DealStatus>> {
+        self.read(|c| status(c, id))
+    }
+
+    /// The status new deals get when none is named.
+    pub fn default_deal_status(&self) -> Result<Option<i64>> {
+        self.read(default_status)
+    }
+
+    pub async fn create_deal_status(&self, new: DealStatus) -> Result<DealStatus> {
+        self.write_config(move |c| create_status(c, &new)).await
+    }
 }

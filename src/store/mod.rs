@@ -2,20 +2,20 @@
 //! write goes through the single [`writer::Writer`]. Only this module builds SQL: handlers talk
 //! to it through typed functions per aggregate (contacts, users, projects, …).
 
-pub mod access;
-pub mod cache;
+mod access;
+mod cache;
 pub(crate) mod cards;
 mod census;
-pub mod contacts;
-pub mod custom_fields;
-pub mod deals;
-pub(crate) mod name_order;
-pub mod notes;
-pub mod projects;
-pub mod search;
-pub(crate) mod search_index;
-pub mod users;
-pub mod writer;
+mod contacts;
+mod custom_fields;
+mod deals;
+mod name_order;
+mod notes;
+mod projects;
+pub(crate) mod search;
+mod search_index;
+mod users;
+mod writer;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,11 +52,10 @@ pub struct Store {
     /// Bumped after each committed change of users, projects, roles, memberships or custom
     /// field definitions (see `write_config`).
     config_version: Arc<AtomicU64>,
-    pub config_cache: Arc<cache::ConfigCache>,
-    pub counts: Arc<cache::CountCache>,
-    pub fragments: Arc<cache::FragmentCache>,
-    pub trigrams: Arc<cache::TrigramCache>,
-    pub name_order: Arc<NameOrder>,
+    config_cache: Arc<cache::ConfigCache>,
+    counts: Arc<cache::CountCache>,
+    trigrams: Arc<cache::TrigramCache>,
+    name_order: Arc<NameOrder>,
 }
 
 impl Store {
@@ -132,7 +131,6 @@ impl Store {
             config_version: Arc::new(AtomicU64::new(1)),
             config_cache: Arc::default(),
             counts: Arc::default(),
-            fragments: Arc::default(),
             trigrams,
             name_order,
         })
@@ -242,13 +240,13 @@ impl Store {
 
     /// Runs a read on a pooled read-only connection. Reads are short (indexed lookups and one
     /// page of rows), so they run on the calling thread rather than a blocking pool.
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.readers.get()?;
         f(&conn)
     }
 
     /// Runs a write in the next group-commit transaction; answers after it is durable.
-    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -258,7 +256,7 @@ impl Store {
 
     /// A write that changes configuration (users, projects, roles, memberships, custom field
     /// definitions, deal statuses): cached principals and field lists are dropped after it.
-    pub async fn write_config<T, F>(&self, f: F) -> Result<T>
+    async fn write_config<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -268,10 +266,12 @@ impl Store {
         outcome
     }
 
-    pub fn data_version(&self) -> u64 {
+    fn data_version(&self) -> u64 {
         self.data_version.load(Ordering::Acquire)
     }
 
+    /// Moves with every change of users, projects, roles, memberships, custom field definitions
+    /// or deal statuses: what is derived from them (rendered contacts, say) is stale once it moves.
     pub fn config_version(&self) -> u64 {
         self.config_version.load(Ordering::Acquire)
     }
@@ -308,6 +308,21 @@ impl Store {
         let fields = Arc::new(self.read(|c| custom_fields::list(c, Some(customized_type)))?);
         self.config_cache.put_fields(version, customized_type, fields.clone());
         Ok(fields)
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => Error::NotFound,
+            other => Error::Internal(format!("sqlite: {other}")),
+        }
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(e: r2d2::Error) -> Error {
+        Error::Internal(format!("connection pool: {e}"))
     }
 }
 
@@ -468,7 +483,7 @@ pub(crate) fn long_read<T>(f: impl FnOnce() -> T) -> T {
 
 /// Binds a list of ids as one parameter: `… IN (SELECT value FROM json_each(?))`, so that
 /// statements with id lists stay cacheable.
-pub fn id_list(ids: &[i64]) -> String {
+fn id_list(ids: &[i64]) -> String {
     let mut s = String::with_capacity(ids.len() * 8 + 2);
     s.push('[');
     for (i, id) in ids.iter().enumerate() {

@@ -84,6 +84,7 @@ impl NameOrder {
         (self.sequence.load(Ordering::Acquire) == sequence).then_some(out)
     }
 
+    #[cfg(test)]
     pub fn is_built(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }

@@ -8,6 +8,9 @@ use crate::error::{Error, Result};
 
 use super::custom_fields;
 
+use super::Store;
+use crate::domain::changes::NoteChanges;
+
 const SELECT: &str = "SELECT n.id, n.subject, n.content, n.source_type, n.source_id, n.author_id, u.firstname,
         u.lastname, n.type_id, n.created_on, n.updated_on,
         CASE n.source_type
@@ -56,15 +59,6 @@ pub fn for_source(conn: &Connection, source_type: &str, source_id: i64) -> Resul
         .prepare_cached(&sql)?
         .query_map(params![source_type, source_id], from_row)?
         .collect::<rusqlite::Result<_>>()?)
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct NoteChanges {
-    pub subject: Option<Option<String>>,
-    pub content: Option<String>,
-    pub type_id: Option<Option<i64>>,
-    pub created_on: Option<i64>,
-    pub custom_values: Vec<(i64, Vec<String>)>,
 }
 
 pub fn create(conn: &Connection, source_type: &str, source_id: i64, author_id: i64, c: &NoteChanges) -> Result<i64> {
@@ -123,4 +117,36 @@ pub fn delete(conn: &Connection, id: i64) -> Result<()> {
         return Err(Error::NotFound);
     }
     custom_fields::delete_values(conn, "note", id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store's surface for notes
+
+impl Store {
+    pub fn note(&self, id: i64) -> Result<Note> {
+        self.read(|c| get(c, id))
+    }
+
+    /// The notes of a contact or deal (`source_type` "Contact" or "Deal").
+    pub fn notes_of(&self, source_type: &str, source_id: i64) -> Result<Vec<Note>> {
+        self.read(|c| for_source(c, source_type, source_id))
+    }
+
+    pub async fn create_note(
+        &self,
+        source_type: &'static str,
+        source_id: i64,
+        author_id: i64,
+        changes: NoteChanges,
+    ) -> Result<i64> {
+        self.write(move |c| create(c, source_type, source_id, author_id, &changes)).await
+    }
+
+    pub async fn update_note(&self, id: i64, changes: NoteChanges) -> Result<()> {
+        self.write(move |c| update(c, id, &changes)).await
+    }
+
+    pub async fn delete_note(&self, id: i64) -> Result<()> {
+        self.write(move |c| delete(c, id)).await
+    }
 }

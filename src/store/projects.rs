@@ -7,6 +7,10 @@ use crate::domain::time::now_ms;
 use crate::domain::{Project, Role};
 use crate::error::{Error, Result};
 
+use super::Store;
+use crate::domain::changes::ProjectChanges;
+use crate::domain::Membership;
+
 const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.identifier, p.description, p.homepage, p.is_public,
         p.parent_id, parent.name, p.status, p.created_on, p.updated_on,
         (SELECT group_concat(name, ' ') FROM enabled_modules m WHERE m.project_id = p.id)
@@ -74,18 +78,6 @@ pub fn with_descendants(conn: &Connection, id: i64) -> Result<Vec<i64>> {
     )?;
     let ids = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
     Ok(ids)
-}
-
-#[derive(Debug, Default)]
-pub struct ProjectChanges {
-    pub name: Option<String>,
-    pub identifier: Option<String>,
-    pub description: Option<String>,
-    pub homepage: Option<String>,
-    pub is_public: Option<bool>,
-    pub parent_id: Option<Option<i64>>,
-    pub status: Option<i64>,
-    pub modules: Option<Vec<String>>,
 }
 
 fn check(conn: &Connection, id: i64, c: &ProjectChanges) -> Result<()> {
@@ -228,25 +220,8 @@ pub fn create_role(conn: &Connection, name: &str, permissions: PermSet, assignab
     role(conn, conn.last_insert_rowid())
 }
 
-pub fn update_role(conn: &Connection, id: i64, name: Option<&str>, permissions: Option<PermSet>) -> Result<()> {
-    role(conn, id)?;
-    conn.execute(
-        "UPDATE roles SET name = COALESCE(?, name), permissions = COALESCE(?, permissions) WHERE id = ?",
-        params![name, permissions.map(|p| p.names().join(" ")), id],
-    )?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Memberships
-
-#[derive(Debug, Clone)]
-pub struct Membership {
-    pub id: i64,
-    pub project: (i64, String),
-    pub user: (i64, String),
-    pub roles: Vec<(i64, String)>,
-}
 
 fn membership_rows(conn: &Connection, condition: &str, param: i64) -> Result<Vec<Membership>> {
     let sql = format!(
@@ -318,4 +293,68 @@ pub fn delete_membership(conn: &Connection, id: i64) -> Result<()> {
         return Err(Error::NotFound);
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store's surface for projects, roles and memberships
+
+impl Store {
+    /// Projects by id, one page, limited to `ids` when given, and their total.
+    pub fn projects_page(&self, ids: Option<&[i64]>, offset: i64, limit: i64) -> Result<(Vec<Project>, i64)> {
+        self.read(|c| list(c, ids, offset, limit))
+    }
+
+    /// Whether every one of `ids` names a project.
+    pub fn projects_exist(&self, ids: &[i64]) -> Result<bool> {
+        self.read(|c| {
+            for id in ids {
+                match get(c, *id) {
+                    Ok(_) => {}
+                    Err(Error::NotFound) => return Ok(false),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(true)
+        })
+    }
+
+    pub async fn create_project(&self, changes: ProjectChanges) -> Result<Project> {
+        self.write_config(move |c| create(c, changes)).await
+    }
+
+    pub async fn update_project(&self, id: i64, changes: ProjectChanges) -> Result<()> {
+        self.write_config(move |c| update(c, id, changes)).await
+    }
+
+    pub async fn delete_project(&self, id: i64) -> Result<()> {
+        self.write_config(move |c| delete(c, id)).await
+    }
+
+    pub fn memberships(&self, project_id: i64) -> Result<Vec<Membership>> {
+        self.read(|c| memberships(c, project_id))
+    }
+
+    pub fn membership(&self, id: i64) -> Result<Membership> {
+        self.read(|c| membership(c, id))
+    }
+
+    pub async fn add_membership(&self, project_id: i64, user_id: i64, role_ids: Vec<i64>) -> Result<Membership> {
+        self.write_config(move |c| add_membership(c, project_id, user_id, &role_ids)).await
+    }
+
+    pub async fn delete_membership(&self, id: i64) -> Result<()> {
+        self.write_config(move |c| delete_membership(c, id)).await
+    }
+
+    pub fn roles(&self) -> Result<Vec<Role>> {
+        self.read(roles)
+    }
+
+    pub fn role(&self, id: i64) -> Result<Role> {
+        self.read(|c| role(c, id))
+    }
+
+    pub async fn create_role(&self, name: String, permissions: PermSet, assignable: bool) -> Result<Role> {
+        self.write_config(move |c| create_role(c, &name, permissions, assignable)).await
+    }
 }

@@ -92,8 +92,9 @@ pub(crate) fn flush(conn: &Connection) -> Result<Vec<(i64, u64)>> {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::changes::ContactChanges;
     use crate::error::Error;
-    use crate::store::contacts::{create, delete, update, ContactChanges};
+    use crate::store::contacts::{create, delete, update};
     use crate::store::test_support::{wait_for, written};
     use crate::store::Store;
 

@@ -6,7 +6,8 @@ use crate::domain::time::now_ms;
 use crate::domain::User;
 use crate::error::{Error, Result};
 
-pub const STATUS_ACTIVE: i64 = 1;
+use super::Store;
+use crate::domain::changes::UserChanges;
 
 const COLUMNS: &str = "id, login, firstname, lastname, mail, admin, status, api_key, created_on, \
                        updated_on, last_login_on";
@@ -53,7 +54,7 @@ pub fn count(conn: &Connection) -> Result<i64> {
 
 /// Users with `status` (None: active), by id, one page.
 pub fn list(conn: &Connection, status: Option<i64>, offset: i64, limit: i64) -> Result<(Vec<User>, i64)> {
-    let status = status.unwrap_or(STATUS_ACTIVE);
+    let status = status.unwrap_or(crate::domain::USER_ACTIVE);
     let total =
         conn.prepare_cached("SELECT count(*) FROM users WHERE status = ?")?.query_row([status], |r| r.get(0))?;
     let sql = format!("SELECT {COLUMNS} FROM users WHERE status = ? ORDER BY id LIMIT ? OFFSET ?");
@@ -62,20 +63,6 @@ pub fn list(conn: &Connection, status: Option<i64>, offset: i64, limit: i64) -> 
         .query_map(params![status, limit, offset], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((users, total))
-}
-
-/// The attributes of a user create or update; None leaves a value unchanged.
-#[derive(Debug, Default)]
-pub struct UserChanges {
-    pub login: Option<String>,
-    pub firstname: Option<String>,
-    pub lastname: Option<String>,
-    pub mail: Option<String>,
-    pub admin: Option<bool>,
-    pub status: Option<i64>,
-    /// An argon2 PHC string, already hashed.
-    pub password_hash: Option<String>,
-    pub api_key: Option<String>,
 }
 
 fn check_unique(conn: &Connection, id: i64, changes: &UserChanges) -> Result<()> {
@@ -116,7 +103,7 @@ pub fn create(conn: &Connection, c: UserChanges) -> Result<User> {
         c.lastname.unwrap_or_default(),
         c.mail,
         c.admin.unwrap_or(false),
-        c.status.unwrap_or(STATUS_ACTIVE),
+        c.status.unwrap_or(crate::domain::USER_ACTIVE),
         c.password_hash,
         c.api_key.unwrap_or_else(crate::secrets::generate_api_key),
         now,
@@ -156,4 +143,39 @@ pub fn delete(conn: &Connection, id: i64) -> Result<()> {
         return Err(Error::NotFound);
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store's surface for users
+
+impl Store {
+    /// Users with `status` (None: active), by id, one page, and their total.
+    pub fn users_page(&self, status: Option<i64>, offset: i64, limit: i64) -> Result<(Vec<User>, i64)> {
+        self.read(|c| list(c, status, offset, limit))
+    }
+
+    pub fn user(&self, id: i64) -> Result<User> {
+        self.read(|c| get(c, id))
+    }
+
+    /// The user with this login, active or not.
+    pub fn user_by_login(&self, login: &str) -> Result<Option<User>> {
+        self.read(|c| find_by(c, "login = ?", [login]))
+    }
+
+    pub fn has_users(&self) -> Result<bool> {
+        Ok(self.read(count)? > 0)
+    }
+
+    pub async fn create_user(&self, changes: UserChanges) -> Result<User> {
+        self.write_config(move |c| create(c, changes)).await
+    }
+
+    pub async fn update_user(&self, id: i64, changes: UserChanges) -> Result<()> {
+        self.write_config(move |c| update(c, id, changes)).await
+    }
+
+    pub async fn delete_user(&self, id: i64) -> Result<()> {
+        self.write_config(move |c| delete(c, id)).await
+    }
 }
