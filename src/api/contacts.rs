@@ -7,22 +7,15 @@ use serde_json::{Map, Value};
 use super::fragments::FragmentKey;
 use super::input::{self, paging, word_list};
 use super::{Ctx, Reply};
-use crate::domain::attributes::{
-    as_bool, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, Problems,
-};
-use crate::domain::changes::{AddressChanges, ContactChanges};
+use crate::domain::attributes::as_text;
+use crate::domain::changes::ContactChanges;
 use crate::domain::permission::Permission;
 use crate::domain::query::{ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
-use crate::domain::time::parse_date;
-use crate::domain::{emails_valid, parse_tag_list, Contact, CustomField, Project};
+use crate::domain::validate;
+use crate::domain::{Contact, CustomField, Project};
 use crate::error::{Error, Result};
 use crate::render::contacts::Includes;
 use crate::render::{self, Format};
-
-/// Longest value of a short text column (the plugin's varchar(255)).
-const SHORT_TEXT: usize = 255;
-/// Longest `background` (the plugin's TEXT column).
-const LONG_TEXT: usize = 65_535;
 
 // ---------------------------------------------------------------------------------------------
 // Visibility and permissions
@@ -186,7 +179,7 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
         return Err(p.deny());
     }
     let fields = contact_fields(ctx)?;
-    let mut changes = changes_from(ctx, &attrs, &fields, true)?;
+    let mut changes = validated(ctx, &attrs, &fields, true)?;
     changes.author_id = changes.author_id.or(Some(p.user_id()));
     if changes.project_ids.is_none() {
         changes.project_ids = Some(vec![project.id]);
@@ -209,7 +202,7 @@ pub async fn update(ctx: &Ctx<'_>) -> Result<Reply> {
     let contact = authorized_contact(ctx, Permission::EditContacts)?;
     let attrs = input::record(&ctx.params, "contact", "Contact")?;
     let fields = contact_fields(ctx)?;
-    let changes = changes_from(ctx, &attrs, &fields, false)?;
+    let changes = validated(ctx, &attrs, &fields, false)?;
     let id = contact.id;
     ctx.store.update_contact(id, changes).await?;
     Ok(Reply::NoContent)
@@ -221,209 +214,22 @@ pub async fn destroy(ctx: &Ctx<'_>) -> Result<Reply> {
     Ok(Reply::NoContent)
 }
 
-/// A short text attribute: read, length-checked.
-fn text_attr(
-    attrs: &Map<String, Value>,
-    key: &str,
-    label: &str,
-    max: usize,
-    problems: &mut Problems,
-) -> Option<Option<String>> {
-    let value = opt_text(attrs, key, label, problems);
-    check_length(&value, label, max, problems);
-    value
-}
-
-/// Reads and validates the `contact` hash of a create (`creating`) or update.
-fn changes_from(
+/// The `contact` hash validated, its projects checked against the store.
+fn validated(
     ctx: &Ctx<'_>,
     attrs: &Map<String, Value>,
     fields: &[CustomField],
     creating: bool,
 ) -> Result<ContactChanges> {
-    let mut pr = Problems::default();
-    let mut c = ContactChanges::default();
-    match text_attr(attrs, "first_name", "First Name", SHORT_TEXT, &mut pr) {
-        Some(Some(s)) if !s.trim().is_empty() => c.first_name = Some(s),
-        Some(_) => pr.add("First Name", "cannot be blank"),
-        None if creating && !attrs.contains_key("first_name") => pr.add("First Name", "cannot be blank"),
-        None => {}
-    }
-    c.last_name = text_attr(attrs, "last_name", "Last Name", SHORT_TEXT, &mut pr);
-    c.middle_name = text_attr(attrs, "middle_name", "Middle Name", SHORT_TEXT, &mut pr);
-    c.company = text_attr(attrs, "company", "Company", SHORT_TEXT, &mut pr);
-    c.phone = text_attr(attrs, "phone", "Phone", SHORT_TEXT, &mut pr);
-    c.website = text_attr(attrs, "website", "Website", SHORT_TEXT, &mut pr);
-    c.skype_name = text_attr(attrs, "skype_name", "Skype", SHORT_TEXT, &mut pr);
-    c.job_title = text_attr(attrs, "job_title", "Job title", SHORT_TEXT, &mut pr);
-    c.background = text_attr(attrs, "background", "Background", LONG_TEXT, &mut pr);
-    c.email = opt_text(attrs, "email", "Email", &mut pr)
-        .map(|e| e.map(|s| s.chars().filter(|ch| !ch.is_whitespace()).collect::<String>()));
-    check_length(&c.email, "Email", SHORT_TEXT, &mut pr);
-    if let Some(Some(email)) = &c.email {
-        if !emails_valid(email) {
-            pr.add("Email", "have incorrect format");
+    let (mut changes, mut problems) = validate::contact(attrs, fields, creating);
+    if let Some(ids) = changes.project_ids.take() {
+        match ctx.store.projects_exist(&ids)? {
+            true => changes.project_ids = Some(ids),
+            false => problems.add("Project", "is invalid"),
         }
     }
-    // An unparseable birthday is dropped silently, as the plugin does.
-    c.birthday = opt_text(attrs, "birthday", "Birthday", &mut pr).map(|b| b.as_deref().and_then(parse_date));
-    c.is_company = opt_bool(attrs, "is_company", "Company", &mut pr);
-    if let Some(v) = attrs.get("visibility") {
-        match as_int(v) {
-            Some(level @ 0..=2) => c.visibility = Some(level),
-            _ => pr.add("Visibility", "is not included in the list"),
-        }
-    }
-    c.assigned_to_id = opt_int(attrs, "assigned_to_id", "Assignee", &mut pr);
-    c.author_id = opt_int(attrs, "author_id", "Author", &mut pr).flatten();
-    c.tags = tag_list(attrs.get("tag_list"), &mut pr);
-    if let Some(v) = attrs.get("address_attributes") {
-        c.address = address_changes(v, &mut pr);
-    }
-    c.custom_values = custom_values(attrs, fields, creating, &mut pr);
-    if let Some(ids) = opt_int_list(attrs, "project_ids", "Project", &mut pr) {
-        if ids.is_empty() {
-            pr.add("Project", "cannot be blank");
-        } else {
-            match ctx.store.projects_exist(&ids)? {
-                true => c.project_ids = Some(ids),
-                false => pr.add("Project", "is invalid"),
-            }
-        }
-    }
-    pr.into_result()?;
-    Ok(c)
-}
-
-fn tag_list(value: Option<&Value>, pr: &mut Problems) -> Option<Vec<String>> {
-    let tags = match value? {
-        Value::Null => Vec::new(),
-        Value::Array(items) => {
-            let joined: Vec<String> =
-                items.iter().filter_map(as_text).map(|t| format!("\"{}\"", t.replace('"', ""))).collect();
-            parse_tag_list(&joined.join(","))
-        }
-        v => match as_text(v) {
-            Some(s) => parse_tag_list(&s),
-            None => {
-                pr.add("Tags", "is invalid");
-                return None;
-            }
-        },
-    };
-    if tags.iter().any(|t| t.chars().count() > SHORT_TEXT) {
-        pr.add("Tags", &format!("is too long (maximum is {SHORT_TEXT} characters)"));
-    }
-    Some(tags)
-}
-
-fn address_changes(value: &Value, pr: &mut Problems) -> Option<AddressChanges> {
-    let Value::Object(a) = value else {
-        if !value.is_null() {
-            pr.add("Address", "is invalid");
-        }
-        return None;
-    };
-    let mut part = |key: &str, label: &str| text_attr(a, key, label, SHORT_TEXT, pr);
-    Some(AddressChanges {
-        street1: part("street1", "Street"),
-        street2: part("street2", "Street 2"),
-        city: part("city", "City"),
-        region: part("region", "Region"),
-        postcode: part("postcode", "Postcode"),
-        country_code: part("country_code", "Country"),
-        destroy: a.get("_destroy").and_then(as_bool).unwrap_or(false),
-    })
-}
-
-/// `custom_fields: [{id, value}]` or `custom_field_values: {id: value}`, checked against the
-/// field definitions; on create, fields not given take their default value.
-pub fn custom_values(
-    attrs: &Map<String, Value>,
-    fields: &[CustomField],
-    creating: bool,
-    pr: &mut Problems,
-) -> Vec<(i64, Vec<String>)> {
-    let mut given: Vec<(i64, &Value)> = Vec::new();
-    match attrs.get("custom_fields") {
-        Some(Value::Array(items)) => {
-            for item in items {
-                if let Value::Object(o) = item {
-                    if let (Some(id), Some(value)) = (o.get("id").and_then(as_int), o.get("value")) {
-                        given.push((id, value));
-                    }
-                }
-            }
-        }
-        Some(Value::Null) | None => {}
-        Some(_) => pr.add("Custom fields", "is invalid"),
-    }
-    if let Some(Value::Object(o)) = attrs.get("custom_field_values") {
-        for (k, v) in o {
-            if let Ok(id) = k.parse() {
-                given.push((id, v));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for f in fields {
-        let value = given.iter().rev().find(|(id, _)| *id == f.id).map(|(_, v)| *v);
-        let values: Vec<String> = match value {
-            Some(Value::Array(items)) => items.iter().filter_map(as_text).collect(),
-            Some(Value::Null) => Vec::new(),
-            Some(v) => match as_text(v) {
-                Some(s) => vec![s],
-                None => {
-                    pr.add(&f.name, "is invalid");
-                    continue;
-                }
-            },
-            None if creating => f.default_value.iter().filter(|d| !d.is_empty()).cloned().collect(),
-            None => continue,
-        };
-        let mut values: Vec<String> = values.into_iter().filter(|v| !v.trim().is_empty()).collect();
-        if !f.multiple {
-            values.truncate(1);
-        }
-        if f.is_required && values.is_empty() && (creating || value.is_some()) {
-            pr.add(&f.name, "cannot be blank");
-        }
-        for v in &values {
-            if let Some(message) = custom_value_problem(f, v) {
-                pr.add(&f.name, &message);
-            }
-        }
-        if value.is_some() || !values.is_empty() {
-            out.push((f.id, values));
-        }
-    }
-    out
-}
-
-/// Redmine's per-format checks of one custom field value.
-fn custom_value_problem(f: &CustomField, v: &str) -> Option<String> {
-    let length = v.chars().count() as i64;
-    if let Some(max) = f.max_length.filter(|m| *m > 0) {
-        if length > max {
-            return Some(format!("is too long (maximum is {max} characters)"));
-        }
-    }
-    if let Some(min) = f.min_length.filter(|m| *m > 0) {
-        if length < min {
-            return Some(format!("is too short (minimum is {min} characters)"));
-        }
-    }
-    if length > LONG_TEXT as i64 {
-        return Some(format!("is too long (maximum is {LONG_TEXT} characters)"));
-    }
-    match f.field_format.as_str() {
-        "int" if v.trim().parse::<i64>().is_err() => Some("is not a number".into()),
-        "float" if v.trim().parse::<f64>().map_or(true, |x| !x.is_finite()) => Some("is invalid".into()),
-        "date" if parse_date(v).is_none() => Some("is not a valid date".into()),
-        "list" if !f.possible_values.iter().any(|p| p == v) => Some("is not included in the list".into()),
-        "bool" if !matches!(v, "0" | "1") => Some("is not included in the list".into()),
-        _ => None,
-    }
+    problems.into_result()?;
+    Ok(changes)
 }
 
 // ---------------------------------------------------------------------------------------------

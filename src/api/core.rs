@@ -1,14 +1,15 @@
 //! The Redmine core endpoints the CRM API leans on: users, projects, memberships, roles and
 //! custom fields (API.md "Redmine core endpoints we also serve"). Writes are for admins.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::input::{self, paging, word_list};
 use super::{Ctx, Reply};
-use crate::domain::attributes::{as_text, opt_bool, opt_int, opt_int_list, opt_text, Problems};
+use crate::domain::attributes::{as_text, opt_bool, opt_int, opt_int_list, opt_text, required_text, Problems};
 use crate::domain::changes::{ProjectChanges, UserChanges};
 use crate::domain::permission::PermSet;
-use crate::domain::{CustomField, Project, PROJECT_ACTIVE, PROJECT_MODULES};
+use crate::domain::validate;
+use crate::domain::{Project, PROJECT_MODULES};
 use crate::error::{Error, Result};
 use crate::render;
 use crate::render::core::UserView;
@@ -16,34 +17,6 @@ use crate::secrets;
 
 fn created(body: Vec<u8>, location: String) -> Result<Reply> {
     Ok(Reply::Created { body, location })
-}
-
-/// A required, non-blank text attribute (create) or an optional one (update).
-fn required_text(
-    attrs: &Map<String, Value>,
-    key: &str,
-    label: &str,
-    creating: bool,
-    pr: &mut Problems,
-) -> Option<String> {
-    match opt_text(attrs, key, label, pr) {
-        Some(Some(s)) if !s.trim().is_empty() => {
-            if s.chars().count() > 255 {
-                pr.add(label, "is too long (maximum is 255 characters)");
-            }
-            Some(s)
-        }
-        Some(_) => {
-            pr.add(label, "cannot be blank");
-            None
-        }
-        None => {
-            if creating {
-                pr.add(label, "cannot be blank");
-            }
-            None
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,15 +123,10 @@ pub async fn delete_user(ctx: &Ctx<'_>) -> Result<Reply> {
 
 /// Whether the principal may see a project: admins all, others active public ones and those
 /// they are members of.
-fn project_visible(ctx: &Ctx<'_>, project: &Project) -> bool {
-    let p = &ctx.principal;
-    p.is_admin() || (project.status == PROJECT_ACTIVE && (project.is_public || p.permissions.contains_key(&project.id)))
-}
-
 fn visible_project(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Project>> {
     let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
     let project = ctx.store.project(&reference)?;
-    if !project_visible(ctx, &project) {
+    if !ctx.principal.may_see_project(&project) {
         return Err(ctx.principal.deny());
     }
     Ok(project)
@@ -174,7 +142,7 @@ pub fn projects(ctx: &Ctx<'_>) -> Result<Reply> {
         None
     } else {
         let (all, _) = ctx.store.projects_page(None, 0, i64::MAX)?;
-        Some(all.iter().filter(|p| project_visible(ctx, p)).map(|p| p.id).collect())
+        Some(all.iter().filter(|p| ctx.principal.may_see_project(p)).map(|p| p.id).collect())
     };
     let (list, total) = ctx.store.projects_page(visible.as_deref(), offset, limit)?;
     let mut d = ctx.doc();
@@ -350,57 +318,10 @@ pub fn custom_fields(ctx: &Ctx<'_>) -> Result<Reply> {
     Ok(Reply::Ok(d.finish()))
 }
 
-const FIELD_FORMATS: &[&str] = &["string", "text", "int", "float", "date", "list", "bool", "link"];
-
 pub async fn create_custom_field(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let attrs = input::record(&ctx.params, "custom_field", "Custom field")?;
-    let mut pr = Problems::default();
-    let name = required_text(&attrs, "name", "Name", true, &mut pr).unwrap_or_default();
-    let customized_type = match attrs.get("customized_type").and_then(as_text).map(|t| t.to_ascii_lowercase()) {
-        Some(t) if ["contact", "deal", "note"].contains(&t.as_str()) => t,
-        _ => {
-            pr.add("Type", "is not included in the list");
-            String::new()
-        }
-    };
-    let field_format = attrs.get("field_format").and_then(as_text).unwrap_or_else(|| "string".into());
-    if !FIELD_FORMATS.contains(&field_format.as_str()) {
-        pr.add("Format", "is not included in the list");
-    }
-    let possible_values: Vec<String> = match attrs.get("possible_values") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::Object(o) => o.get("value").and_then(as_text),
-                v => as_text(v),
-            })
-            .collect(),
-        Some(Value::String(s)) => s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
-        _ => Vec::new(),
-    };
-    if field_format == "list" && possible_values.is_empty() {
-        pr.add("Possible values", "cannot be blank");
-    }
-    let flag = |key: &str, label: &str, pr: &mut Problems| opt_bool(&attrs, key, label, pr).unwrap_or(false);
-    let field = CustomField {
-        id: 0,
-        name,
-        customized_type,
-        field_format,
-        possible_values,
-        regexp: opt_text(&attrs, "regexp", "Regular expression", &mut pr).flatten().filter(|r| !r.is_empty()),
-        min_length: opt_int(&attrs, "min_length", "Minimum length", &mut pr).flatten(),
-        max_length: opt_int(&attrs, "max_length", "Maximum length", &mut pr).flatten(),
-        is_required: flag("is_required", "Required", &mut pr),
-        is_for_all: opt_bool(&attrs, "is_for_all", "For all projects", &mut pr).unwrap_or(true),
-        is_filter: flag("is_filter", "Used as a filter", &mut pr),
-        searchable: flag("searchable", "Searchable", &mut pr),
-        multiple: flag("multiple", "Multiple values", &mut pr),
-        default_value: opt_text(&attrs, "default_value", "Default value", &mut pr).flatten(),
-        visible: opt_bool(&attrs, "visible", "Visible", &mut pr).unwrap_or(true),
-    };
-    pr.into_result()?;
+    let field = validate::custom_field(&attrs)?;
     let created_field = ctx.store.create_custom_field(field).await?;
     let mut d = ctx.doc();
     render::core::custom_field(&mut d, &created_field, false);

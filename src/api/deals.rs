@@ -1,15 +1,12 @@
 //! `/deals` (create and show; the full deals API is a later piece of work) and
 //! `/deal_statuses`.
 
-use serde_json::Value;
-
 use super::input;
 use super::{Ctx, Reply};
-use crate::domain::attributes::{as_int, as_text, check_length, opt_int, opt_int_list, opt_text, Problems};
-use crate::domain::changes::DealChanges;
+use crate::domain::attributes::as_int;
 use crate::domain::permission::Permission;
-use crate::domain::time::parse_datetime;
-use crate::domain::{normalize_decimal, CustomField, DealStatus};
+use crate::domain::validate;
+use crate::domain::CustomField;
 use crate::error::{Error, Result};
 use crate::render;
 
@@ -25,66 +22,13 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     if !p.allowed(Permission::AddDeals, project.id) {
         return Err(p.deny());
     }
-    let mut pr = Problems::default();
-    let mut c = DealChanges { project_id: Some(project.id), author_id: Some(p.user_id()), ..Default::default() };
-    match opt_text(&attrs, "name", "Name", &mut pr) {
-        Some(Some(n)) if !n.trim().is_empty() => c.name = Some(n),
-        _ => pr.add("Name", "cannot be blank"),
-    }
-    check_length(&c.name.clone().map(Some), "Name", 255, &mut pr);
-    c.background = opt_text(&attrs, "background", "Background", &mut pr);
-    check_length(&c.background, "Background", 65_535, &mut pr);
-    c.currency = opt_text(&attrs, "currency", "Currency", &mut pr);
-    check_length(&c.currency, "Currency", 255, &mut pr);
-    c.price = match attrs.get("price") {
-        None | Some(Value::Null) => None,
-        Some(v) => match as_text(v) {
-            Some(s) if s.trim().is_empty() => Some(None),
-            Some(s) => match normalize_decimal(&s) {
-                Some(price) => Some(Some(price)),
-                None => {
-                    pr.add("Sum", "is not a number");
-                    None
-                }
-            },
-            None => {
-                pr.add("Sum", "is not a number");
-                None
-            }
-        },
-    };
-    c.price_type = opt_int(&attrs, "price_type", "Price type", &mut pr);
-    c.duration = opt_int(&attrs, "duration", "Duration", &mut pr);
-    c.probability = opt_int(&attrs, "probability", "Probability", &mut pr);
-    c.contact_id = opt_int(&attrs, "contact_id", "Contact", &mut pr);
-    c.category_id = opt_int(&attrs, "category_id", "Category", &mut pr);
-    if let Some(Some(category)) = c.category_id {
-        if !ctx.store.deal_category_in_project(category, project.id)? {
-            pr.add("Category", "is invalid");
-        }
-    }
-    c.assigned_to_id = opt_int(&attrs, "assigned_to_id", "Assignee", &mut pr);
-    if let Some(Some(author)) = opt_int(&attrs, "author_id", "Author", &mut pr) {
-        c.author_id = Some(author);
-    }
-    if let Some(v) = attrs.get("due_date").filter(|v| !v.is_null()) {
-        match as_text(v).as_deref().and_then(parse_datetime) {
-            Some(ms) => c.due_date = Some(Some(ms)),
-            None => pr.add("Due date", "is invalid"),
-        }
-    }
-    c.related_contact_ids = opt_int_list(&attrs, "related_contact_ids", "Related contacts", &mut pr);
     let status = match attrs.get("status_id").and_then(as_int) {
         Some(id) => ctx.store.deal_status(id)?.map(|s| s.id),
         None => ctx.store.default_deal_status()?,
     };
-    match status {
-        Some(s) => c.status_id = Some(s),
-        None => pr.add("Status", "cannot be blank"),
-    }
     let fields = deal_fields(ctx)?;
-    c.custom_values = super::contacts::custom_values(&attrs, &fields, true, &mut pr);
-    pr.into_result()?;
+    let in_project = |category| ctx.store.deal_category_in_project(category, project.id);
+    let c = validate::new_deal(&attrs, &fields, project.id, p.user_id(), status, in_project)?;
     let id = ctx.store.create_deal(c).await?;
     let deal = ctx.store.deal(id)?;
     let mut d = ctx.doc();
@@ -95,7 +39,7 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
 pub fn show(ctx: &Ctx<'_>) -> Result<Reply> {
     let id = ctx.id()?;
     let deal = ctx.store.deal(id)?;
-    if !ctx.principal.allowed(Permission::ViewDeals, deal.project.0) {
+    if !ctx.principal.may_view_deal(&deal) {
         return Err(ctx.principal.deny());
     }
     let fields = deal_fields(ctx)?;
@@ -115,30 +59,7 @@ pub fn statuses(ctx: &Ctx<'_>) -> Result<Reply> {
 pub async fn create_status(ctx: &Ctx<'_>) -> Result<Reply> {
     ctx.principal.require_admin()?;
     let attrs = input::record(&ctx.params, "deal_status", "Deal status")?;
-    let mut pr = Problems::default();
-    let name = match opt_text(&attrs, "name", "Name", &mut pr) {
-        Some(Some(n)) if !n.trim().is_empty() => n,
-        _ => {
-            pr.add("Name", "cannot be blank");
-            String::new()
-        }
-    };
-    if name.chars().count() > 30 {
-        pr.add("Name", "is too long (maximum is 30 characters)");
-    }
-    let status_type = opt_int(&attrs, "status_type", "Status type", &mut pr).flatten().unwrap_or(0);
-    if !(0..=2).contains(&status_type) {
-        pr.add("Status type", "is not included in the list");
-    }
-    let status = DealStatus {
-        id: 0,
-        name,
-        position: opt_int(&attrs, "position", "Position", &mut pr).flatten().unwrap_or(0),
-        is_default: crate::domain::attributes::opt_bool(&attrs, "is_default", "Default", &mut pr).unwrap_or(false),
-        status_type,
-        color: opt_int(&attrs, "color", "Color", &mut pr).flatten().unwrap_or(11_184_810),
-    };
-    pr.into_result()?;
+    let status = validate::deal_status(&attrs)?;
     let created = ctx.store.create_deal_status(status).await?;
     let mut d = ctx.doc();
     render::deals::status(&mut d, &created);

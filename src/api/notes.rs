@@ -5,54 +5,19 @@ use serde_json::Value;
 
 use super::input;
 use super::{Ctx, Reply};
-use crate::domain::attributes::{as_int, as_text, check_length, opt_int, opt_text, Problems};
-use crate::domain::changes::NoteChanges;
-use crate::domain::permission::Permission;
-use crate::domain::principal::Principal;
-use crate::domain::time::parse_datetime;
+use crate::domain::attributes::{as_int, as_text};
+use crate::domain::principal::NoteAccess;
+use crate::domain::validate;
 use crate::domain::Note;
 use crate::error::{Error, Result};
 use crate::render;
 
-const CONTENT_MAX: usize = 65_535;
-
-/// What the principal may do with the notes of one source record.
-struct SourceAccess {
-    view: bool,
-    write: bool,
-    delete_any: bool,
-    delete_own: bool,
-}
-
-fn source_access(ctx: &Ctx<'_>, source_type: &str, source_id: i64) -> Result<SourceAccess> {
-    let p: &Principal = &ctx.principal;
+/// Loads a note's source record and says what the principal may do with its notes.
+fn source_access(ctx: &Ctx<'_>, source_type: &str, source_id: i64) -> Result<NoteAccess> {
+    let p = &ctx.principal;
     match source_type {
-        "Contact" => {
-            let c = ctx.store.contact(source_id)?;
-            let projects: Vec<i64> = c.projects.iter().map(|(id, _)| *id).collect();
-            let may = |perm| {
-                p.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, projects.iter().copied())
-            };
-            let in_projects = |perm| projects.iter().any(|id| p.allowed(perm, *id));
-            let view = may(Permission::ViewContacts);
-            Ok(SourceAccess {
-                view,
-                write: view && (may(Permission::AddNotes) || may(Permission::EditContacts)),
-                delete_any: view && in_projects(Permission::DeleteNotes),
-                delete_own: view && in_projects(Permission::DeleteOwnNotes),
-            })
-        }
-        "Deal" => {
-            let d = ctx.store.deal(source_id)?;
-            let project = d.project.0;
-            let view = p.allowed(Permission::ViewDeals, project);
-            Ok(SourceAccess {
-                view,
-                write: view && p.allowed(Permission::EditDeals, project),
-                delete_any: view && p.allowed(Permission::EditDeals, project),
-                delete_own: view && p.allowed(Permission::EditDeals, project),
-            })
-        }
+        "Contact" => Ok(p.notes_of_contact(&ctx.store.contact(source_id)?)),
+        "Deal" => Ok(p.notes_of_deal(&ctx.store.deal(source_id)?)),
         _ => Err(Error::NotFound),
     }
 }
@@ -66,31 +31,6 @@ fn render_note(ctx: &Ctx<'_>, note: &Note) -> Result<Vec<u8>> {
     let mut d = ctx.doc();
     render::notes::note(&mut d, note, &fields);
     Ok(d.finish())
-}
-
-fn changes_from(ctx: &Ctx<'_>, attrs: &serde_json::Map<String, Value>, creating: bool) -> Result<NoteChanges> {
-    let mut pr = Problems::default();
-    let mut c = NoteChanges::default();
-    match opt_text(attrs, "content", "Content", &mut pr) {
-        Some(Some(s)) if !s.trim().is_empty() => c.content = Some(s),
-        Some(_) => pr.add("Content", "cannot be blank"),
-        None if creating => pr.add("Content", "cannot be blank"),
-        None => {}
-    }
-    check_length(&c.content.clone().map(Some), "Content", CONTENT_MAX, &mut pr);
-    c.subject = opt_text(attrs, "subject", "Subject", &mut pr);
-    check_length(&c.subject, "Subject", 255, &mut pr);
-    c.type_id = opt_int(attrs, "type_id", "Type", &mut pr);
-    if let Some(v) = attrs.get("created_on").filter(|v| !v.is_null()) {
-        match as_text(v).as_deref().and_then(parse_datetime) {
-            Some(ms) => c.created_on = Some(ms),
-            None => pr.add("Created", "is invalid"),
-        }
-    }
-    let fields = note_fields(ctx)?;
-    c.custom_values = super::contacts::custom_values(attrs, &fields, creating, &mut pr);
-    pr.into_result()?;
-    Ok(c)
 }
 
 pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
@@ -114,14 +54,14 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     if !access.write {
         return Err(ctx.principal.deny());
     }
-    let changes = changes_from(ctx, &attrs, true)?;
+    let changes = validate::note(&attrs, &note_fields(ctx)?, true)?;
     let author = ctx.principal.user_id();
     let id = ctx.store.create_note(source_type, source_id, author, changes).await?;
     let note = ctx.store.note(id)?;
     Ok(Reply::Created { body: render_note(ctx, &note)?, location: format!("/notes/{id}") })
 }
 
-fn authorized_note(ctx: &Ctx<'_>) -> Result<(Note, SourceAccess)> {
+fn authorized_note(ctx: &Ctx<'_>) -> Result<(Note, NoteAccess)> {
     let id = ctx.id()?;
     let note = ctx.store.note(id)?;
     let access = source_access(ctx, &note.source_type, note.source_id)?;
@@ -142,7 +82,7 @@ pub async fn update(ctx: &Ctx<'_>) -> Result<Reply> {
         return Err(ctx.principal.deny());
     }
     let attrs = input::record(&ctx.params, "note", "Note")?;
-    let changes = changes_from(ctx, &attrs, false)?;
+    let changes = validate::note(&attrs, &note_fields(ctx)?, false)?;
     ctx.store.update_note(note.id, changes).await?;
     Ok(Reply::NoContent)
 }

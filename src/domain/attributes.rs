@@ -127,6 +127,34 @@ pub fn opt_int_list(obj: &Map<String, Value>, key: &str, label: &str, problems: 
     Some(ids)
 }
 
+/// A required, non-blank text attribute (create) or an optional one (update).
+pub fn required_text(
+    attrs: &Map<String, Value>,
+    key: &str,
+    label: &str,
+    creating: bool,
+    pr: &mut Problems,
+) -> Option<String> {
+    match opt_text(attrs, key, label, pr) {
+        Some(Some(s)) if !s.trim().is_empty() => {
+            if s.chars().count() > 255 {
+                pr.add(label, "is too long (maximum is 255 characters)");
+            }
+            Some(s)
+        }
+        Some(_) => {
+            pr.add(label, "cannot be blank");
+            None
+        }
+        None => {
+            if creating {
+                pr.add(label, "cannot be blank");
+            }
+            None
+        }
+    }
+}
+
 /// Checks the length of a stored text: over `max` characters is refused, never truncated.
 pub fn check_length(value: &Option<Option<String>>, label: &str, max: usize, problems: &mut Problems) {
     if let Some(Some(s)) = value {

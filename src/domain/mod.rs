@@ -7,6 +7,7 @@ pub mod permission;
 pub mod principal;
 pub mod query;
 pub mod time;
+pub mod validate;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

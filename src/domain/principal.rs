@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::permission::{PermSet, Permission};
 use super::query::Visibility;
-use super::{Contact, User, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
+use super::{Contact, Deal, Project, User, PROJECT_ACTIVE, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
 use crate::error::Error;
 
 /// What a request presents to say who it is, before it is checked.
@@ -20,6 +20,16 @@ pub struct Credentials {
     /// A keyed hash of all of the above, under which the resolved principal may be cached
     /// (never the secret itself).
     pub fingerprint: u64,
+}
+
+/// What a principal may do with the notes of one contact or deal. Unlike the plugin (API.md
+/// §8.1), writing a note needs the right to change its source.
+#[derive(Clone, Copy, Debug)]
+pub struct NoteAccess {
+    pub view: bool,
+    pub write: bool,
+    pub delete_any: bool,
+    pub delete_own: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -146,5 +156,36 @@ impl Principal {
     pub fn may_contact(&self, perm: Permission, c: &Contact) -> bool {
         let projects = c.projects.iter().map(|(id, _)| *id);
         self.may_act_on_contact(perm, c.visibility, c.author_id, c.assigned_to_id, projects)
+    }
+
+    /// The notes rule for a contact: seen with the contact; written with add_notes or
+    /// edit_contacts on it; deleted with (own_)delete_notes in one of its projects.
+    pub fn notes_of_contact(&self, c: &Contact) -> NoteAccess {
+        let in_projects = |perm| c.projects.iter().any(|(id, _)| self.allowed(perm, *id));
+        let view = self.may_contact(Permission::ViewContacts, c);
+        NoteAccess {
+            view,
+            write: view && (self.may_contact(Permission::AddNotes, c) || self.may_contact(Permission::EditContacts, c)),
+            delete_any: view && in_projects(Permission::DeleteNotes),
+            delete_own: view && in_projects(Permission::DeleteOwnNotes),
+        }
+    }
+
+    /// The notes rule for a deal: seen with view_deals, changed with edit_deals in its project.
+    pub fn notes_of_deal(&self, d: &Deal) -> NoteAccess {
+        let view = self.may_view_deal(d);
+        let edit = view && self.allowed(Permission::EditDeals, d.project.0);
+        NoteAccess { view, write: edit, delete_any: edit, delete_own: edit }
+    }
+
+    pub fn may_view_deal(&self, d: &Deal) -> bool {
+        self.allowed(Permission::ViewDeals, d.project.0)
+    }
+
+    /// Whether a project shows to this principal: admins see all; others active projects that
+    /// are public or that they are a member of.
+    pub fn may_see_project(&self, project: &Project) -> bool {
+        self.is_admin()
+            || (project.status == PROJECT_ACTIVE && (project.is_public || self.permissions.contains_key(&project.id)))
     }
 }

@@ -1,0 +1,405 @@
+//! Validation of contacts, deals, notes and custom fields with Redmine's messages: each reads a
+//! record's attribute hash into its write command (`changes.rs`), collecting every problem so
+//! that one 422 reports them all. Checks that need stored data (does this project exist, is this
+//! category the project's) are the caller's, passed in where their message order matters.
+
+use serde_json::{Map, Value};
+
+use super::attributes::{
+    as_bool, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, required_text, Problems,
+};
+use super::changes::{AddressChanges, ContactChanges, DealChanges, NoteChanges};
+use super::time::{parse_date, parse_datetime};
+use super::{emails_valid, normalize_decimal, parse_tag_list, CustomField, DealStatus};
+use crate::error::Result;
+
+/// Longest value of a short text column (the plugin's varchar(255)).
+const SHORT_TEXT: usize = 255;
+/// Longest `background` or note content (the plugin's TEXT columns).
+const LONG_TEXT: usize = 65_535;
+
+// ---------------------------------------------------------------------------------------------
+// Contacts
+
+/// A short text attribute: read, length-checked.
+fn text_attr(
+    attrs: &Map<String, Value>,
+    key: &str,
+    label: &str,
+    max: usize,
+    problems: &mut Problems,
+) -> Option<Option<String>> {
+    let value = opt_text(attrs, key, label, problems);
+    check_length(&value, label, max, problems);
+    value
+}
+
+/// Reads and validates the `contact` hash of a create (`creating`) or update. Whether the
+/// projects of `project_ids` exist is the caller's to check (it adds "Project is invalid" last).
+pub fn contact(attrs: &Map<String, Value>, fields: &[CustomField], creating: bool) -> (ContactChanges, Problems) {
+    let mut pr = Problems::default();
+    let mut c = ContactChanges::default();
+    match text_attr(attrs, "first_name", "First Name", SHORT_TEXT, &mut pr) {
+        Some(Some(s)) if !s.trim().is_empty() => c.first_name = Some(s),
+        Some(_) => pr.add("First Name", "cannot be blank"),
+        None if creating && !attrs.contains_key("first_name") => pr.add("First Name", "cannot be blank"),
+        None => {}
+    }
+    c.last_name = text_attr(attrs, "last_name", "Last Name", SHORT_TEXT, &mut pr);
+    c.middle_name = text_attr(attrs, "middle_name", "Middle Name", SHORT_TEXT, &mut pr);
+    c.company = text_attr(attrs, "company", "Company", SHORT_TEXT, &mut pr);
+    c.phone = text_attr(attrs, "phone", "Phone", SHORT_TEXT, &mut pr);
+    c.website = text_attr(attrs, "website", "Website", SHORT_TEXT, &mut pr);
+    c.skype_name = text_attr(attrs, "skype_name", "Skype", SHORT_TEXT, &mut pr);
+    c.job_title = text_attr(attrs, "job_title", "Job title", SHORT_TEXT, &mut pr);
+    c.background = text_attr(attrs, "background", "Background", LONG_TEXT, &mut pr);
+    c.email = opt_text(attrs, "email", "Email", &mut pr)
+        .map(|e| e.map(|s| s.chars().filter(|ch| !ch.is_whitespace()).collect::<String>()));
+    check_length(&c.email, "Email", SHORT_TEXT, &mut pr);
+    if let Some(Some(email)) = &c.email {
+        if !emails_valid(email) {
+            pr.add("Email", "have incorrect format");
+        }
+    }
+    // An unparseable birthday is dropped silently, as the plugin does.
+    c.birthday = opt_text(attrs, "birthday", "Birthday", &mut pr).map(|b| b.as_deref().and_then(parse_date));
+    c.is_company = opt_bool(attrs, "is_company", "Company", &mut pr);
+    if let Some(v) = attrs.get("visibility") {
+        match as_int(v) {
+            Some(level @ 0..=2) => c.visibility = Some(level),
+            _ => pr.add("Visibility", "is not included in the list"),
+        }
+    }
+    c.assigned_to_id = opt_int(attrs, "assigned_to_id", "Assignee", &mut pr);
+    c.author_id = opt_int(attrs, "author_id", "Author", &mut pr).flatten();
+    c.tags = tag_list(attrs.get("tag_list"), &mut pr);
+    if let Some(v) = attrs.get("address_attributes") {
+        c.address = address_changes(v, &mut pr);
+    }
+    c.custom_values = custom_values(attrs, fields, creating, &mut pr);
+    if let Some(ids) = opt_int_list(attrs, "project_ids", "Project", &mut pr) {
+        if ids.is_empty() {
+            pr.add("Project", "cannot be blank");
+        } else {
+            c.project_ids = Some(ids);
+        }
+    }
+    (c, pr)
+}
+
+fn tag_list(value: Option<&Value>, pr: &mut Problems) -> Option<Vec<String>> {
+    let tags = match value? {
+        Value::Null => Vec::new(),
+        Value::Array(items) => {
+            let joined: Vec<String> =
+                items.iter().filter_map(as_text).map(|t| format!("\"{}\"", t.replace('"', ""))).collect();
+            parse_tag_list(&joined.join(","))
+        }
+        v => match as_text(v) {
+            Some(s) => parse_tag_list(&s),
+            None => {
+                pr.add("Tags", "is invalid");
+                return None;
+            }
+        },
+    };
+    if tags.iter().any(|t| t.chars().count() > SHORT_TEXT) {
+        pr.add("Tags", &format!("is too long (maximum is {SHORT_TEXT} characters)"));
+    }
+    Some(tags)
+}
+
+fn address_changes(value: &Value, pr: &mut Problems) -> Option<AddressChanges> {
+    let Value::Object(a) = value else {
+        if !value.is_null() {
+            pr.add("Address", "is invalid");
+        }
+        return None;
+    };
+    let mut part = |key: &str, label: &str| text_attr(a, key, label, SHORT_TEXT, pr);
+    Some(AddressChanges {
+        street1: part("street1", "Street"),
+        street2: part("street2", "Street 2"),
+        city: part("city", "City"),
+        region: part("region", "Region"),
+        postcode: part("postcode", "Postcode"),
+        country_code: part("country_code", "Country"),
+        destroy: a.get("_destroy").and_then(as_bool).unwrap_or(false),
+    })
+}
+
+/// `custom_fields: [{id, value}]` or `custom_field_values: {id: value}`, checked against the
+/// field definitions; on create, fields not given take their default value.
+pub fn custom_values(
+    attrs: &Map<String, Value>,
+    fields: &[CustomField],
+    creating: bool,
+    pr: &mut Problems,
+) -> Vec<(i64, Vec<String>)> {
+    let mut given: Vec<(i64, &Value)> = Vec::new();
+    match attrs.get("custom_fields") {
+        Some(Value::Array(items)) => {
+            for item in items {
+                if let Value::Object(o) = item {
+                    if let (Some(id), Some(value)) = (o.get("id").and_then(as_int), o.get("value")) {
+                        given.push((id, value));
+                    }
+                }
+            }
+        }
+        Some(Value::Null) | None => {}
+        Some(_) => pr.add("Custom fields", "is invalid"),
+    }
+    if let Some(Value::Object(o)) = attrs.get("custom_field_values") {
+        for (k, v) in o {
+            if let Ok(id) = k.parse() {
+                given.push((id, v));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for f in fields {
+        let value = given.iter().rev().find(|(id, _)| *id == f.id).map(|(_, v)| *v);
+        let values: Vec<String> = match value {
+            Some(Value::Array(items)) => items.iter().filter_map(as_text).collect(),
+            Some(Value::Null) => Vec::new(),
+            Some(v) => match as_text(v) {
+                Some(s) => vec![s],
+                None => {
+                    pr.add(&f.name, "is invalid");
+                    continue;
+                }
+            },
+            None if creating => f.default_value.iter().filter(|d| !d.is_empty()).cloned().collect(),
+            None => continue,
+        };
+        let mut values: Vec<String> = values.into_iter().filter(|v| !v.trim().is_empty()).collect();
+        if !f.multiple {
+            values.truncate(1);
+        }
+        if f.is_required && values.is_empty() && (creating || value.is_some()) {
+            pr.add(&f.name, "cannot be blank");
+        }
+        for v in &values {
+            if let Some(message) = custom_value_problem(f, v) {
+                pr.add(&f.name, &message);
+            }
+        }
+        if value.is_some() || !values.is_empty() {
+            out.push((f.id, values));
+        }
+    }
+    out
+}
+
+/// Redmine's per-format checks of one custom field value.
+fn custom_value_problem(f: &CustomField, v: &str) -> Option<String> {
+    let length = v.chars().count() as i64;
+    if let Some(max) = f.max_length.filter(|m| *m > 0) {
+        if length > max {
+            return Some(format!("is too long (maximum is {max} characters)"));
+        }
+    }
+    if let Some(min) = f.min_length.filter(|m| *m > 0) {
+        if length < min {
+            return Some(format!("is too short (minimum is {min} characters)"));
+        }
+    }
+    if length > LONG_TEXT as i64 {
+        return Some(format!("is too long (maximum is {LONG_TEXT} characters)"));
+    }
+    match f.field_format.as_str() {
+        "int" if v.trim().parse::<i64>().is_err() => Some("is not a number".into()),
+        "float" if v.trim().parse::<f64>().map_or(true, |x| !x.is_finite()) => Some("is invalid".into()),
+        "date" if parse_date(v).is_none() => Some("is not a valid date".into()),
+        "list" if !f.possible_values.iter().any(|p| p == v) => Some("is not included in the list".into()),
+        "bool" if !matches!(v, "0" | "1") => Some("is not included in the list".into()),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deals
+
+/// Reads and validates the `deal` hash of a create in `project_id` by `author_id`; `status`
+/// is the named (or default) status if it exists; `category_in_project` tells whether a
+/// category belongs to the project.
+pub fn new_deal(
+    attrs: &Map<String, Value>,
+    fields: &[CustomField],
+    project_id: i64,
+    author_id: i64,
+    status: Option<i64>,
+    category_in_project: impl FnOnce(i64) -> Result<bool>,
+) -> Result<DealChanges> {
+    let mut pr = Problems::default();
+    let mut c = DealChanges { project_id: Some(project_id), author_id: Some(author_id), ..Default::default() };
+    match opt_text(attrs, "name", "Name", &mut pr) {
+        Some(Some(n)) if !n.trim().is_empty() => c.name = Some(n),
+        _ => pr.add("Name", "cannot be blank"),
+    }
+    check_length(&c.name.clone().map(Some), "Name", 255, &mut pr);
+    c.background = opt_text(attrs, "background", "Background", &mut pr);
+    check_length(&c.background, "Background", 65_535, &mut pr);
+    c.currency = opt_text(attrs, "currency", "Currency", &mut pr);
+    check_length(&c.currency, "Currency", 255, &mut pr);
+    c.price = match attrs.get("price") {
+        None | Some(Value::Null) => None,
+        Some(v) => match as_text(v) {
+            Some(s) if s.trim().is_empty() => Some(None),
+            Some(s) => match normalize_decimal(&s) {
+                Some(price) => Some(Some(price)),
+                None => {
+                    pr.add("Sum", "is not a number");
+                    None
+                }
+            },
+            None => {
+                pr.add("Sum", "is not a number");
+                None
+            }
+        },
+    };
+    c.price_type = opt_int(attrs, "price_type", "Price type", &mut pr);
+    c.duration = opt_int(attrs, "duration", "Duration", &mut pr);
+    c.probability = opt_int(attrs, "probability", "Probability", &mut pr);
+    c.contact_id = opt_int(attrs, "contact_id", "Contact", &mut pr);
+    c.category_id = opt_int(attrs, "category_id", "Category", &mut pr);
+    if let Some(Some(category)) = c.category_id {
+        if !category_in_project(category)? {
+            pr.add("Category", "is invalid");
+        }
+    }
+    c.assigned_to_id = opt_int(attrs, "assigned_to_id", "Assignee", &mut pr);
+    if let Some(Some(author)) = opt_int(attrs, "author_id", "Author", &mut pr) {
+        c.author_id = Some(author);
+    }
+    if let Some(v) = attrs.get("due_date").filter(|v| !v.is_null()) {
+        match as_text(v).as_deref().and_then(parse_datetime) {
+            Some(ms) => c.due_date = Some(Some(ms)),
+            None => pr.add("Due date", "is invalid"),
+        }
+    }
+    c.related_contact_ids = opt_int_list(attrs, "related_contact_ids", "Related contacts", &mut pr);
+    match status {
+        Some(s) => c.status_id = Some(s),
+        None => pr.add("Status", "cannot be blank"),
+    }
+    c.custom_values = custom_values(attrs, fields, true, &mut pr);
+    pr.into_result()?;
+    Ok(c)
+}
+
+/// Reads and validates a `deal_status` hash (admin extension).
+pub fn deal_status(attrs: &Map<String, Value>) -> Result<DealStatus> {
+    let mut pr = Problems::default();
+    let name = match opt_text(attrs, "name", "Name", &mut pr) {
+        Some(Some(n)) if !n.trim().is_empty() => n,
+        _ => {
+            pr.add("Name", "cannot be blank");
+            String::new()
+        }
+    };
+    if name.chars().count() > 30 {
+        pr.add("Name", "is too long (maximum is 30 characters)");
+    }
+    let status_type = opt_int(attrs, "status_type", "Status type", &mut pr).flatten().unwrap_or(0);
+    if !(0..=2).contains(&status_type) {
+        pr.add("Status type", "is not included in the list");
+    }
+    let status = DealStatus {
+        id: 0,
+        name,
+        position: opt_int(attrs, "position", "Position", &mut pr).flatten().unwrap_or(0),
+        is_default: opt_bool(attrs, "is_default", "Default", &mut pr).unwrap_or(false),
+        status_type,
+        color: opt_int(attrs, "color", "Color", &mut pr).flatten().unwrap_or(11_184_810),
+    };
+    pr.into_result()?;
+    Ok(status)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notes
+
+/// Reads and validates the `note` hash of a create (`creating`) or update.
+pub fn note(attrs: &Map<String, Value>, fields: &[CustomField], creating: bool) -> Result<NoteChanges> {
+    let mut pr = Problems::default();
+    let mut c = NoteChanges::default();
+    match opt_text(attrs, "content", "Content", &mut pr) {
+        Some(Some(s)) if !s.trim().is_empty() => c.content = Some(s),
+        Some(_) => pr.add("Content", "cannot be blank"),
+        None if creating => pr.add("Content", "cannot be blank"),
+        None => {}
+    }
+    check_length(&c.content.clone().map(Some), "Content", LONG_TEXT, &mut pr);
+    c.subject = opt_text(attrs, "subject", "Subject", &mut pr);
+    check_length(&c.subject, "Subject", 255, &mut pr);
+    c.type_id = opt_int(attrs, "type_id", "Type", &mut pr);
+    if let Some(v) = attrs.get("created_on").filter(|v| !v.is_null()) {
+        match as_text(v).as_deref().and_then(parse_datetime) {
+            Some(ms) => c.created_on = Some(ms),
+            None => pr.add("Created", "is invalid"),
+        }
+    }
+    c.custom_values = custom_values(attrs, fields, creating, &mut pr);
+    pr.into_result()?;
+    Ok(c)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom field definitions
+
+const FIELD_FORMATS: &[&str] = &["string", "text", "int", "float", "date", "list", "bool", "link"];
+
+/// Reads and validates a `custom_field` hash (admin extension: fields of contacts, deals and
+/// notes).
+pub fn custom_field(attrs: &Map<String, Value>) -> Result<CustomField> {
+    let mut pr = Problems::default();
+    let name = required_text(attrs, "name", "Name", true, &mut pr).unwrap_or_default();
+    let customized_type = match attrs.get("customized_type").and_then(as_text).map(|t| t.to_ascii_lowercase()) {
+        Some(t) if ["contact", "deal", "note"].contains(&t.as_str()) => t,
+        _ => {
+            pr.add("Type", "is not included in the list");
+            String::new()
+        }
+    };
+    let field_format = attrs.get("field_format").and_then(as_text).unwrap_or_else(|| "string".into());
+    if !FIELD_FORMATS.contains(&field_format.as_str()) {
+        pr.add("Format", "is not included in the list");
+    }
+    let possible_values: Vec<String> = match attrs.get("possible_values") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::Object(o) => o.get("value").and_then(as_text),
+                v => as_text(v),
+            })
+            .collect(),
+        Some(Value::String(s)) => s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
+        _ => Vec::new(),
+    };
+    if field_format == "list" && possible_values.is_empty() {
+        pr.add("Possible values", "cannot be blank");
+    }
+    let flag = |key: &str, label: &str, pr: &mut Problems| opt_bool(attrs, key, label, pr).unwrap_or(false);
+    let field = CustomField {
+        id: 0,
+        name,
+        customized_type,
+        field_format,
+        possible_values,
+        regexp: opt_text(attrs, "regexp", "Regular expression", &mut pr).flatten().filter(|r| !r.is_empty()),
+        min_length: opt_int(attrs, "min_length", "Minimum length", &mut pr).flatten(),
+        max_length: opt_int(attrs, "max_length", "Maximum length", &mut pr).flatten(),
+        is_required: flag("is_required", "Required", &mut pr),
+        is_for_all: opt_bool(attrs, "is_for_all", "For all projects", &mut pr).unwrap_or(true),
+        is_filter: flag("is_filter", "Used as a filter", &mut pr),
+        searchable: flag("searchable", "Searchable", &mut pr),
+        multiple: flag("multiple", "Multiple values", &mut pr),
+        default_value: opt_text(attrs, "default_value", "Default value", &mut pr).flatten(),
+        visible: opt_bool(attrs, "visible", "Visible", &mut pr).unwrap_or(true),
+    };
+    pr.into_result()?;
+    Ok(field)
+}
