@@ -2,12 +2,15 @@
 //! permissions, calls the store and renders a [`Reply`]; errors are `crate::error::Error`.
 
 pub mod contacts;
-pub mod core;
+pub mod custom_fields;
 pub mod deals;
 pub mod fragments;
 pub mod input;
 pub mod notes;
+pub mod projects;
+pub mod roles;
 pub mod routes;
+pub mod users;
 
 use hyper::Method;
 use serde_json::{Map, Value};
@@ -80,6 +83,11 @@ pub enum Reply {
     Redirect(String),
 }
 
+/// 201 with a new record and its `Location` path.
+fn created(body: Vec<u8>, location: String) -> Result<Reply> {
+    Ok(Reply::Created { body, location })
+}
+
 /// Runs the handler of a route and method.
 pub async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
     use Route::*;
@@ -105,26 +113,26 @@ pub async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
         Deal if get => deals::show(&ctx),
         DealStatuses if get => deals::statuses(&ctx),
         DealStatuses if post => deals::create_status(&ctx).await,
-        Users if get => core::users(&ctx),
-        Users if post => core::create_user(&ctx).await,
-        CurrentUser if get => core::current_user(&ctx),
-        User if get => core::user(&ctx),
-        User if put => core::update_user(&ctx).await,
-        User if delete => core::delete_user(&ctx).await,
-        Projects if get => core::projects(&ctx),
-        Projects if post => core::create_project(&ctx).await,
-        Project if get => core::project(&ctx),
-        Project if put => core::update_project(&ctx).await,
-        Project if delete => core::delete_project(&ctx).await,
-        Memberships if get => core::memberships(&ctx),
-        Memberships if post => core::create_membership(&ctx).await,
-        Membership if get => core::membership(&ctx),
-        Membership if delete => core::delete_membership(&ctx).await,
-        Roles if get => core::roles(&ctx),
-        Roles if post => core::create_role(&ctx).await,
-        Role if get => core::role(&ctx),
-        CustomFields if get => core::custom_fields(&ctx),
-        CustomFields if post => core::create_custom_field(&ctx).await,
+        Users if get => users::users(&ctx),
+        Users if post => users::create_user(&ctx).await,
+        CurrentUser if get => users::current_user(&ctx),
+        User if get => users::user(&ctx),
+        User if put => users::update_user(&ctx).await,
+        User if delete => users::delete_user(&ctx).await,
+        Projects if get => projects::projects(&ctx),
+        Projects if post => projects::create_project(&ctx).await,
+        Project if get => projects::project(&ctx),
+        Project if put => projects::update_project(&ctx).await,
+        Project if delete => projects::delete_project(&ctx).await,
+        Memberships if get => projects::memberships(&ctx),
+        Memberships if post => projects::create_membership(&ctx).await,
+        Membership if get => projects::membership(&ctx),
+        Membership if delete => projects::delete_membership(&ctx).await,
+        Roles if get => roles::roles(&ctx),
+        Roles if post => roles::create_role(&ctx).await,
+        Role if get => roles::role(&ctx),
+        CustomFields if get => custom_fields::custom_fields(&ctx),
+        CustomFields if post => custom_fields::create_custom_field(&ctx).await,
         CrmQueries if get => contacts::saved_queries(&ctx),
         DealCategories if get => deals::categories(&ctx),
         _ => Err(Error::NotFound),
