@@ -16,10 +16,11 @@ use hyper::Method;
 use serde_json::{Map, Value};
 
 use crate::api::routes::{Matched, Route};
-use crate::domain::principal::Principal;
+use crate::domain::principal::{Credentials, Principal};
 use crate::error::{Error, Result};
 use crate::render::{Doc, Format, Meta};
 use crate::store::Store;
+use crate::App;
 
 /// Everything a handler needs about one request.
 pub struct Ctx<'a> {
@@ -88,8 +89,28 @@ fn created(body: Vec<u8>, location: String) -> Result<Reply> {
     Ok(Reply::Created { body, location })
 }
 
+/// One request as the HTTP layer hands it over: routed, decoded, credentials not yet checked.
+pub struct Request {
+    pub credentials: Credentials,
+    pub format: Format,
+    pub method: Method,
+    /// Query string and body parameters, body over query (as Rails merges them).
+    pub params: Map<String, Value>,
+    pub matched: Matched,
+    /// Lists leave out their counters.
+    pub nometa: bool,
+}
+
+/// Authenticates a request and runs the handler of its route and method.
+pub async fn handle(app: &App, request: Request) -> Result<Reply> {
+    let Request { credentials, format, method, params, matched, nometa } = request;
+    let principal = app.store.principal(&credentials)?;
+    let ctx = Ctx { store: &app.store, fragments: &app.fragments, principal, format, method, params, matched, nometa };
+    dispatch(ctx).await
+}
+
 /// Runs the handler of a route and method.
-pub async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
+async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
     use Route::*;
     let m = ctx.method.clone();
     let get = m == Method::GET || m == Method::HEAD;

@@ -4,15 +4,13 @@
 //! not an error by itself: the request runs as anonymous.
 
 use std::collections::hash_map::RandomState;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use base64::Engine;
 use hyper::HeaderMap;
 use serde_json::{Map, Value};
 
-use crate::domain::principal::{Credentials, Principal};
-use crate::error::Result;
-use crate::store::Store;
+use crate::domain::principal::Credentials;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
@@ -52,14 +50,12 @@ fn fingerprint(headers: &HeaderMap, params: &Map<String, Value>) -> u64 {
     h.finish()
 }
 
-/// Resolves the acting principal of a request (the store caches it per credential while the
-/// configuration is unchanged).
-pub fn authenticate(store: &Store, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Arc<Principal>> {
-    let credentials = Credentials {
+/// The credentials a request presents (checked by the API against the store).
+pub fn credentials(headers: &HeaderMap, params: &Map<String, Value>) -> Credentials {
+    Credentials {
         api_key: api_key(headers, params).map(str::to_string),
         basic: basic_credentials(headers),
         switch_user: header(headers, "x-redmine-switch-user").map(str::to_string),
         fingerprint: fingerprint(headers, params),
-    };
-    store.principal(&credentials)
+    }
 }

@@ -19,8 +19,8 @@ use tokio::net::TcpListener;
 
 use super::params::{self, parse_urlencoded};
 use super::respond::{self, HttpResponse};
+use crate::api;
 use crate::api::routes::{self, Matched};
-use crate::api::{self, Ctx};
 use crate::error::{Error, Result};
 use crate::render::Format;
 use crate::App;
@@ -153,12 +153,11 @@ async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<HttpRe
             };
         }
     }
-    let principal = super::auth::authenticate(&app.store, &parts.headers, &all).map_err(fail)?;
+    let credentials = super::auth::credentials(&parts.headers, &all);
     let nometa = parts.headers.contains_key("x-redmine-nometa")
         || all.get("nometa").and_then(Value::as_str).is_some_and(|v| v == "1" || v == "true");
-    let ctx =
-        Ctx { nometa, store: &app.store, fragments: &app.fragments, principal, format, method, params: all, matched };
-    let reply = api::dispatch(ctx).await.map_err(fail)?;
+    let request = api::Request { credentials, format, method, params: all, matched, nometa };
+    let reply = api::handle(app, request).await.map_err(fail)?;
     let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     Ok(respond::reply(reply, format, host))
 }
