@@ -84,10 +84,6 @@ impl Server {
         }
     }
 
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// One request on a fresh connection; `body` is sent with a Content-Length.
     #[track_caller]
     pub fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
