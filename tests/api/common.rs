@@ -84,27 +84,14 @@ impl Server {
         }
     }
 
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// One request on a fresh connection; `body` is sent with a Content-Length.
+    #[track_caller]
     pub fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-        let mut stream = TcpStream::connect(self.addr).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
+        let body = (!body.is_empty()).then_some(body);
+        match send(self.addr, method, path, headers, body) {
+            Ok(resp) => resp,
+            Err(e) => panic!("{method} {path}: {e}"),
         }
-        if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
-            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        let _ = stream.read_to_end(&mut raw);
-        parse_response(&raw)
     }
 
     /// A request as the admin (key header) with an optional body and its content type.
@@ -180,12 +167,41 @@ impl Drop for Server {
     }
 }
 
-fn parse_response(raw: &[u8]) -> Resp {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP response");
+/// One request to `addr` on a fresh connection (`Connection: close`). A body, even an empty one,
+/// and any POST, PUT or PATCH get a `Content-Length` unless `headers` name one. Errors are the
+/// connection's or an answer that is not HTTP.
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<Resp, String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect to {addr}: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let has_length = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
+    if !has_length && (body.is_some() || matches!(method, "POST" | "PUT" | "PATCH")) {
+        head.push_str(&format!("Content-Length: {}\r\n", body.map_or(0, <[u8]>::len)));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).map_err(|e| format!("send: {e}"))?;
+    stream.write_all(body.unwrap_or_default()).map_err(|e| format!("send: {e}"))?;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Result<Resp, String> {
+    let not_http = || format!("not an HTTP answer: {:?}", String::from_utf8_lossy(&raw[..raw.len().min(200)]));
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(not_http)?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let status_line = lines.next().unwrap_or_default();
+    let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(not_http)?;
     let headers: Vec<(String, String)> =
         lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
     let mut body = raw[split + 4..].to_vec();
@@ -193,7 +209,7 @@ fn parse_response(raw: &[u8]) -> Resp {
     if chunked {
         body = dechunk(&body);
     }
-    Resp { status, headers, body }
+    Ok(Resp { status, headers, body })
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
@@ -205,8 +221,10 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
             break;
         }
         let start = line_end + 2;
-        out.extend_from_slice(&data[start..start + size]);
-        data = &data[start + size + 2..];
+        let end = (start + size).min(data.len());
+        out.extend_from_slice(&data[start..end]);
+        // A truncated chunk ends the body with what arrived.
+        data = data.get(end + 2..).unwrap_or_default();
     }
     out
 }
