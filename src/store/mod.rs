@@ -14,6 +14,7 @@ mod notes;
 mod projects;
 pub(crate) mod search;
 mod search_index;
+mod tuning;
 mod users;
 mod writer;
 
@@ -30,6 +31,7 @@ use crate::domain::Contact;
 use crate::error::{Error, Result};
 use name_order::NameOrder;
 
+pub use tuning::Tuning;
 pub use writer::Writer;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
@@ -56,12 +58,18 @@ pub struct Store {
     counts: Arc<cache::CountCache>,
     trigrams: Arc<cache::TrigramCache>,
     name_order: Arc<NameOrder>,
+    tuning: Tuning,
 }
 
 impl Store {
     /// Opens (creating if needed) the database file, brings its schema up to date, starts the
-    /// writer and the reader pool.
+    /// writer and the reader pool; the list planner uses the shipped thresholds.
     pub fn open(path: &Path, readers: u32) -> Result<Store> {
+        Store::open_tuned(path, readers, Tuning::default())
+    }
+
+    /// `open`, with the list planner's thresholds given.
+    pub fn open_tuned(path: &Path, readers: u32, tuning: Tuning) -> Result<Store> {
         init_sqlite();
         let conn =
             Connection::open(path).map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
@@ -133,6 +141,7 @@ impl Store {
             counts: Arc::default(),
             trigrams,
             name_order,
+            tuning,
         })
     }
 
@@ -223,6 +232,7 @@ impl Store {
             names: &self.name_order,
             names_sequence: self.name_order.sequence(),
             data_version: self.data_version(),
+            tuning: self.tuning,
         }
     }
 
@@ -499,8 +509,14 @@ fn id_list(ids: &[i64]) -> String {
 /// What the store's tests share: writing through the real writer, waiting for background work.
 #[cfg(test)]
 pub(crate) mod test_support {
-    use super::{Result, Store};
+    use super::{Result, Store, Tuning};
     use rusqlite::Connection;
+
+    /// Thresholds small enough that a test's few hundred contacts take the ways a large file
+    /// takes: searches matched by more than 100 are not remembered, the name keys sort 10
+    /// matches or more, and a walk gives way to the index after 500 steps.
+    pub(crate) const SMALL: Tuning =
+        Tuning { max_remembered_matches: 100, name_keys_from_matches: 10, scan_budget_ops: 500 };
 
     /// Runs a write on the store's writer and waits for it to commit.
     pub(crate) fn written<T: Send + 'static>(

@@ -78,12 +78,13 @@ fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span
         Some(expected_rows) => {
             // The estimate assumes matches spread evenly over the list order; when they bunch
             // up (Cyrillic names sort last, every `Hu` is in one place), the walk is cut short
-            // and the index serves. A remembered walk may take twice the rows expected.
+            // and the index serves (see `Tuning::scan_budget_ops`). A remembered walk may take twice
+            // the rows expected.
             let budget = if remembered {
                 let ops = expected_rows.saturating_mul(2 * OPS_PER_WALKED_ROW);
-                ops.clamp(SCAN_BUDGET_OPS.into(), REMEMBERED_WALK_MAX_OPS.into()) as i32
+                ops.clamp(caches.tuning.scan_budget_ops.into(), REMEMBERED_WALK_MAX_OPS.into()) as i32
             } else {
-                SCAN_BUDGET_OPS
+                caches.tuning.scan_budget_ops
             };
             let scan = build_where(conn, caches, q, SearchMode::Scan)?;
             with_budget(conn, budget, || page(conn, q, scan, page_offset, page_limit, backwards))?
@@ -102,19 +103,14 @@ fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span
     Ok(ids)
 }
 
-/// Fewer remembered matches than this are sorted by SQLite alone (well under a millisecond).
-#[cfg(not(test))]
-const NAME_KEYS_FROM_MATCHES: usize = 64;
-#[cfg(test)]
-const NAME_KEYS_FROM_MATCHES: usize = 10;
-
 /// A page of a search whose matches are remembered and which is the list's only condition, in
 /// the default order: SQLite sorts only the matches whose name-order keys can place them on
 /// the page (see `store::name_order`) instead of reading every match. None when that does not
-/// apply (another order or condition, keys not built or changing, too few matches to matter).
+/// apply (another order or condition, keys not built or changing, too few matches to matter:
+/// see `Tuning::name_keys_from_matches`).
 fn page_by_name_keys(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span) -> Result<Option<Vec<i64>>> {
     let Span { offset, limit, total } = span;
-    if !q.sort.is_empty() || q.search_words.is_empty() || total < NAME_KEYS_FROM_MATCHES as i64 {
+    if !q.sort.is_empty() || q.search_words.is_empty() || total < caches.tuning.name_keys_from_matches as i64 {
         return Ok(None);
     }
     let w = build_where(conn, caches, q, SearchMode::PageByIndex)?;
@@ -131,13 +127,6 @@ fn page_by_name_keys(conn: &Connection, caches: &ListCaches, q: &ContactQuery, s
     Ok((page_ids.len() as i64 == expected).then_some(page_ids))
 }
 
-/// SQLite virtual-machine steps a search walk may take (a few per row: some thousands of rows,
-/// a few milliseconds) before it gives
-/// way to the index. (Tiny under unit tests, so that the fallback runs on small data.)
-#[cfg(not(test))]
-const SCAN_BUDGET_OPS: i32 = 20_000;
-#[cfg(test)]
-const SCAN_BUDGET_OPS: i32 = 500;
 /// Virtual-machine steps per contact walked with a membership test of remembered matches
 /// (measured with a progress handler: 1.3 M steps for 38,000 contacts).
 const OPS_PER_WALKED_ROW: i64 = 35;
@@ -257,7 +246,7 @@ mod tests {
     use crate::domain::changes::ContactChanges;
     use crate::domain::query::Visibility;
     use crate::store::contacts::{create, update};
-    use crate::store::test_support::{wait_for, written};
+    use crate::store::test_support::{wait_for, written, SMALL};
     use crate::store::Store;
 
     /// Matches that all sort after many non-matching contacts: the walk in list order runs
@@ -265,7 +254,7 @@ mod tests {
     #[test]
     fn a_search_walk_out_of_budget_falls_back_to_the_index() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
+        let store = Store::open_tuned(&dir.path().join("t.db"), 2, SMALL).unwrap();
         written(&store, |c| {
             c.execute(
                 "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
@@ -306,7 +295,7 @@ mod tests {
                 .collect()
         };
         let renamed = {
-            let store = Store::open(&path, 2).unwrap();
+            let store = Store::open_tuned(&path, 2, SMALL).unwrap();
             wait_for("name order", || store.name_order.is_built());
             // Keys kept by the writer: 60 matches, last names that share long prefixes, NULL
             // ones (companies), equal names told apart by id.
@@ -346,7 +335,7 @@ mod tests {
             last
         };
         // Keys built from the file on opening it.
-        let store = Store::open(&path, 2).unwrap();
+        let store = Store::open_tuned(&path, 2, SMALL).unwrap();
         wait_for("name order", || store.name_order.is_built());
         let caches = store.list_caches();
         assert!(store

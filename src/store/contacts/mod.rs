@@ -16,7 +16,7 @@ mod write;
 
 use super::cache::{CountCache, TrigramCache};
 use super::name_order::NameOrder;
-use super::Store;
+use super::{Store, Tuning};
 use crate::domain::changes::ContactChanges;
 use crate::error::Result;
 
@@ -33,6 +33,8 @@ pub struct ListCaches<'a> {
     /// `names.sequence()` read before the read transaction began.
     pub names_sequence: u64,
     pub data_version: u64,
+    /// The thresholds the store was opened with.
+    pub tuning: Tuning,
 }
 
 // ---------------------------------------------------------------------------------------------

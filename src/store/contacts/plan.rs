@@ -36,15 +36,8 @@ fn rarest_trigrams(conn: &Connection, cache: &TrigramCache, trigrams: &[String])
     Ok(counted)
 }
 
-/// Searches matched by at most this many contacts have their matches remembered as an id
-/// list (at most 160 kB) per data version, shared by the count and every page of the search.
-/// (Small under unit tests, so that their searches also take the other way.)
-#[cfg(not(test))]
-const MAX_REMEMBERED_MATCHES: usize = 20_000;
-#[cfg(test)]
-const MAX_REMEMBERED_MATCHES: usize = 100;
-
-/// The contacts whose search text holds every word, when few enough to remember: found once
+/// The contacts whose search text holds every word, when few enough to remember (at most
+/// `Tuning::max_remembered_matches`): found once
 /// per data version. None when more match (the count and the page then test the words in
 /// their own statements, where SQLite can stop early or walk an index).
 pub(super) fn search_matches(
@@ -60,16 +53,16 @@ pub(super) fn search_matches(
     }
     let plan = search::plan(words);
     let ids: Vec<i64> = if plan.one_char_words.is_empty() {
-        long_read(|| index_matches(conn, caches.trigrams, &plan, MAX_REMEMBERED_MATCHES + 1))?
+        long_read(|| index_matches(conn, caches.trigrams, &plan, caches.tuning.max_remembered_matches + 1))?
     } else {
         let (sql, values) = matching_ids_sql(conn, caches.trigrams, words)?;
         long_read(|| {
-            conn.prepare_cached(&format!("{sql} LIMIT {}", MAX_REMEMBERED_MATCHES + 1))?
+            conn.prepare_cached(&format!("{sql} LIMIT {}", caches.tuning.max_remembered_matches + 1))?
                 .query_map(params_from_iter(values.iter()), |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()
         })?
     };
-    if ids.len() > MAX_REMEMBERED_MATCHES {
+    if ids.len() > caches.tuning.max_remembered_matches {
         // Too many: a marker that the statements below test the words themselves.
         caches.counts.put(caches.data_version, key, Listed::Count(ids.len() as i64));
         return Ok(None);
@@ -345,13 +338,13 @@ mod tests {
     use crate::domain::changes::ContactChanges;
     use crate::domain::query::{ContactQuery, Visibility};
     use crate::store::contacts::{create, list_ids};
-    use crate::store::test_support::{wait_for, written};
+    use crate::store::test_support::{wait_for, written, SMALL};
     use crate::store::Store;
 
     #[test]
     fn a_two_letter_search_finds_texts_written_after_the_trigram_census() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
+        let store = Store::open_tuned(&dir.path().join("t.db"), 2, SMALL).unwrap();
         wait_for("the trigram census", || store.trigrams.starting_with("").is_some());
         written(&store, |c| {
             for first in ["Qzwyx", "Bqzo", "Plain"] {
@@ -370,7 +363,7 @@ mod tests {
     #[test]
     fn searches_with_two_letter_words_find_exactly_the_texts_holding_every_word() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
+        let store = Store::open_tuned(&dir.path().join("t.db"), 2, SMALL).unwrap();
         written(&store, |c| {
             let (firsts, lasts) = (["Na", "Li", "Guo", "Xu", "Nan", "Hena"], ["Guo", "He", "Lin", "Xuna", "Ng"]);
             for i in 0..240 {
@@ -385,7 +378,7 @@ mod tests {
         });
         // Reopened, so that the trigram census counts these texts and the plans weigh them.
         drop(store);
-        let store = Store::open(&dir.path().join("t.db"), 2).unwrap();
+        let store = Store::open_tuned(&dir.path().join("t.db"), 2, SMALL).unwrap();
         wait_for("the trigram census", || store.trigrams.starting_with("").is_some());
         for words in [&["guo", "na"][..], &["li", "na"], &["he", "na", "xu"], &["zz", "guo"], &["lin", "na", "li"]] {
             let mut q = ContactQuery::new(Visibility::Everything);
