@@ -5,6 +5,7 @@
 mod access;
 mod cache;
 pub(crate) mod cards;
+mod cascade;
 mod census;
 mod contacts;
 mod custom_fields;

@@ -158,23 +158,11 @@ pub fn update(conn: &Connection, id: i64, c: ProjectChanges) -> Result<()> {
     Ok(())
 }
 
-/// Deletes a project and its subprojects. Contacts left with no project are deleted too (a
-/// contact must belong to at least one project).
-pub fn delete(conn: &Connection, id: i64) -> Result<()> {
-    let ids = super::id_list(&with_descendants(conn, id)?);
-    get(conn, id)?;
-    let orphans: Vec<i64> = conn
-        .prepare(
-            "SELECT cp.contact_id FROM contacts_projects cp
-              WHERE cp.project_id IN (SELECT value FROM json_each(?1))
-                AND NOT EXISTS (SELECT 1 FROM contacts_projects o WHERE o.contact_id = cp.contact_id
-                                  AND o.project_id NOT IN (SELECT value FROM json_each(?1)))",
-        )?
-        .query_map([&ids], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for contact in orphans {
-        super::contacts::delete(conn, contact)?;
-    }
+/// Deletes the rows of a project and its subprojects (`tree`, from `with_descendants`); their
+/// modules, memberships, deals and deal categories go by foreign key. What goes with them from
+/// contacts: `store::cascade`.
+pub fn delete_tree(conn: &Connection, tree: &[i64]) -> Result<()> {
+    let ids = super::id_list(tree);
     conn.execute("UPDATE projects SET parent_id = NULL WHERE parent_id IN (SELECT value FROM json_each(?1))", [&ids])?;
     conn.execute("DELETE FROM projects WHERE id IN (SELECT value FROM json_each(?))", [&ids])?;
     Ok(())
@@ -324,10 +312,6 @@ impl Store {
 
     pub async fn update_project(&self, id: i64, changes: ProjectChanges) -> Result<()> {
         self.write_config(move |c| update(c, id, changes)).await
-    }
-
-    pub async fn delete_project(&self, id: i64) -> Result<()> {
-        self.write_config(move |c| delete(c, id)).await
     }
 
     pub fn memberships(&self, project_id: i64) -> Result<Vec<Membership>> {

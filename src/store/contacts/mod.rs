@@ -49,10 +49,6 @@ impl Store {
         self.write(move |c| update(c, id, &changes)).await
     }
 
-    pub async fn delete_contact(&self, id: i64) -> Result<()> {
-        self.write(move |c| delete(c, id)).await
-    }
-
     pub async fn add_contact_project(&self, contact_id: i64, project_id: i64) -> Result<()> {
         self.write(move |c| add_project(c, contact_id, project_id)).await
     }

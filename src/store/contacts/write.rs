@@ -224,17 +224,11 @@ fn reindex(conn: &Connection, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Deletes a contact's row (its address, tags, links and search text go by foreign key);
+/// NotFound when there is none. What goes with it from other aggregates: `store::cascade`.
 pub(in crate::store) fn delete(conn: &Connection, id: i64) -> Result<()> {
     if conn.prepare_cached("DELETE FROM contacts WHERE id = ?")?.execute([id])? == 0 {
         return Err(Error::NotFound);
-    }
-    custom_fields::delete_values(conn, "contact", id)?;
-    let notes: Vec<i64> = conn
-        .prepare_cached("SELECT id FROM notes WHERE source_type = 'Contact' AND source_id = ?")?
-        .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for note in notes {
-        crate::store::notes::delete(conn, note)?;
     }
     Ok(())
 }
