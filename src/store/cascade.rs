@@ -87,7 +87,7 @@ mod tests {
     #[test]
     fn a_deleted_project_takes_the_contacts_it_alone_held_with_their_notes_and_custom_values() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(super::super::SCHEMA).unwrap();
+        conn.execute_batch(super::super::schema::SCHEMA).unwrap();
         conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              INSERT INTO projects (id, name, identifier, parent_id, created_on, updated_on)
