@@ -1,6 +1,40 @@
 //! Storage: one SQLite file in WAL mode. Reads run on a pool of read-only connections; every
-//! write goes through the single [`writer::Writer`]. Only this module builds SQL: handlers talk
-//! to it through typed functions per aggregate (contacts, users, projects, …).
+//! write goes through the single [`writer::Writer`]. Only this module builds SQL and names
+//! rusqlite: handlers talk to it through typed methods on [`Store`], one file per aggregate
+//! (contacts, users, projects, …); its submodules are private.
+//!
+//! # The store's surface
+//!
+//! These public methods of `Store` are all the rest of the program asks of storage. A second
+//! backend (PostgreSQL, say) would implement exactly this surface; everything else here (the
+//! caches, the planner, the writer, the read model) is this backend's way of answering it.
+//!
+//! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]); `config_version` (this file)
+//! - contacts (`contacts/`): `contact`, `contacts`, `contact_page`, `contact_page_versions`,
+//!   `contact_tags`, `has_no_contacts`, `create_contact`, `update_contact`, `add_contact_project`,
+//!   `remove_contact_project`; `delete_contact` (`cascade.rs`)
+//! - notes (`notes.rs`): `note`, `notes_of`, `create_note`, `update_note`; `delete_note` (`cascade.rs`)
+//! - deals (`deals.rs`): `deal`, `deals_of_contact`, `create_deal`, `deal_categories`,
+//!   `deal_category_in_project`, `deal_statuses`, `deal_status`, `default_deal_status`,
+//!   `create_deal_status`
+//! - projects, memberships, roles (`projects.rs`): `project`, `project_subtree`, `projects_page`,
+//!   `projects_exist`, `create_project`, `update_project`, `memberships`, `membership`,
+//!   `add_membership`, `delete_membership`, `roles`, `role`, `create_role`; `delete_project`
+//!   (`cascade.rs`)
+//! - users (`users.rs`): `users_page`, `user`, `user_by_login`, `has_users`, `create_user`,
+//!   `update_user`, `delete_user`
+//! - access (`access.rs`): `principal`
+//! - custom fields (`custom_fields.rs`): `custom_fields`, `all_custom_fields`, `create_custom_field`
+//!
+//! # Inside
+//!
+//! - this file: the [`Store`] itself, its read and write plumbing, the error mapping from
+//!   rusqlite and r2d2, and helpers the aggregates share;
+//! - `schema.rs`: schema.sql and the migrations; `open.rs`: opening a file; `writer.rs`: the
+//!   single writer and its group commit; `cascade.rs`: deletes that reach across aggregates;
+//! - `cards.rs`: the contacts' read model; `search.rs`, `search_index.rs`, `census.rs`,
+//!   `name_order.rs`: the search and the default order; `cache.rs`: what is remembered per
+//!   data or configuration version; `tuning.rs`: the list planner's thresholds.
 
 mod access;
 mod cache;
@@ -28,7 +62,6 @@ use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 
-use crate::domain::Contact;
 use crate::error::{Error, Result};
 use name_order::NameOrder;
 
@@ -54,109 +87,6 @@ pub struct Store {
 }
 
 impl Store {
-    /// One contact with its author, assignee and projects named, or NotFound.
-    pub fn contact(&self, id: i64) -> Result<Contact> {
-        self.contacts(&[id])?.pop().ok_or(Error::NotFound)
-    }
-
-    /// Contacts named as `contact` names one, in the order of `ids`; unknown ids are skipped.
-    pub fn contacts(&self, ids: &[i64]) -> Result<Vec<Contact>> {
-        let mut loaded = self.read(|c| contacts::load(c, ids))?;
-        self.name_references(&mut loaded)?;
-        Ok(loaded)
-    }
-
-    /// One page of a contact list (named as `contact` names one) and its total count (counted
-    /// once per data version).
-    pub fn contact_page(
-        &self,
-        q: &crate::domain::query::ContactQuery,
-        offset: i64,
-        limit: i64,
-    ) -> Result<(Vec<Contact>, i64)> {
-        let (mut page, total) = self.in_read_transaction(|c, caches| {
-            let (ids, total) = contacts::list_ids(c, caches, q, offset, limit)?;
-            Ok((contacts::load(c, &ids)?, total))
-        })?;
-        self.name_references(&mut page)?;
-        Ok((page, total))
-    }
-
-    /// Names the authors, assignees and projects of loaded contacts (cards hold ids only: names
-    /// change without the contact changing, and the small users and projects tables read per
-    /// request would cost more than the card itself). An author or assignee id that names no
-    /// user (one deleted since) stays unnamed (`None`), as it did when the card was joined
-    /// with the users table.
-    fn name_references(&self, contacts: &mut [Contact]) -> Result<()> {
-        let version = self.config_version();
-        let read_names = || -> Result<Arc<cache::ReferenceNames>> {
-            self.read(|c| {
-                Ok(Arc::new(cache::ReferenceNames { projects: projects::names(c)?, users: users::display_names(c)? }))
-            })
-        };
-        let mut names = match self.config_cache.reference_names(version) {
-            Some(names) => names,
-            None => {
-                let names = read_names()?;
-                self.config_cache.put_reference_names(version, names.clone());
-                names
-            }
-        };
-        if !contacts.iter().flat_map(|c| &c.projects).all(|(id, _)| names.projects.contains_key(id)) {
-            // A project newer than the cached map (created while it was read): read them again.
-            names = read_names()?;
-        }
-        let user = |id: i64| names.users.get(&id).map(|name| crate::domain::UserRef { id, name: name.clone() });
-        for contact in contacts.iter_mut() {
-            contact.author = user(contact.author_id);
-            contact.assigned_to = contact.assigned_to_id.and_then(user);
-            for (id, name) in contact.projects.iter_mut() {
-                if let Some(known) = names.projects.get(id) {
-                    name.clone_from(known);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// One page of a contact list as (id, updated_on) pairs, and its total count: enough to
-    /// find already rendered contacts in the fragment cache.
-    pub fn contact_page_versions(
-        &self,
-        q: &crate::domain::query::ContactQuery,
-        offset: i64,
-        limit: i64,
-    ) -> Result<(Arc<[(i64, i64)]>, i64)> {
-        self.in_read_transaction(|c, caches| {
-            let (ids, total) = contacts::list_ids(c, caches, q, offset, limit)?;
-            Ok((contacts::versions(c, caches, &ids)?, total))
-        })
-    }
-
-    /// The caches a list reads with, as of now (before its read transaction begins).
-    pub(crate) fn list_caches(&self) -> contacts::ListCaches<'_> {
-        contacts::ListCaches {
-            counts: &self.counts,
-            trigrams: &self.trigrams,
-            names: &self.name_order,
-            names_sequence: self.name_order.sequence(),
-            data_version: self.data_version(),
-            tuning: self.tuning,
-        }
-    }
-
-    /// Runs several reads in one read transaction, so that they agree, with the caches as of
-    /// the data version (and name-order sequence) read before it began.
-    fn in_read_transaction<T>(&self, f: impl FnOnce(&Connection, &contacts::ListCaches) -> Result<T>) -> Result<T> {
-        let caches = self.list_caches();
-        self.read(|c| {
-            c.execute_batch("BEGIN")?;
-            let outcome = f(c, &caches);
-            c.execute_batch("COMMIT")?;
-            outcome
-        })
-    }
-
     /// Runs a read on a pooled read-only connection. Reads are short (indexed lookups and one
     /// page of rows), so they run on the calling thread rather than a blocking pool.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
@@ -193,40 +123,6 @@ impl Store {
     /// or deal statuses: what is derived from them (rendered contacts, say) is stale once it moves.
     pub fn config_version(&self) -> u64 {
         self.config_version.load(Ordering::Acquire)
-    }
-
-    /// The project an id or identifier names (NotFound when none), cached per configuration
-    /// version like the other configuration reads.
-    pub fn project(&self, reference: &str) -> Result<Arc<crate::domain::Project>> {
-        let version = self.config_version();
-        if let Some(project) = self.config_cache.project(version, reference) {
-            return Ok(project);
-        }
-        let project = Arc::new(self.read(|c| projects::find(c, reference))?);
-        self.config_cache.put_project(version, reference, project.clone());
-        Ok(project)
-    }
-
-    /// The ids of a project and of its descendants, in id order.
-    pub fn project_subtree(&self, project_id: i64) -> Result<Arc<[i64]>> {
-        let version = self.config_version();
-        if let Some(ids) = self.config_cache.subtree(version, project_id) {
-            return Ok(ids);
-        }
-        let ids: Arc<[i64]> = self.read(|c| projects::with_descendants(c, project_id))?.into();
-        self.config_cache.put_subtree(version, project_id, ids.clone());
-        Ok(ids)
-    }
-
-    /// Custom field definitions of one type, from the cache when the configuration is unchanged.
-    pub fn custom_fields(&self, customized_type: &'static str) -> Result<Arc<Vec<crate::domain::CustomField>>> {
-        let version = self.config_version();
-        if let Some(fields) = self.config_cache.fields(version, customized_type) {
-            return Ok(fields);
-        }
-        let fields = Arc::new(self.read(|c| custom_fields::list(c, Some(customized_type)))?);
-        self.config_cache.put_fields(version, customized_type, fields.clone());
-        Ok(fields)
     }
 }
 

@@ -1,5 +1,7 @@
 //! Projects (with their enabled modules), memberships and roles.
 
+use std::sync::Arc;
+
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::permission::PermSet;
@@ -287,6 +289,29 @@ pub fn delete_membership(conn: &Connection, id: i64) -> Result<()> {
 // The store's surface for projects, roles and memberships
 
 impl Store {
+    /// The project an id or identifier names (NotFound when none), cached per configuration
+    /// version like the other configuration reads.
+    pub fn project(&self, reference: &str) -> Result<Arc<Project>> {
+        let version = self.config_version();
+        if let Some(project) = self.config_cache.project(version, reference) {
+            return Ok(project);
+        }
+        let project = Arc::new(self.read(|c| find(c, reference))?);
+        self.config_cache.put_project(version, reference, project.clone());
+        Ok(project)
+    }
+
+    /// The ids of a project and of its descendants, in id order.
+    pub fn project_subtree(&self, project_id: i64) -> Result<Arc<[i64]>> {
+        let version = self.config_version();
+        if let Some(ids) = self.config_cache.subtree(version, project_id) {
+            return Ok(ids);
+        }
+        let ids: Arc<[i64]> = self.read(|c| with_descendants(c, project_id))?.into();
+        self.config_cache.put_subtree(version, project_id, ids.clone());
+        Ok(ids)
+    }
+
     /// Projects by id, one page, limited to `ids` when given, and their total.
     pub fn projects_page(&self, ids: Option<&[i64]>, offset: i64, limit: i64) -> Result<(Vec<Project>, i64)> {
         self.read(|c| list(c, ids, offset, limit))
