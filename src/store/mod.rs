@@ -180,6 +180,11 @@ pub(crate) mod test_support {
     pub(crate) const SMALL: Tuning =
         Tuning { max_remembered_matches: 100, name_keys_from_matches: 10, scan_budget_ops: 500 };
 
+    /// Opens the store at `path` (two readers) with the `SMALL` thresholds.
+    pub(crate) fn open_small(path: &std::path::Path) -> Store {
+        Store::open_tuned(path, 2, SMALL).unwrap()
+    }
+
     /// Runs a write on the store's writer and waits for it to commit.
     pub(crate) fn written<T: Send + 'static>(
         store: &Store,

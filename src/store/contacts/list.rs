@@ -246,7 +246,7 @@ mod tests {
     use crate::domain::changes::ContactChanges;
     use crate::domain::query::Visibility;
     use crate::store::contacts::{create, update};
-    use crate::store::test_support::{wait_for, written, SMALL};
+    use crate::store::test_support::{open_small, wait_for, written};
     use crate::store::Store;
 
     /// Matches that all sort after many non-matching contacts: the walk in list order runs
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn a_search_walk_out_of_budget_falls_back_to_the_index() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_tuned(&dir.path().join("t.db"), 2, SMALL).unwrap();
+        let store = open_small(&dir.path().join("t.db"));
         written(&store, |c| {
             c.execute(
                 "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
@@ -295,7 +295,7 @@ mod tests {
                 .collect()
         };
         let renamed = {
-            let store = Store::open_tuned(&path, 2, SMALL).unwrap();
+            let store = open_small(&path);
             wait_for("name order", || store.name_order.is_built());
             // Keys kept by the writer: 60 matches, last names that share long prefixes, NULL
             // ones (companies), equal names told apart by id.
@@ -335,7 +335,7 @@ mod tests {
             last
         };
         // Keys built from the file on opening it.
-        let store = Store::open_tuned(&path, 2, SMALL).unwrap();
+        let store = open_small(&path);
         wait_for("name order", || store.name_order.is_built());
         let caches = store.list_caches();
         assert!(store

@@ -338,13 +338,12 @@ mod tests {
     use crate::domain::changes::ContactChanges;
     use crate::domain::query::{ContactQuery, Visibility};
     use crate::store::contacts::{create, list_ids};
-    use crate::store::test_support::{wait_for, written, SMALL};
-    use crate::store::Store;
+    use crate::store::test_support::{open_small, wait_for, written};
 
     #[test]
     fn a_two_letter_search_finds_texts_written_after_the_trigram_census() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_tuned(&dir.path().join("t.db"), 2, SMALL).unwrap();
+        let store = open_small(&dir.path().join("t.db"));
         wait_for("the trigram census", || store.trigrams.starting_with("").is_some());
         written(&store, |c| {
             for first in ["Qzwyx", "Bqzo", "Plain"] {
@@ -363,7 +362,7 @@ mod tests {
     #[test]
     fn searches_with_two_letter_words_find_exactly_the_texts_holding_every_word() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_tuned(&dir.path().join("t.db"), 2, SMALL).unwrap();
+        let store = open_small(&dir.path().join("t.db"));
         written(&store, |c| {
             let (firsts, lasts) = (["Na", "Li", "Guo", "Xu", "Nan", "Hena"], ["Guo", "He", "Lin", "Xuna", "Ng"]);
             for i in 0..240 {
@@ -378,7 +377,7 @@ mod tests {
         });
         // Reopened, so that the trigram census counts these texts and the plans weigh them.
         drop(store);
-        let store = Store::open_tuned(&dir.path().join("t.db"), 2, SMALL).unwrap();
+        let store = open_small(&dir.path().join("t.db"));
         wait_for("the trigram census", || store.trigrams.starting_with("").is_some());
         for words in [&["guo", "na"][..], &["li", "na"], &["he", "na", "xu"], &["zz", "guo"], &["lin", "na", "li"]] {
             let mut q = ContactQuery::new(Visibility::Everything);
