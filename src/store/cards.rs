@@ -10,7 +10,7 @@ use crate::error::Result;
 /// The schema section that creates the cards, their source view, the stale marks and the
 /// triggers (every statement `IF NOT EXISTS`, so it can run on any older file).
 pub(crate) fn schema_section(schema: &str) -> &str {
-    super::schema_section(schema, "contact cards")
+    super::schema::schema_section(schema, "contact cards")
 }
 
 /// Rebuilds the cards of the contacts marked stale (deleted contacts lose theirs) and clears
@@ -47,7 +47,7 @@ mod tests {
 
     fn open() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(super::super::SCHEMA).unwrap();
+        conn.execute_batch(super::super::schema::SCHEMA).unwrap();
         conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              INSERT INTO users (id, login, firstname, lastname, admin, created_on, updated_on)

@@ -1,6 +1,7 @@
 //! Custom field definitions and the values records hold for them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -125,6 +126,17 @@ pub fn delete_values(conn: &Connection, customized_type: &str, id: i64) -> Resul
 // The store's surface for custom field definitions
 
 impl Store {
+    /// Custom field definitions of one type, from the cache when the configuration is unchanged.
+    pub fn custom_fields(&self, customized_type: &'static str) -> Result<Arc<Vec<CustomField>>> {
+        let version = self.config_version();
+        if let Some(fields) = self.config_cache.fields(version, customized_type) {
+            return Ok(fields);
+        }
+        let fields = Arc::new(self.read(|c| list(c, Some(customized_type)))?);
+        self.config_cache.put_fields(version, customized_type, fields.clone());
+        Ok(fields)
+    }
+
     /// Every custom field definition (the cached per-type lists are `Store::custom_fields`).
     pub fn all_custom_fields(&self) -> Result<Vec<CustomField>> {
         self.read(|c| list(c, None))

@@ -112,11 +112,12 @@ fn touch_source(conn: &Connection, source_type: &str, source_id: i64) -> Result<
     }
 }
 
+/// Deletes a note's row; NotFound when there is none. Its custom values: `store::cascade`.
 pub fn delete(conn: &Connection, id: i64) -> Result<()> {
     if conn.prepare_cached("DELETE FROM notes WHERE id = ?")?.execute([id])? == 0 {
         return Err(Error::NotFound);
     }
-    custom_fields::delete_values(conn, "note", id)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,9 +145,5 @@ impl Store {
 
     pub async fn update_note(&self, id: i64, changes: NoteChanges) -> Result<()> {
         self.write(move |c| update(c, id, &changes)).await
-    }
-
-    pub async fn delete_note(&self, id: i64) -> Result<()> {
-        self.write(move |c| delete(c, id)).await
     }
 }

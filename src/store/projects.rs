@@ -1,5 +1,7 @@
 //! Projects (with their enabled modules), memberships and roles.
 
+use std::sync::Arc;
+
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::permission::PermSet;
@@ -158,23 +160,11 @@ pub fn update(conn: &Connection, id: i64, c: ProjectChanges) -> Result<()> {
     Ok(())
 }
 
-/// Deletes a project and its subprojects. Contacts left with no project are deleted too (a
-/// contact must belong to at least one project).
-pub fn delete(conn: &Connection, id: i64) -> Result<()> {
-    let ids = super::id_list(&with_descendants(conn, id)?);
-    get(conn, id)?;
-    let orphans: Vec<i64> = conn
-        .prepare(
-            "SELECT cp.contact_id FROM contacts_projects cp
-              WHERE cp.project_id IN (SELECT value FROM json_each(?1))
-                AND NOT EXISTS (SELECT 1 FROM contacts_projects o WHERE o.contact_id = cp.contact_id
-                                  AND o.project_id NOT IN (SELECT value FROM json_each(?1)))",
-        )?
-        .query_map([&ids], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for contact in orphans {
-        super::contacts::delete(conn, contact)?;
-    }
+/// Deletes the rows of a project and its subprojects (`tree`, from `with_descendants`); their
+/// modules, memberships, deals and deal categories go by foreign key. What goes with them from
+/// contacts: `store::cascade`.
+pub fn delete_tree(conn: &Connection, tree: &[i64]) -> Result<()> {
+    let ids = super::id_list(tree);
     conn.execute("UPDATE projects SET parent_id = NULL WHERE parent_id IN (SELECT value FROM json_each(?1))", [&ids])?;
     conn.execute("DELETE FROM projects WHERE id IN (SELECT value FROM json_each(?))", [&ids])?;
     Ok(())
@@ -299,6 +289,29 @@ pub fn delete_membership(conn: &Connection, id: i64) -> Result<()> {
 // The store's surface for projects, roles and memberships
 
 impl Store {
+    /// The project an id or identifier names (NotFound when none), cached per configuration
+    /// version like the other configuration reads.
+    pub fn project(&self, reference: &str) -> Result<Arc<Project>> {
+        let version = self.config_version();
+        if let Some(project) = self.config_cache.project(version, reference) {
+            return Ok(project);
+        }
+        let project = Arc::new(self.read(|c| find(c, reference))?);
+        self.config_cache.put_project(version, reference, project.clone());
+        Ok(project)
+    }
+
+    /// The ids of a project and of its descendants, in id order.
+    pub fn project_subtree(&self, project_id: i64) -> Result<Arc<[i64]>> {
+        let version = self.config_version();
+        if let Some(ids) = self.config_cache.subtree(version, project_id) {
+            return Ok(ids);
+        }
+        let ids: Arc<[i64]> = self.read(|c| with_descendants(c, project_id))?.into();
+        self.config_cache.put_subtree(version, project_id, ids.clone());
+        Ok(ids)
+    }
+
     /// Projects by id, one page, limited to `ids` when given, and their total.
     pub fn projects_page(&self, ids: Option<&[i64]>, offset: i64, limit: i64) -> Result<(Vec<Project>, i64)> {
         self.read(|c| list(c, ids, offset, limit))
@@ -324,10 +337,6 @@ impl Store {
 
     pub async fn update_project(&self, id: i64, changes: ProjectChanges) -> Result<()> {
         self.write_config(move |c| update(c, id, changes)).await
-    }
-
-    pub async fn delete_project(&self, id: i64) -> Result<()> {
-        self.write_config(move |c| delete(c, id)).await
     }
 
     pub fn memberships(&self, project_id: i64) -> Result<Vec<Membership>> {

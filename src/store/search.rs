@@ -6,7 +6,7 @@
 //! an FTS5 phrase (its consecutive trigrams: exactly a substring, no text read; right for common
 //! words) or by its two rarest trigrams (each quoted, so FTS5 operators and `%`/`_` are plain
 //! text) and then checked as a whole with `instr()`, so that the common trigrams of a rare word
-//! (`com`, `.co` of an e-mail) never have to be read; `contacts::long_word_matches` picks by
+//! (`com`, `.co` of an e-mail) never have to be read; `contacts::plan::long_word_matches` picks by
 //! the trigram counts.
 //!
 //! A two-character word is no trigram, but since every field ends with a newline, each of its

@@ -13,7 +13,7 @@ use crate::error::Result;
 
 /// The schema section of the queue and the triggers that fill it.
 pub(crate) fn schema_section(schema: &str) -> &str {
-    super::schema_section(schema, "search index queue")
+    super::schema::schema_section(schema, "search index queue")
 }
 
 /// The writer's hooks for the queue: the index is flushed before COMMIT, and the name order

@@ -1,0 +1,211 @@
+//! The schema: `schema.sql`, embedded in the binary, the version it creates, and the migrations
+//! that bring an older file up to it.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+use super::{cards, search_index};
+
+pub(super) const SCHEMA: &str = include_str!("../../schema.sql");
+/// The schema version `schema.sql` creates; `migrate` brings older files up to it.
+/// 2: every field of a search text ends with a newline (version 1 had none after the last);
+///    the custom values index covers a record's load.
+/// 3: contact cards, the read model of contacts (`store/cards.rs`).
+/// 4: the search index fed from a queue once per write transaction (`store/search_index.rs`).
+const SCHEMA_VERSION: i64 = 4;
+
+/// The part of `schema` between `-- BEGIN {name}` and `-- END {name}`: a section an older
+/// file gains in a migration (its statements are written to run on any older file).
+pub(super) fn schema_section<'s>(schema: &'s str, name: &str) -> &'s str {
+    let (begin, end) = (format!("-- BEGIN {name}"), format!("-- END {name}"));
+    let start = schema.find(&begin).unwrap_or_else(|| panic!("schema.sql has the {name} section"));
+    let length = schema[start..].find(&end).unwrap_or_else(|| panic!("the {name} section ends"));
+    &schema[start..start + length]
+}
+
+/// Brings the file's schema up to `SCHEMA_VERSION` (a new file gets the whole of `schema.sql`)
+/// in one transaction; refuses a file newer than this binary.
+pub(crate) fn migrate(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(Error::Internal(format!(
+            "the database is at schema version {version}, newer than this binary ({SCHEMA_VERSION})"
+        )));
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    if version == 0 {
+        tx.execute_batch(SCHEMA)?;
+    }
+    if (1..2).contains(&version) {
+        terminate_search_texts(&tx)?;
+        tx.execute_batch(
+            "DROP INDEX custom_values_customized;
+             CREATE INDEX custom_values_customized
+                 ON custom_values(customized_type, customized_id, id, custom_field_id, value);",
+        )?;
+    }
+    if (1..3).contains(&version) {
+        tx.execute_batch(cards::schema_section(SCHEMA))?;
+        cards::rebuild_all(&tx)?;
+    }
+    if (1..4).contains(&version) {
+        // The index is up to date here; from now on the writer feeds it from the queue.
+        tx.execute_batch(
+            "DROP TRIGGER search_texts_insert;
+             DROP TRIGGER search_texts_update;
+             DROP TRIGGER search_texts_delete;",
+        )?;
+        tx.execute_batch(search_index::schema_section(SCHEMA))?;
+    }
+    tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+    tx.commit()?;
+    if version > 0 {
+        // A migration rewrites much of the file: move it out of the WAL now rather than have
+        // every read look its pages up there until the next checkpoint.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    }
+    Ok(())
+}
+
+/// Version 1 → 2: a newline after the last field of every search text, and the trigram index
+/// rebuilt from them in one pass (the update trigger would index each text twice over), then
+/// merged into one segment: with automatic merging off (see `Store::open`) a rebuild leaves
+/// hundreds of segments, and every lookup would read each of them.
+fn terminate_search_texts(conn: &Connection) -> Result<()> {
+    let trigger: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'search_texts_update'",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute_batch(
+        "DROP TRIGGER search_texts_update;
+         UPDATE search_texts SET body = body || char(10);
+         INSERT INTO contacts_search (contacts_search) VALUES ('rebuild');
+         INSERT INTO contacts_search (contacts_search) VALUES ('optimize');",
+    )?;
+    conn.execute_batch(&trigger)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_1_search_texts_gain_their_terminator_and_are_indexed_again() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(
+            "INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (7, 'Kim', 0, 0);
+             INSERT INTO search_texts (contact_id, body) VALUES (7, 'kim\npark\nhead of hr');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let body: String = conn.query_row("SELECT body FROM search_texts", [], |r| r.get(0)).unwrap();
+        assert_eq!((version, body.as_str()), (SCHEMA_VERSION, "kim\npark\nhead of hr\n"));
+        let found: i64 = conn
+            .query_row("SELECT rowid FROM contacts_search WHERE contacts_search MATCH '\"hr\n\"'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(found, 7);
+        let triggers: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'search_texts'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(triggers, 3, "the update trigger is back");
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT custom_field_id, value FROM custom_values
+                  WHERE customized_type = 'contact' AND customized_id = 7 ORDER BY id",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("COVERING INDEX custom_values_customized"), "{plan}");
+    }
+
+    #[test]
+    fn version_2_contacts_get_their_cards() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        // A version 2 file: no card objects, contacts with their rows.
+        let card_objects: Vec<(String, String)> = conn
+            .prepare("SELECT type, name FROM sqlite_master WHERE name LIKE 'card_%' OR name LIKE 'contact_card%'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        for (kind, name) in &card_objects {
+            conn.execute_batch(&format!("DROP {kind} {name}")).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (7, 'Kim', 0, 0), (8, 'Bo', 0, 0);
+             INSERT INTO tags (id, name) VALUES (1, 'vip');
+             INSERT INTO taggings VALUES (8, 1, 0);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let tags: Vec<String> = conn
+            .prepare("SELECT tags FROM contact_cards ORDER BY contact_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(tags, ["[]", r#"["vip"]"#]);
+        let triggers: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!((card_objects.len(), triggers), (18, 15));
+    }
+
+    #[test]
+    fn version_3_search_texts_move_to_the_index_queue() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        // A version 3 file: the index fed by the search texts' own triggers, no queue.
+        conn.execute_batch(
+            "DROP TRIGGER search_texts_insert; DROP TRIGGER search_texts_update; DROP TRIGGER search_texts_delete;
+             DROP TABLE search_index_queue;
+             CREATE TRIGGER search_texts_insert AFTER INSERT ON search_texts BEGIN
+               INSERT INTO contacts_search (rowid, body) VALUES (new.contact_id, new.body);
+             END;
+             CREATE TRIGGER search_texts_update AFTER UPDATE ON search_texts BEGIN
+               INSERT INTO contacts_search (contacts_search, rowid, body) VALUES ('delete', old.contact_id, old.body);
+               INSERT INTO contacts_search (rowid, body) VALUES (new.contact_id, new.body);
+             END;
+             CREATE TRIGGER search_texts_delete AFTER DELETE ON search_texts BEGIN
+               INSERT INTO contacts_search (contacts_search, rowid, body) VALUES ('delete', old.contact_id, old.body);
+             END;
+             INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (7, 'Kim', 0, 0);
+             INSERT INTO search_texts VALUES (7, 'kim\n');
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let matching = |word: &str| -> i64 {
+            conn.query_row("SELECT count(*) FROM contacts_search WHERE contacts_search MATCH ?", [word], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(matching("\"kim\""), 1, "the index the old triggers built stays");
+        conn.execute_batch("UPDATE search_texts SET body = 'kimberly\n' WHERE contact_id = 7").unwrap();
+        let queued: Option<String> =
+            conn.query_row("SELECT indexed FROM search_index_queue WHERE contact_id = 7", [], |r| r.get(0)).unwrap();
+        assert_eq!(queued.as_deref(), Some("kim\n"), "queued with the text the index holds");
+        search_index::flush(&conn).unwrap();
+        assert_eq!((matching("\"kimberly\""), matching("\"kim\n\"")), (1, 0));
+        conn.execute("INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')", []).unwrap();
+    }
+}

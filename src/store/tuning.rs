@@ -1,0 +1,26 @@
+//! Tuning: the thresholds of the contact list's planner (`store::contacts`) a store is opened
+//! with. The defaults are the shipped values; tests open a store with smaller ones, so that
+//! their few hundred contacts take the ways a large file takes, through the same code.
+
+/// Thresholds of the contact list's planner. `Default` gives the values the server ships with
+/// (measured at a million contacts); `Store::open` opens with them, `Store::open_tuned` with
+/// others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Searches matched by at most this many contacts have their matches remembered as an id
+    /// list (at most 160 kB) per data version, shared by the count and every page of the
+    /// search. Default 20,000.
+    pub max_remembered_matches: usize,
+    /// Fewer remembered matches than this are sorted by SQLite alone (well under a
+    /// millisecond); more are sorted by their name-order keys. Default 64.
+    pub name_keys_from_matches: usize,
+    /// SQLite virtual-machine steps a search walk may take (a few per row: some thousands of
+    /// rows, a few milliseconds) before it gives way to the index. Default 20,000.
+    pub scan_budget_ops: i32,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning { max_remembered_matches: 20_000, name_keys_from_matches: 64, scan_budget_ops: 20_000 }
+    }
+}
