@@ -379,3 +379,41 @@ CREATE TABLE notes (
   updated_on  INTEGER NOT NULL
 );
 CREATE INDEX notes_source ON notes(source_type, source_id, id);
+
+-- BEGIN crm v5
+-- Status changes of deals (the plugin's deal_processes): one row per change of status_id.
+CREATE TABLE IF NOT EXISTS deal_processes (
+  id         INTEGER PRIMARY KEY,
+  deal_id    INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+  author_id  INTEGER NOT NULL DEFAULT 0,
+  old_value  INTEGER,                                -- the previous status id
+  value      INTEGER,                                -- the new status id
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deal_processes_deal ON deal_processes(deal_id, id);
+CREATE INDEX IF NOT EXISTS deals_status ON deals(status_id, created_on);
+CREATE INDEX IF NOT EXISTS deals_created ON deals(created_on);
+
+-- Saved queries of contact and deal lists (the plugin's crm_queries). filters: JSON object
+-- {field: {"operator": op, "values": [..]}} as Redmine stores them; column_names and
+-- sort_criteria: JSON arrays ([["last_name","desc"], …]). visibility: 0 private (the user's
+-- own), 1 for the roles in crm_queries_roles, 2 public.
+CREATE TABLE IF NOT EXISTS crm_queries (
+  id            INTEGER PRIMARY KEY,
+  type          TEXT NOT NULL,                       -- 'ContactQuery' or 'DealQuery'
+  name          TEXT NOT NULL,
+  project_id    INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+  user_id       INTEGER NOT NULL DEFAULT 0,
+  visibility    INTEGER NOT NULL DEFAULT 0,
+  filters       TEXT NOT NULL DEFAULT '{}',
+  column_names  TEXT NOT NULL DEFAULT '[]',
+  sort_criteria TEXT NOT NULL DEFAULT '[]',
+  created_on    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS crm_queries_type ON crm_queries(type, name);
+CREATE TABLE IF NOT EXISTS crm_queries_roles (
+  query_id INTEGER NOT NULL REFERENCES crm_queries(id) ON DELETE CASCADE,
+  role_id  INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+  PRIMARY KEY (query_id, role_id)
+) WITHOUT ROWID;
+-- END crm v5

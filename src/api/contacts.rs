@@ -279,28 +279,5 @@ pub async fn remove_project(ctx: &Ctx<'_>) -> Result<Reply> {
 // ---------------------------------------------------------------------------------------------
 // GET /contacts_tags
 
-pub fn tags(ctx: &Ctx<'_>) -> Result<Reply> {
-    ctx.principal.require_login()?;
-    let tags = ctx.store.contact_tags()?;
-    let mut d = ctx.doc();
-    render::contacts::tag_list(&mut d, &tags);
-    Ok(Reply::Ok(d.finish()))
-}
-
 // ---------------------------------------------------------------------------------------------
 // GET /crm_queries
-
-/// Saved queries (API.md §3.9). This product keeps no saved queries yet, so the list is empty;
-/// `object_type` must still name contacts or deals.
-pub fn saved_queries(ctx: &Ctx<'_>) -> Result<Reply> {
-    ctx.principal.require_login()?;
-    match ctx.param("object_type").as_deref() {
-        Some("contact") | Some("deal") => {}
-        _ => return Err(Error::NotFound),
-    }
-    let (offset, limit) = paging(&ctx.params);
-    let mut d = ctx.doc();
-    d.begin_array("queries", ctx.list_meta(0, offset, limit));
-    d.end_array("queries");
-    Ok(Reply::Ok(d.finish()))
-}

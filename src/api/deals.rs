@@ -48,43 +48,20 @@ pub fn show(ctx: &Ctx<'_>) -> Result<Reply> {
     Ok(Reply::Ok(d.finish()))
 }
 
-pub fn statuses(ctx: &Ctx<'_>) -> Result<Reply> {
-    ctx.principal.require_admin()?;
-    let statuses = ctx.store.deal_statuses()?;
-    let mut d = ctx.doc();
-    render::deals::statuses(&mut d, &statuses);
-    Ok(Reply::Ok(d.finish()))
+/// `GET /deals`, `GET /projects/:id/deals`.
+pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
+    ctx.principal.require_login()?;
+    Err(Error::NotFound)
 }
 
-pub async fn create_status(ctx: &Ctx<'_>) -> Result<Reply> {
-    ctx.principal.require_admin()?;
-    let attrs = input::record(&ctx.params, "deal_status", "Deal status")?;
-    let status = validate::deal_status(&attrs)?;
-    let created = ctx.store.create_deal_status(status).await?;
-    let mut d = ctx.doc();
-    render::deals::status(&mut d, &created);
-    Ok(Reply::Created { body: d.finish(), location: format!("/deal_statuses/{}", created.id) })
+/// `PUT /deals/:id`.
+pub async fn update(ctx: &Ctx<'_>) -> Result<Reply> {
+    ctx.principal.require_login()?;
+    Err(Error::NotFound)
 }
 
-/// `GET /projects/:id/deal_categories` (API.md §3.7): item element `category`.
-pub fn categories(ctx: &Ctx<'_>) -> Result<Reply> {
-    let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
-    let project = ctx.store.project(&reference)?;
-    if !ctx.principal.allowed(Permission::ViewDeals, project.id) {
-        return Err(ctx.principal.deny());
-    }
-    let categories = ctx.store.deal_categories(project.id)?;
-    let mut d = ctx.doc();
-    d.begin_array(
-        "deal_categories",
-        Some(crate::render::Meta { total_count: categories.len() as i64, offset_limit: None }),
-    );
-    for (id, name) in &categories {
-        d.begin_item("category");
-        d.field("id", *id);
-        d.field("name", name.as_str());
-        d.end_item("category");
-    }
-    d.end_array("deal_categories");
-    Ok(Reply::Ok(d.finish()))
+/// `DELETE /deals/:id`.
+pub async fn destroy(ctx: &Ctx<'_>) -> Result<Reply> {
+    ctx.principal.require_login()?;
+    Err(Error::NotFound)
 }

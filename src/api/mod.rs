@@ -3,13 +3,17 @@
 
 pub mod contacts;
 pub mod custom_fields;
+pub mod deal_categories;
+pub mod deal_statuses;
 pub mod deals;
 pub mod fragments;
 pub mod input;
 pub mod notes;
 pub mod projects;
+pub mod queries;
 pub mod roles;
 pub mod routes;
+pub mod tags;
 pub mod users;
 
 use hyper::Method;
@@ -125,15 +129,23 @@ async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
         Contact | ProjectContact if delete => contacts::destroy(&ctx).await,
         ContactProjects if post => contacts::add_project(&ctx).await,
         ContactProject if delete => contacts::remove_project(&ctx).await,
-        ContactTags if get => contacts::tags(&ctx),
+        ContactTags if get => tags::index(&ctx),
+        ContactTag if put => tags::update(&ctx).await,
+        ContactTag if delete => tags::destroy(&ctx).await,
+        ContactTagMerge if post => tags::merge(&ctx).await,
         Notes if post => notes::create(&ctx).await,
         Note if get => notes::show(&ctx),
         Note if put => notes::update(&ctx).await,
         Note if delete => notes::destroy(&ctx).await,
+        Deals | ProjectDeals if get => deals::index(&ctx),
         Deals | ProjectDeals if post => deals::create(&ctx).await,
         Deal if get => deals::show(&ctx),
-        DealStatuses if get => deals::statuses(&ctx),
-        DealStatuses if post => deals::create_status(&ctx).await,
+        Deal if put => deals::update(&ctx).await,
+        Deal if delete => deals::destroy(&ctx).await,
+        DealStatuses if get => deal_statuses::index(&ctx),
+        DealStatuses if post => deal_statuses::create(&ctx).await,
+        DealStatus if put => deal_statuses::update(&ctx).await,
+        DealStatus if delete => deal_statuses::destroy(&ctx).await,
         Users if get => users::users(&ctx),
         Users if post => users::create_user(&ctx).await,
         CurrentUser if get => users::current_user(&ctx),
@@ -154,8 +166,13 @@ async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
         Role if get => roles::role(&ctx),
         CustomFields if get => custom_fields::custom_fields(&ctx),
         CustomFields if post => custom_fields::create_custom_field(&ctx).await,
-        CrmQueries if get => contacts::saved_queries(&ctx),
-        DealCategories if get => deals::categories(&ctx),
+        CrmQueries if get => queries::index(&ctx),
+        CrmQueries if post => queries::create(&ctx).await,
+        CrmQuery if delete => queries::destroy(&ctx).await,
+        DealCategories if get => deal_categories::index(&ctx),
+        DealCategories if post => deal_categories::create(&ctx).await,
+        DealCategory if put => deal_categories::update(&ctx).await,
+        DealCategory if delete => deal_categories::destroy(&ctx).await,
         _ => Err(Error::NotFound),
     }
 }

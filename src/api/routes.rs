@@ -32,7 +32,12 @@ pub enum Route {
     Role,
     CustomFields,
     CrmQueries,
+    CrmQuery,
     DealCategories,
+    DealCategory,
+    DealStatus,
+    ContactTag,
+    ContactTagMerge,
 }
 
 fn router() -> &'static matchit::Router<Route> {
@@ -64,7 +69,13 @@ fn router() -> &'static matchit::Router<Route> {
             ("/roles/{id}", Route::Role),
             ("/custom_fields", Route::CustomFields),
             ("/crm_queries", Route::CrmQueries),
+            ("/crm_queries/{id}", Route::CrmQuery),
             ("/projects/{project}/deal_categories", Route::DealCategories),
+            ("/projects/{project}/deal_categories/{id}", Route::DealCategory),
+            ("/deal_categories/{id}", Route::DealCategory),
+            ("/deal_statuses/{id}", Route::DealStatus),
+            ("/contacts_tags/{id}", Route::ContactTag),
+            ("/contacts_tags/{id}/merge", Route::ContactTagMerge),
         ];
         for (path, route) in routes {
             r.insert(path, route).expect("route table is consistent");

@@ -3,6 +3,7 @@
 
 pub mod attributes;
 pub mod changes;
+pub mod filters;
 pub mod permission;
 pub mod principal;
 pub mod query;

@@ -96,6 +96,18 @@ pub fn day_start_ms(date: &str) -> Option<i64> {
     parse_datetime(&parse_date(date)?)
 }
 
+/// The calendar date (UTC) of a millisecond timestamp.
+pub fn ymd(ms: i64) -> (i32, u8, u8) {
+    let t = utc(ms);
+    (t.year(), t.month() as u8, t.day())
+}
+
+/// Milliseconds of the start of a calendar day (UTC); the epoch for a date that does not exist.
+pub fn ms_of_date(year: i32, month: u8, day: u8) -> i64 {
+    let date = time::Month::try_from(month).ok().and_then(|m| time::Date::from_calendar_date(year, m, day).ok());
+    date.map_or(0, |d| (d.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,8 @@ pub(super) const SCHEMA: &str = include_str!("../../schema.sql");
 ///    the custom values index covers a record's load.
 /// 3: contact cards, the read model of contacts (`store/cards.rs`).
 /// 4: the search index fed from a queue once per write transaction (`store/search_index.rs`).
-const SCHEMA_VERSION: i64 = 4;
+/// 5: deal status history (`deal_processes`), saved queries (`crm_queries`), deal list indexes.
+const SCHEMA_VERSION: i64 = 5;
 
 /// The part of `schema` between `-- BEGIN {name}` and `-- END {name}`: a section an older
 /// file gains in a migration (its statements are written to run on any older file).
@@ -60,6 +61,9 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
              DROP TRIGGER search_texts_delete;",
         )?;
         tx.execute_batch(search_index::schema_section(SCHEMA))?;
+    }
+    if (1..5).contains(&version) {
+        tx.execute_batch(schema_section(SCHEMA, "crm v5"))?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
     tx.commit()?;
@@ -207,5 +211,28 @@ mod tests {
         search_index::flush(&conn).unwrap();
         assert_eq!((matching("\"kimberly\""), matching("\"kim\n\"")), (1, 0));
         conn.execute("INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')", []).unwrap();
+    }
+
+    #[test]
+    fn version_4_files_gain_deal_history_and_saved_queries() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(
+            "DROP TABLE crm_queries_roles; DROP TABLE crm_queries; DROP TABLE deal_processes;
+             DROP INDEX deals_status; DROP INDEX deals_created;
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let objects: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN
+                   ('crm_queries', 'crm_queries_roles', 'deal_processes', 'deals_status', 'deals_created')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!((objects, version), (5, SCHEMA_VERSION));
     }
 }

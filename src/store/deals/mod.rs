@@ -1,9 +1,13 @@
-//! Deals and deal statuses.
+//! Deals: loading, creating and the store's surface for them; their statuses and categories
+//! are in `statuses.rs` and `categories.rs`.
+
+mod categories;
+mod statuses;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::time::now_ms;
-use crate::domain::{display_name, Deal, DealStatus, UserRef};
+use crate::domain::{display_name, Deal, UserRef};
 use crate::error::{Error, Result};
 
 use super::{custom_fields, id_list};
@@ -145,85 +149,13 @@ pub fn create(conn: &Connection, c: &DealChanges) -> Result<i64> {
     Ok(id)
 }
 
-/// A project's deal categories, by name: (id, name).
-pub fn categories(conn: &Connection, project: i64) -> Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare_cached("SELECT id, name FROM deal_categories WHERE project_id = ? ORDER BY name")?;
-    let rows = stmt.query_map([project], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-pub fn category_in_project(conn: &Connection, category: i64, project: i64) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM deal_categories WHERE id = ? AND project_id = ?")?
-        .query_row(params![category, project], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
 pub fn touch(conn: &Connection, id: i64) -> Result<()> {
     conn.prepare_cached("UPDATE deals SET updated_on = ? WHERE id = ?")?.execute(params![now_ms(), id])?;
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
-// Statuses
-
-fn status_from_row(r: &Row) -> rusqlite::Result<DealStatus> {
-    Ok(DealStatus {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        position: r.get(2)?,
-        is_default: r.get(3)?,
-        status_type: r.get(4)?,
-        color: r.get(5)?,
-    })
-}
-
-pub fn statuses(conn: &Connection) -> Result<Vec<DealStatus>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, name, position, is_default, status_type, color FROM deal_statuses ORDER BY position, id",
-        )?
-        .query_map([], status_from_row)?
-        .collect::<rusqlite::Result<_>>()?)
-}
-
-pub fn status(conn: &Connection, id: i64) -> Result<Option<DealStatus>> {
-    Ok(conn
-        .prepare_cached("SELECT id, name, position, is_default, status_type, color FROM deal_statuses WHERE id = ?")?
-        .query_row([id], status_from_row)
-        .optional()?)
-}
-
-pub fn default_status(conn: &Connection) -> Result<Option<i64>> {
-    Ok(conn
-        .query_row("SELECT id FROM deal_statuses WHERE is_default = 1 ORDER BY position LIMIT 1", [], |r| r.get(0))
-        .optional()?)
-}
-
-pub fn create_status(conn: &Connection, s: &DealStatus) -> Result<DealStatus> {
-    let taken: Option<i64> =
-        conn.query_row("SELECT id FROM deal_statuses WHERE name = ?", [&s.name], |r| r.get(0)).optional()?;
-    if taken.is_some() {
-        return Err(Error::invalid("Name has already been taken"));
-    }
-    if s.is_default {
-        conn.execute("UPDATE deal_statuses SET is_default = 0", [])?;
-    }
-    let position = if s.position > 0 {
-        s.position
-    } else {
-        conn.query_row("SELECT COALESCE(max(position), 0) + 1 FROM deal_statuses", [], |r| r.get(0))?
-    };
-    conn.execute(
-        "INSERT INTO deal_statuses (name, position, is_default, status_type, color) VALUES (?, ?, ?, ?, ?)",
-        params![s.name, position, s.is_default, s.status_type, s.color],
-    )?;
-    status(conn, conn.last_insert_rowid())?.ok_or(Error::NotFound)
-}
-
-// ---------------------------------------------------------------------------------------------
-// The store's surface for deals, their statuses and categories
+// The store's surface for deals
 
 impl Store {
     pub fn deal(&self, id: i64) -> Result<Deal> {
@@ -237,30 +169,5 @@ impl Store {
 
     pub async fn create_deal(&self, changes: DealChanges) -> Result<i64> {
         self.write(move |c| create(c, &changes)).await
-    }
-
-    pub fn deal_categories(&self, project_id: i64) -> Result<Vec<(i64, String)>> {
-        self.read(|c| categories(c, project_id))
-    }
-
-    pub fn deal_category_in_project(&self, category_id: i64, project_id: i64) -> Result<bool> {
-        self.read(|c| category_in_project(c, category_id, project_id))
-    }
-
-    pub fn deal_statuses(&self) -> Result<Vec<DealStatus>> {
-        self.read(statuses)
-    }
-
-    pub fn deal_status(&self, id: i64) -> Result<Option<DealStatus>> {
-        self.read(|c| status(c, id))
-    }
-
-    /// The status new deals get when none is named.
-    pub fn default_deal_status(&self) -> Result<Option<i64>> {
-        self.read(default_status)
-    }
-
-    pub async fn create_deal_status(&self, new: DealStatus) -> Result<DealStatus> {
-        self.write_config(move |c| create_status(c, &new)).await
     }
 }
