@@ -152,11 +152,13 @@ CREATE TABLE tags (
 );
 
 -- position keeps the order in which the tags were given (tag_list is shown in that order, and
--- the key reads them so without a sort).
+-- the key reads them so without a sort). The key's columns come first: SQLite before 3.42
+-- (Debian 12's sqlite3, 3.40) misreads a NOT NULL column declared between the key columns of
+-- a WITHOUT ROWID table and reports "NULL value in taggings.tag_id" in integrity_check.
 CREATE TABLE taggings (
   contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
-  tag_id     INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
   position   INTEGER NOT NULL,
+  tag_id     INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
   PRIMARY KEY (contact_id, position)
 ) WITHOUT ROWID;
 CREATE INDEX taggings_tag ON taggings(tag_id, contact_id);

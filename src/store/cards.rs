@@ -86,7 +86,7 @@ mod tests {
             &conn,
             "INSERT INTO contacts (id, first_name, author_id, created_on, updated_on) VALUES (1, 'Kim', 1, 0, 0), (2, 'Bo', 1, 0, 0);
              INSERT INTO addresses (contact_id, city, created_at, updated_at) VALUES (1, 'Oslo', 0, 0);
-             INSERT INTO taggings VALUES (1, 2, 0), (1, 1, 1), (2, 1, 0);
+             INSERT INTO taggings (contact_id, tag_id, position) VALUES (1, 2, 0), (1, 1, 1), (2, 1, 0);
              INSERT INTO custom_values (customized_type, customized_id, custom_field_id, value) VALUES ('contact', 1, 5, 'L');
              INSERT INTO custom_values (customized_type, customized_id, custom_field_id, value) VALUES ('deal', 2, 5, 'XL');
              INSERT INTO contacts_projects VALUES (1, 2), (1, 1), (2, 1);",

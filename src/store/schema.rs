@@ -13,7 +13,8 @@ pub(super) const SCHEMA: &str = include_str!("../../schema.sql");
 ///    the custom values index covers a record's load.
 /// 3: contact cards, the read model of contacts (`store/cards.rs`).
 /// 4: the search index fed from a queue once per write transaction (`store/search_index.rs`).
-/// 5: deal status history (`deal_processes`), saved queries (`crm_queries`), deal list indexes.
+/// 5: deal status history (`deal_processes`), saved queries (`crm_queries`), deal list indexes;
+///    `taggings` with its key columns first (see `key_columns_first`).
 const SCHEMA_VERSION: i64 = 5;
 
 /// The part of `schema` between `-- BEGIN {name}` and `-- END {name}`: a section an older
@@ -64,6 +65,7 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     }
     if (1..5).contains(&version) {
         tx.execute_batch(schema_section(SCHEMA, "crm v5"))?;
+        key_columns_first(&tx, "taggings", "contact_id, position, tag_id")?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
     tx.commit()?;
@@ -73,6 +75,45 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }
     Ok(())
+}
+
+/// Version 4 → 5: rebuilds a WITHOUT ROWID table with its columns in `columns` order (the key
+/// first), keeping its rows, indexes and triggers. SQLite before 3.42 misreads a NOT NULL
+/// column declared between the key columns and reports every row in `integrity_check`; the
+/// file is sound, but that is what a user checking it with an older `sqlite3` would see.
+fn key_columns_first(conn: &Connection, table: &str, columns: &str) -> Result<()> {
+    let dependents: Vec<(String, String, String)> = conn
+        .prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL")?
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    // Triggers go first, so that moving the rows fires none of them (the card triggers would
+    // mark every tagged contact's card stale).
+    for (kind, name, _) in &dependents {
+        conn.execute_batch(&format!("DROP {kind} \"{name}\""))?;
+    }
+    // The rename runs in legacy mode: views that name the table (the card source) name it
+    // again once it is back, and the current mode would refuse them while it is gone.
+    let create =
+        schema_table(SCHEMA, table).replacen(&format!("CREATE TABLE {table} "), "CREATE TABLE moved_table ", 1);
+    conn.execute_batch(&format!(
+        "{create};
+         INSERT INTO moved_table ({columns}) SELECT {columns} FROM {table};
+         DROP TABLE {table};
+         PRAGMA legacy_alter_table = ON;
+         ALTER TABLE moved_table RENAME TO {table};
+         PRAGMA legacy_alter_table = OFF;"
+    ))?;
+    for (_, _, sql) in &dependents {
+        conn.execute_batch(sql)?;
+    }
+    Ok(())
+}
+
+/// The `CREATE TABLE {table} (…) …;` statement of `schema`, without its semicolon.
+fn schema_table<'s>(schema: &'s str, table: &str) -> &'s str {
+    let start = schema.find(&format!("CREATE TABLE {table} (")).unwrap_or_else(|| panic!("schema.sql creates {table}"));
+    let length = schema[start..].find(';').unwrap_or_else(|| panic!("the {table} statement ends"));
+    &schema[start..start + length]
 }
 
 /// Version 1 → 2: a newline after the last field of every search text, and the trigram index
@@ -154,7 +195,7 @@ mod tests {
         conn.execute_batch(
             "INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (7, 'Kim', 0, 0), (8, 'Bo', 0, 0);
              INSERT INTO tags (id, name) VALUES (1, 'vip');
-             INSERT INTO taggings VALUES (8, 1, 0);
+             INSERT INTO taggings (contact_id, tag_id, position) VALUES (8, 1, 0);
              PRAGMA user_version = 2;",
         )
         .unwrap();
@@ -234,5 +275,62 @@ mod tests {
             .unwrap();
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!((objects, version), (5, SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn version_4_taggings_get_their_key_columns_first_and_keep_rows_indexes_and_triggers() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        let objects = |conn: &Connection| -> Vec<String> {
+            conn.prepare("SELECT type || ' ' || name FROM sqlite_master WHERE tbl_name = 'taggings' ORDER BY 1")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let before = objects(&conn);
+        // A version 4 file: tag_id declared between the key's columns.
+        conn.execute_batch(
+            "DROP TABLE taggings;
+             CREATE TABLE taggings (
+               contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+               tag_id     INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+               position   INTEGER NOT NULL,
+               PRIMARY KEY (contact_id, position)
+             ) WITHOUT ROWID;
+             CREATE INDEX taggings_tag ON taggings(tag_id, contact_id);",
+        )
+        .unwrap();
+        conn.execute_batch(schema_section(SCHEMA, "contact cards")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (8, 'Bo', 0, 0);
+             INSERT INTO tags (id, name) VALUES (1, 'vip'), (2, 'lead');
+             INSERT INTO taggings (contact_id, tag_id, position) VALUES (8, 2, 0), (8, 1, 1);
+             DELETE FROM contact_cards_stale;
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('taggings') ORDER BY cid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(columns, ["contact_id", "position", "tag_id"]);
+        assert_eq!(objects(&conn), before, "indexes and triggers are back");
+        let stale: i64 = conn.query_row("SELECT count(*) FROM contact_cards_stale", [], |r| r.get(0)).unwrap();
+        assert_eq!(stale, 0, "moving the rows fired no trigger");
+        let tags: String = conn
+            .query_row(
+                "SELECT group_concat(tag_id) FROM (SELECT tag_id FROM taggings WHERE contact_id = 8 ORDER BY position)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tags, "2,1");
+        conn.execute_batch("INSERT INTO taggings (contact_id, tag_id, position) VALUES (8, 1, 1)").unwrap_err();
     }
 }
