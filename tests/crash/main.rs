@@ -7,6 +7,8 @@
 //! answers against the file (`checks::check_api`); then the next round writes on. The moments
 //! and the writes come from a seed, printed first; `CRASH_SEED=N` repeats its choices (the
 //! timing of the threads is the machine's).
+//!
+//! `drain`: SIGTERM lets the requests in flight finish and the process exits 0.
 
 #[allow(dead_code)]
 #[path = "../api/common.rs"]
@@ -14,6 +16,7 @@ mod common;
 
 mod checks;
 mod client;
+mod drain;
 mod process;
 mod selfcheck;
 mod writers;
