@@ -167,9 +167,8 @@ impl Drop for Server {
     }
 }
 
-/// One request to `addr` on a fresh connection (`Connection: close`). A body, even an empty one,
-/// and any POST, PUT or PATCH get a `Content-Length` unless `headers` name one. Errors are the
-/// connection's or an answer that is not HTTP.
+/// One request to `addr` on a fresh connection (`Connection: close`), as [`request_bytes`]
+/// writes it. Errors are the connection's or an answer that is not HTTP.
 pub fn send(
     addr: SocketAddr,
     method: &str,
@@ -179,6 +178,21 @@ pub fn send(
 ) -> Result<Resp, String> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect to {addr}: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+    stream.write_all(&request_bytes(addr, method, path, headers, body)).map_err(|e| format!("send: {e}"))?;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
+/// The bytes of one request with `Connection: close`. A body, even an empty one, and any POST,
+/// PUT or PATCH get a `Content-Length` unless `headers` name one.
+pub fn request_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Vec<u8> {
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -188,14 +202,14 @@ pub fn send(
         head.push_str(&format!("Content-Length: {}\r\n", body.map_or(0, <[u8]>::len)));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).map_err(|e| format!("send: {e}"))?;
-    stream.write_all(body.unwrap_or_default()).map_err(|e| format!("send: {e}"))?;
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    parse_response(&raw)
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body.unwrap_or_default());
+    bytes
 }
 
-fn parse_response(raw: &[u8]) -> Result<Resp, String> {
+/// Head and body of an answer read to its end (a chunked body is dechunked; a truncated one
+/// is kept as far as it arrived: check `Content-Length` where that matters).
+pub fn parse_response(raw: &[u8]) -> Result<Resp, String> {
     let not_http = || format!("not an HTTP answer: {:?}", String::from_utf8_lossy(&raw[..raw.len().min(200)]));
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(not_http)?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();

@@ -75,8 +75,38 @@ fn assert_passes(opts: &Options) -> replay::Report {
     let report = replay::run(server.addr, &opts).unwrap_or_else(|e| panic!("{}: {e}", opts.cases.display()));
     println!("{}", report.text());
     assert!(report.ok(), "golden replay of {}:\n{}", opts.cases.display(), report.failures());
-    assert!(report.passed > 0, "no cases in {}", opts.cases.display());
+    // Every case file ran and passed: counted apart from the replay's own loading, so that a
+    // case it skipped (a misnamed file, say) cannot go unnoticed.
+    let cases = case_files(&opts.cases);
+    let passed = report.lines.iter().filter(|l| l.starts_with("PASS ")).count();
+    assert!(cases > 0, "no cases in {}", opts.cases.display());
+    assert_eq!((passed, report.passed), (cases, cases), "{cases} case files, PASS lines:\n{}", report.text());
+    assert_eq!(report.lines.last(), Some(&format!("{cases} passed, 0 failed")));
     report
+}
+
+/// How many case files `dir` holds: every `.json` file but the settings (`_suite.json`).
+fn case_files(dir: &Path) -> usize {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".json") && !name.starts_with('_'))
+        .count()
+}
+
+/// A case file that the replay does not load (its name lacks the number) fails the count.
+#[test]
+fn a_case_file_the_replay_skips_fails_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = tmp.path().join("cases");
+    std::fs::create_dir(&cases).unwrap();
+    let case = edited_case("16-show-json.json", str::to_string);
+    std::fs::write(cases.join("01-show.json"), &case).unwrap();
+    std::fs::write(cases.join("show-again.json"), &case).unwrap();
+    let opts = Options { cases, ..Options::folder(Path::new(REPO_GOLDEN)) };
+    let failed = std::panic::catch_unwind(|| assert_passes(&opts)).expect_err("a skipped case file went unnoticed");
+    let message = failed.downcast_ref::<String>().map_or("", String::as_str);
+    assert!(message.contains("2 case files"), "{message}");
 }
 
 /// A copy of a repository case with `edit` applied to its expected body.
