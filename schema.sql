@@ -418,4 +418,23 @@ CREATE TABLE IF NOT EXISTS crm_queries_roles (
   role_id  INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
   PRIMARY KEY (query_id, role_id)
 ) WITHOUT ROWID;
+-- Ids are never given twice (Redmine's tables count on AUTO_INCREMENT): SQLite would hand a
+-- deleted highest id to the next row, so each delete notes the highest id deleted and creates
+-- take the next id after both (`store::next_id`).
+CREATE TABLE IF NOT EXISTS id_high_water (
+  name TEXT PRIMARY KEY,
+  last INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS contacts_high_water AFTER DELETE ON contacts BEGIN
+  INSERT INTO id_high_water (name, last) VALUES ('contacts', old.id)
+    ON CONFLICT (name) DO UPDATE SET last = max(last, excluded.last);
+END;
+CREATE TRIGGER IF NOT EXISTS deals_high_water AFTER DELETE ON deals BEGIN
+  INSERT INTO id_high_water (name, last) VALUES ('deals', old.id)
+    ON CONFLICT (name) DO UPDATE SET last = max(last, excluded.last);
+END;
+CREATE TRIGGER IF NOT EXISTS notes_high_water AFTER DELETE ON notes BEGIN
+  INSERT INTO id_high_water (name, last) VALUES ('notes', old.id)
+    ON CONFLICT (name) DO UPDATE SET last = max(last, excluded.last);
+END;
 -- END crm v5

@@ -154,6 +154,17 @@ pub(crate) fn long_read<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
+/// The id the next row of `table` (contacts, deals or notes) gets: after the highest there is
+/// and the highest ever deleted (schema.sql, `id_high_water`), so that no id is given twice.
+/// Runs in the writer's transaction, the only one that inserts.
+fn next_id(conn: &Connection, table: &'static str) -> Result<i64> {
+    let sql = format!(
+        "SELECT max(coalesce((SELECT max(id) FROM {table}), 0),
+                    coalesce((SELECT last FROM id_high_water WHERE name = '{table}'), 0)) + 1"
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row([], |r| r.get(0))?)
+}
+
 /// Binds a list of ids as one parameter: `… IN (SELECT value FROM json_each(?))`, so that
 /// statements with id lists stay cacheable.
 fn id_list(ids: &[i64]) -> String {

@@ -260,7 +260,8 @@ mod tests {
         conn.execute_batch(SCHEMA).unwrap();
         conn.execute_batch(
             "DROP TABLE crm_queries_roles; DROP TABLE crm_queries; DROP TABLE deal_processes;
-             DROP INDEX deals_status; DROP INDEX deals_created;
+             DROP INDEX deals_status; DROP INDEX deals_created; DROP TABLE id_high_water;
+             DROP TRIGGER contacts_high_water; DROP TRIGGER deals_high_water; DROP TRIGGER notes_high_water;
              PRAGMA user_version = 4;",
         )
         .unwrap();
@@ -268,13 +269,14 @@ mod tests {
         let objects: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE name IN
-                   ('crm_queries', 'crm_queries_roles', 'deal_processes', 'deals_status', 'deals_created')",
+                   ('crm_queries', 'crm_queries_roles', 'deal_processes', 'deals_status', 'deals_created',
+                    'id_high_water', 'contacts_high_water', 'deals_high_water', 'notes_high_water')",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!((objects, version), (5, SCHEMA_VERSION));
+        assert_eq!((objects, version), (9, SCHEMA_VERSION));
     }
 
     #[test]

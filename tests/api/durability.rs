@@ -92,3 +92,16 @@ fn the_system_sqlite3_finds_a_file_the_server_wrote_sound() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Redmine never gives an id twice: a client holding a deleted contact's id must get 404, not
+/// another contact (SQLite alone would give the deleted highest id to the next row).
+#[test]
+fn a_deleted_contacts_id_is_never_given_again() {
+    let s = Server::seeded();
+    let first = s.create_contact(json!({"project_id": 1, "first_name": "Kept"}));
+    let last = s.create_contact(json!({"project_id": 1, "first_name": "Gone"}));
+    assert_eq!(s.admin("DELETE", &format!("/contacts/{last}.json"), None, "").status, 204);
+    let next = s.create_contact(json!({"project_id": 1, "first_name": "New"}));
+    assert!(next > last && last > first, "ids {first}, {last} (deleted), then {next}");
+    assert_eq!(s.get(&format!("/contacts/{last}.json")).status, 404);
+}

@@ -7,18 +7,20 @@ use crate::domain::changes::{AddressChanges, ContactChanges};
 use crate::domain::time::now_ms;
 use crate::domain::Address;
 use crate::error::{Error, Result};
-use crate::store::custom_fields;
+use crate::store::{custom_fields, next_id};
 
 use super::load::{address_from, get};
 
 pub(in crate::store) fn create(conn: &Connection, c: &ContactChanges) -> Result<i64> {
     let now = now_ms();
+    let id = next_id(conn, "contacts")?;
     conn.prepare_cached(
-        "INSERT INTO contacts (first_name, last_name, middle_name, company, phone, email, website, skype_name,
+        "INSERT INTO contacts (id, first_name, last_name, middle_name, company, phone, email, website, skype_name,
                 birthday, job_title, background, is_company, author_id, assigned_to_id, visibility, created_on, updated_on)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
+        id,
         c.first_name.as_deref().unwrap_or(""),
         c.last_name.clone().flatten(),
         c.middle_name.clone().flatten(),
@@ -37,7 +39,6 @@ pub(in crate::store) fn create(conn: &Connection, c: &ContactChanges) -> Result<
         now,
         now
     ])?;
-    let id = conn.last_insert_rowid();
     apply_related(conn, id, c, now)?;
     reindex(conn, id)?;
     Ok(id)
