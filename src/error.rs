@@ -17,6 +17,9 @@ pub enum Error {
     /// 404: unknown route, record or project.
     #[error("not found")]
     NotFound,
+    /// 408: the client did not send its request in time.
+    #[error("request timeout")]
+    RequestTimeout,
     /// 412: `X-Redmine-Switch-User` names no active user.
     #[error("precondition failed")]
     PreconditionFailed,
@@ -42,6 +45,7 @@ impl Error {
             Error::Unauthorized => 401,
             Error::Forbidden => 403,
             Error::NotFound => 404,
+            Error::RequestTimeout => 408,
             Error::PreconditionFailed => 412,
             Error::PayloadTooLarge => 413,
             Error::Validation(_) => 422,

@@ -30,7 +30,9 @@ pub struct App {
     pub store: Store,
     /// Contacts rendered as list items, shared by all requests.
     pub fragments: api::fragments::FragmentCache,
-    pub max_body_bytes: usize,
+    /// Failed logins per client address (slowed down).
+    pub logins: api::throttle::LoginThrottle,
+    pub limits: config::Limits,
 }
 
 /// What the first start created, to be shown once to whoever started the service.
@@ -64,7 +66,8 @@ pub async fn open(config: &Config) -> Result<(App, Option<FirstStart>)> {
             store.update_user(admin.id, UserChanges { api_key: Some(key), ..Default::default() }).await?;
         }
     }
-    Ok((App { store, fragments: Default::default(), max_body_bytes: config.max_body_bytes }, first_start))
+    let app = App { store, fragments: Default::default(), logins: Default::default(), limits: config.limits.clone() };
+    Ok((app, first_start))
 }
 
 /// Serves HTTP on `listener` until `shutdown` completes.

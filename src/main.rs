@@ -28,6 +28,12 @@ enum Command {
         /// Largest request body in bytes; larger bodies get 413.
         #[arg(long, env = "CONTACTS_MAX_BODY", default_value_t = 1024 * 1024)]
         max_body_bytes: usize,
+        /// Connections served at once; more wait in the listen queue.
+        #[arg(long, env = "CONTACTS_MAX_CONNECTIONS", default_value_t = 1024)]
+        max_connections: usize,
+        /// Seconds a client has to send a request's headers, and again its body (408 after).
+        #[arg(long, env = "CONTACTS_REQUEST_TIMEOUT", default_value_t = 30)]
+        request_timeout: u64,
         /// Fill an empty database with 2,000 demo contacts first.
         #[arg(long)]
         demo: bool,
@@ -75,13 +81,16 @@ fn main() -> std::process::ExitCode {
         }
     };
     match cli.command {
-        Command::Serve { db, listen, admin_key, max_body_bytes, demo } => runtime.block_on(async move {
-            let mut config = Config::new(db);
-            config.admin_key = admin_key;
-            config.max_body_bytes = max_body_bytes;
-            config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
-            serve(config, &listen, demo).await
-        }),
+        Command::Serve { db, listen, admin_key, max_body_bytes, max_connections, request_timeout, demo } => runtime
+            .block_on(async move {
+                let mut config = Config::new(db);
+                config.admin_key = admin_key;
+                config.limits.max_body_bytes = max_body_bytes;
+                config.limits.max_connections = max_connections;
+                config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+                config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
+                serve(config, &listen, demo).await
+            }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
     }
 }

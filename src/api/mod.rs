@@ -14,6 +14,7 @@ pub mod queries;
 pub mod roles;
 pub mod routes;
 pub mod tags;
+pub mod throttle;
 pub mod users;
 
 use hyper::Method;
@@ -96,6 +97,8 @@ fn created(body: Vec<u8>, location: String) -> Result<Reply> {
 /// One request as the HTTP layer hands it over: routed, decoded, credentials not yet checked.
 pub struct Request {
     pub credentials: Credentials,
+    /// The client's address (failed logins are slowed down per address).
+    pub peer: std::net::IpAddr,
     pub format: Format,
     pub method: Method,
     /// Query string and body parameters, body over query (as Rails merges them).
@@ -107,8 +110,18 @@ pub struct Request {
 
 /// Authenticates a request and runs the handler of its route and method.
 pub async fn handle(app: &App, request: Request) -> Result<Reply> {
-    let Request { credentials, format, method, params, matched, nometa } = request;
-    let principal = app.store.principal(&credentials)?;
+    let Request { credentials, peer, format, method, params, matched, nometa } = request;
+    let principal = if credentials.api_key.is_some() || credentials.basic.is_some() {
+        let wait = app.logins.wait_for(peer);
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let principal = app.store.principal(&credentials)?;
+        app.logins.record(peer, !principal.is_anonymous());
+        principal
+    } else {
+        app.store.principal(&credentials)?
+    };
     let ctx = Ctx { store: &app.store, fragments: &app.fragments, principal, format, method, params, matched, nometa };
     dispatch(ctx).await
 }

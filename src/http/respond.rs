@@ -74,6 +74,9 @@ pub fn error(err: Error, format: Format) -> HttpResponse {
         Error::PayloadTooLarge => {
             with_body(status, format, errors_document(format, &["Request body is too large".to_string()]))
         }
+        Error::RequestTimeout => {
+            with_body(status, format, errors_document(format, &["The request was not sent in time".to_string()]))
+        }
         Error::Internal(cause) => {
             tracing::error!("internal error: {cause}");
             with_body(status, format, errors_document(format, &["Internal error".to_string()]))

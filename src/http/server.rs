@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,10 +34,16 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(app.limits.max_connections.max(1)));
     loop {
+        // At the connection limit, stop accepting: new clients wait in the listen queue.
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            _ = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(conn) => conn,
                     Err(e) => {
                         // Out of file descriptors and the like: back off instead of spinning.
@@ -46,19 +53,21 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let request_timeout = app.limits.request_timeout;
                 let app = app.clone();
                 let service = service_fn(move |req| {
                     let app = app.clone();
-                    async move { Ok::<_, Infallible>(handle(&app, req).await) }
+                    async move { Ok::<_, Infallible>(handle(&app, req, peer.ip()).await) }
                 });
                 let connection = http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(30))
+                    .header_read_timeout(request_timeout)
                     .keep_alive(true)
                     .serve_connection(TokioIo::new(stream), service);
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {
                     let _ = watched.await;
+                    drop(permit);
                 });
             }
             _ = &mut shutdown => break,
@@ -72,12 +81,12 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
 
 /// Answers one request and logs it (method, path without the query, status, duration): the
 /// query can hold an API key, so it is never logged.
-pub async fn handle(app: &App, req: Request<Incoming>) -> HttpResponse {
+pub async fn handle(app: &App, req: Request<Incoming>, peer: IpAddr) -> HttpResponse {
     let started = Instant::now();
     let method = req.method().clone();
     // Kept only for the log line (the request is consumed on the way).
     let path = tracing::enabled!(tracing::Level::INFO).then(|| req.uri().path().to_string());
-    let response = match answer(app, req).await {
+    let response = match answer(app, req, peer).await {
         Ok(done) => done,
         Err((e, format)) => respond::error(e, format),
     };
@@ -123,7 +132,7 @@ fn negotiate(req: &Request<Incoming>, matched: Option<&Matched>, query: Option<&
     Format::Json
 }
 
-async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<HttpResponse, (Error, Format)> {
+async fn answer(app: &App, req: Request<Incoming>, peer: IpAddr) -> std::result::Result<HttpResponse, (Error, Format)> {
     let matched = routes::route(req.uri().path());
     let query = parse_urlencoded(req.uri().query().unwrap_or("").as_bytes());
     let format = negotiate(&req, matched.as_ref(), query.as_ref().ok());
@@ -133,12 +142,16 @@ async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<HttpRe
 
     let content_type = header(&req, CONTENT_TYPE).map(str::to_string);
     let declared_length = header(&req, CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
-    if declared_length.is_some_and(|n| n > app.max_body_bytes as u64) {
+    let limits = &app.limits;
+    if declared_length.is_some_and(|n| n > limits.max_body_bytes as u64) {
         return Err(fail(Error::PayloadTooLarge));
     }
     let mut method = req.method().clone();
     let (parts, body) = req.into_parts();
-    let body = read_body(body, app.max_body_bytes).await.map_err(fail)?;
+    let body = match tokio::time::timeout(limits.request_timeout, read_body(body, limits.max_body_bytes)).await {
+        Ok(read) => read.map_err(fail)?,
+        Err(_) => return Err(fail(Error::RequestTimeout)),
+    };
     let body_params = params::parse_body(content_type.as_deref(), body).await.map_err(fail)?;
     let mut all = query;
     all.extend(body_params);
@@ -156,7 +169,7 @@ async fn answer(app: &App, req: Request<Incoming>) -> std::result::Result<HttpRe
     let credentials = super::auth::credentials(&parts.headers, &all);
     let nometa = parts.headers.contains_key("x-redmine-nometa")
         || all.get("nometa").and_then(Value::as_str).is_some_and(|v| v == "1" || v == "true");
-    let request = api::Request { credentials, format, method, params: all, matched, nometa };
+    let request = api::Request { credentials, peer, format, method, params: all, matched, nometa };
     let reply = api::handle(app, request).await.map_err(fail)?;
     let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     Ok(respond::reply(reply, format, host))

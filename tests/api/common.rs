@@ -52,6 +52,20 @@ impl Server {
 
     /// A server on an existing (or new) database file, with a body limit.
     pub fn start_on(db: PathBuf, max_body_bytes: usize) -> Server {
+        let mut limits = contacts::config::Limits::default();
+        limits.max_body_bytes = max_body_bytes;
+        Server::start_limited(db, limits)
+    }
+
+    /// A fresh server with these limits.
+    pub fn start_with(limits: contacts::config::Limits) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut s = Server::start_limited(dir.path().join("contacts.db"), limits);
+        s._dir = Some(dir);
+        s
+    }
+
+    fn start_limited(db: PathBuf, limits: contacts::config::Limits) -> Server {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let path = db.clone();
@@ -60,7 +74,7 @@ impl Server {
             rt.block_on(async move {
                 let mut config = contacts::Config::new(path);
                 config.admin_key = Some(ADMIN_KEY.to_string());
-                config.max_body_bytes = max_body_bytes;
+                config.limits = limits;
                 let (app, _) = contacts::open(&config).await.expect("open the database");
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();

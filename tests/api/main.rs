@@ -8,5 +8,6 @@ mod contacts;
 mod core;
 mod durability;
 mod golden;
+mod limits;
 mod listing;
 mod visibility;
