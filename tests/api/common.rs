@@ -161,6 +161,29 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A new user `login` whose API key is `key`, with a role of its own holding `permissions`
+    /// in each project given (by id); returns the user's id.
+    #[track_caller]
+    pub fn user_with(&self, login: &str, key: &str, grants: &[(i64, &[&str])]) -> i64 {
+        let user = json!({"user": {"login": login, "firstname": login, "lastname": "Tester",
+                          "mail": format!("{login}@example.net"), "password": "secret-123", "api_key": key}});
+        let r = self.post_json("/users.json", user);
+        assert_eq!(r.status, 201, "create user {login}: {}", r.text());
+        let user_id = r.json()["user"]["id"].as_i64().unwrap();
+        for (project, permissions) in grants {
+            let role = json!({"role": {"name": format!("{login} in {project}"), "permissions": permissions}});
+            let r = self.post_json("/roles.json", role);
+            assert_eq!(r.status, 201, "create role: {}", r.text());
+            let role_id = r.json()["role"]["id"].as_i64().unwrap();
+            let membership = json!({"membership": {"user_id": user_id, "role_ids": [role_id]}});
+            let r = self.post_json(&format!("/projects/{project}/memberships.json"), membership);
+            assert_eq!(r.status, 201, "membership: {}", r.text());
+        }
+        user_id
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
