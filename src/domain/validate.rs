@@ -451,3 +451,20 @@ pub fn custom_field(attrs: &Map<String, Value>) -> Result<CustomField> {
     pr.into_result()?;
     Ok(field)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Names of deal categories and tags
+
+/// The `name` of a deal category (`category[name]`, at most 30 characters as in the plugin) or
+/// a tag (`tag[name]`, 255): required, trimmed. Whether it is taken is the store's to say.
+pub fn catalog_name(attrs: &Map<String, Value>, max: usize) -> Result<String> {
+    let mut pr = Problems::default();
+    let name = opt_text(attrs, "name", "Name", &mut pr).flatten().map(|n| n.trim().to_string()).unwrap_or_default();
+    if name.is_empty() {
+        pr.add("Name", "cannot be blank");
+    } else if name.chars().count() > max {
+        pr.add("Name", &format!("is too long (maximum is {max} characters)"));
+    }
+    pr.into_result()?;
+    Ok(name)
+}

@@ -14,8 +14,10 @@
 //!   `contact_tags`, `has_no_contacts`, `create_contact`, `update_contact`, `add_contact_project`,
 //!   `remove_contact_project`; `delete_contact` (`cascade.rs`)
 //! - notes (`notes.rs`): `note`, `notes_of`, `create_note`, `update_note`; `delete_note` (`cascade.rs`)
-//! - deals (`deals.rs`): `deal`, `deals_of_contact`, `create_deal`, `deal_categories`,
-//!   `deal_category_in_project`, `deal_statuses`, `deal_status`, `default_deal_status`,
+//! - deals (`deals/`): `deal`, `deals_of_contact`, `create_deal`; categories
+//!   (`deals/categories.rs`): `deal_categories`, `deal_category_in_project`, `deal_category`,
+//!   `create_deal_category`, `rename_deal_category`, `delete_deal_category`; statuses
+//!   (`deals/statuses.rs`): `deal_statuses`, `deal_status`, `default_deal_status`,
 //!   `create_deal_status`
 //! - projects, memberships, roles (`projects.rs`): `project`, `project_subtree`, `projects_page`,
 //!   `projects_exist`, `create_project`, `update_project`, `memberships`, `membership`,
@@ -104,7 +106,8 @@ impl Store {
     }
 
     /// A write that changes configuration (users, projects, roles, memberships, custom field
-    /// definitions, deal statuses): cached principals and field lists are dropped after it.
+    /// definitions, deal statuses and categories): cached principals and field lists are
+    /// dropped after it.
     async fn write_config<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,

@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod categories;
 mod common;
 mod contacts;
 mod core;
