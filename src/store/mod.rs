@@ -18,7 +18,7 @@
 //!   (`deals/categories.rs`): `deal_categories`, `deal_category_in_project`, `deal_category`,
 //!   `create_deal_category`, `rename_deal_category`, `delete_deal_category`; statuses
 //!   (`deals/statuses.rs`): `deal_statuses`, `deal_status`, `default_deal_status`,
-//!   `create_deal_status`
+//!   `create_deal_status`, `update_deal_status`, `delete_deal_status`
 //! - projects, memberships, roles (`projects.rs`): `project`, `project_subtree`, `projects_page`,
 //!   `projects_exist`, `create_project`, `update_project`, `memberships`, `membership`,
 //!   `add_membership`, `delete_membership`, `roles`, `role`, `create_role`; `delete_project`

@@ -11,4 +11,5 @@ mod durability;
 mod golden;
 mod listing;
 mod notes;
+mod statuses;
 mod visibility;
