@@ -31,6 +31,17 @@ pub(crate) fn refresh_stale(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Marks the cards of the contacts tagged `tag_id` stale: a tag's rename changes no row that a
+/// trigger watches (its taggings stay as they are), yet it shows on those cards.
+pub(crate) fn mark_tagged_stale(conn: &Connection, tag_id: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO contact_cards_stale SELECT contact_id FROM taggings t WHERE t.tag_id = ?
+            AND NOT EXISTS (SELECT 1 FROM contact_cards_stale s WHERE s.contact_id = t.contact_id)",
+    )?
+    .execute([tag_id])?;
+    Ok(())
+}
+
 /// Rebuilds every card (a migration, or a bulk load that ran without the triggers).
 pub(crate) fn rebuild_all(conn: &Connection) -> Result<()> {
     conn.execute_batch(

@@ -12,4 +12,5 @@ mod golden;
 mod listing;
 mod notes;
 mod statuses;
+mod tags;
 mod visibility;
