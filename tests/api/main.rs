@@ -8,6 +8,7 @@ mod common;
 mod contacts;
 mod core;
 mod durability;
+mod forms;
 mod golden;
 mod listing;
 mod notes;
