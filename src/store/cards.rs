@@ -57,18 +57,13 @@ mod tests {
     use super::*;
 
     fn open() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(super::super::schema::SCHEMA).unwrap();
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON;
-             INSERT INTO users (id, login, firstname, lastname, admin, created_on, updated_on)
+        crate::store::test_support::memory(
+            "INSERT INTO users (id, login, firstname, lastname, admin, created_on, updated_on)
                  VALUES (1, 'ann', 'Ann', 'Lee', 1, 0, 0);
              INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'One', 'one', 0, 0), (2, 'Two', 'two', 0, 0);
              INSERT INTO custom_fields (id, name, customized_type, field_format) VALUES (5, 'Size', 'contact', 'string');
              INSERT INTO tags (id, name) VALUES (1, 'vip'), (2, 'lead');",
         )
-        .unwrap();
-        conn
     }
 
     /// Rows of `contact_card_source` and `contact_cards` that the other lacks.

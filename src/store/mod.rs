@@ -192,6 +192,15 @@ pub(crate) mod test_support {
         Store::open_tuned(path, 2, SMALL).unwrap()
     }
 
+    /// A database in memory with the whole schema, foreign keys on, and the rows `sql` inserts.
+    pub(crate) fn memory(sql: &str) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(super::schema::SCHEMA).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+        conn.execute_batch(sql).unwrap();
+        conn
+    }
+
     /// Runs a write on the store's writer and waits for it to commit.
     pub(crate) fn written<T: Send + 'static>(
         store: &Store,

@@ -99,15 +99,11 @@ mod tests {
     use super::*;
 
     fn open() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(super::super::schema::SCHEMA).unwrap();
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON;
-             INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (1, 'A', 0, 0), (2, 'B', 0, 0);
+        let conn = crate::store::test_support::memory(
+            "INSERT INTO contacts (id, first_name, created_on, updated_on) VALUES (1, 'A', 0, 0), (2, 'B', 0, 0);
              INSERT INTO tags (id, name) VALUES (1, 'vip'), (2, 'lead'), (3, 'cold');
              INSERT INTO taggings VALUES (1, 1, 0), (1, 2, 1), (2, 2, 0), (2, 3, 1);",
-        )
-        .unwrap();
+        );
         cards::refresh_stale(&conn).unwrap();
         conn
     }

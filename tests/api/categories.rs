@@ -55,12 +55,7 @@ fn categories_are_created_with_204_and_listed_by_name_in_both_formats() {
         let r = create_as(&s, ADMIN_KEY, "alpha", name);
         assert_eq!((r.status, r.body.len(), r.header("Location")), (204, 0, None));
     }
-    let xml = s.admin(
-        "POST",
-        "/projects/1/deal_categories.xml",
-        Some("application/xml"),
-        "<category><name>Mobile</name></category>",
-    );
+    let xml = s.admin_xml("POST", "/projects/1/deal_categories.xml", "<category><name>Mobile</name></category>");
     assert_eq!(xml.status, 204);
     let list = s.get("/projects/alpha/deal_categories.json").json();
     let (web, integration, mobile) =
@@ -97,12 +92,7 @@ fn names_are_required_short_and_unique_per_project() {
     );
     assert_eq!(create_as(&s, ADMIN_KEY, "alpha", &"x".repeat(30)).status, 204);
     assert_eq!(errors(create_as(&s, ADMIN_KEY, "alpha", "Web")), (422, json!(["Name has already been taken"])));
-    let xml = s.admin(
-        "POST",
-        "/projects/alpha/deal_categories.xml",
-        Some("application/xml"),
-        "<category><name>Web</name></category>",
-    );
+    let xml = s.admin_xml("POST", "/projects/alpha/deal_categories.xml", "<category><name>Web</name></category>");
     assert_eq!(
         xml.text(),
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><errors type=\"array\"><error>Name has already been taken</error></errors>"
@@ -134,12 +124,7 @@ fn categories_are_renamed_by_either_path_and_deals_show_the_new_name() {
     let long = put(&format!("/deal_categories/{web}.json"), &"y".repeat(31));
     assert_eq!(long.json()["errors"], json!(["Name is too long (maximum is 30 characters)"]));
     assert_eq!(put(&format!("/deal_categories/{web}.json"), "Sites").status, 204, "its own name is free");
-    let xml = s.admin(
-        "PUT",
-        &format!("/deal_categories/{web}.xml"),
-        Some("application/xml"),
-        "<category><name>Online</name></category>",
-    );
+    let xml = s.admin_xml("PUT", &format!("/deal_categories/{web}.xml"), "<category><name>Online</name></category>");
     assert_eq!(xml.status, 204);
     assert_eq!(category_of_deal(&s, deal), json!({"id": web, "name": "Online"}));
 }

@@ -99,6 +99,11 @@ impl Server {
         self.as_key(ADMIN_KEY, method, path, content_type, body)
     }
 
+    /// A request as the admin with an XML body.
+    pub fn admin_xml(&self, method: &str, path: &str, body: &str) -> Resp {
+        self.admin(method, path, Some("application/xml"), body)
+    }
+
     pub fn as_key(&self, key: &str, method: &str, path: &str, content_type: Option<&str>, body: &str) -> Resp {
         let mut headers = vec![("X-Redmine-API-Key", key)];
         if let Some(ct) = content_type {

@@ -86,7 +86,7 @@ fn notes_are_created_from_xml_and_forms_with_the_source_inside_the_note() {
         "<note><source_type>Contact</source_type><source_id>{contact}</source_id><content>From XML</content>\
          <type_id>2</type_id></note>"
     );
-    let r = s.admin("POST", "/notes.xml", Some("application/xml"), &xml);
+    let r = s.admin_xml("POST", "/notes.xml", &xml);
     assert_eq!(r.status, 201, "{}", r.text());
     assert!(r.text().contains("<content>From XML</content><type_id>2</type_id>"), "{}", r.text());
     let form = format!(
@@ -143,12 +143,8 @@ fn updates_change_the_given_fields_and_touch_the_source() {
     let id = r.json()["note"]["id"].as_i64().unwrap();
     let before = s.get(&format!("/contacts/{contact}.json")).json()["contact"]["updated_on"].clone();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let r = s.admin(
-        "PUT",
-        &format!("/notes/{id}.xml"),
-        Some("application/xml"),
-        "<note><content>Second</content><type_id></type_id></note>",
-    );
+    let r =
+        s.admin_xml("PUT", &format!("/notes/{id}.xml"), "<note><content>Second</content><type_id></type_id></note>");
     assert_eq!((r.status, r.body.len()), (204, 0));
     let note = note_of(&s, id);
     assert_eq!(
@@ -192,7 +188,7 @@ fn bad_input_is_refused_with_nothing_written() {
         errors(post(json!({"source_type": "Deal", "note": {"content": "x"}}))),
         (422, json!(["Source cannot be blank"]))
     );
-    let xml = s.admin("POST", "/notes.xml", Some("application/xml"), "<note><content>x</content></note>");
+    let xml = s.admin_xml("POST", "/notes.xml", "<note><content>x</content></note>");
     assert_eq!(xml.text(), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><errors type=\"array\"><error>Source cannot be blank</error></errors>");
     for (source_type, id) in [("Contact", 999), ("Deal", 999), ("Contact", -1)] {
         let r = post(json!({"source_type": source_type, "source_id": id, "note": {"content": "x"}}));

@@ -55,10 +55,9 @@ fn an_update_changes_the_given_attributes_and_keeps_one_default() {
             json!({"id": lost, "name": "Lost", "position": 3, "is_default": false, "status_type": 2, "color": 11184810}),
         ]
     );
-    let xml = s.admin(
+    let xml = s.admin_xml(
         "PUT",
         &format!("/deal_statuses/{lost}.xml"),
-        Some("application/xml"),
         "<deal_status><status_type>0</status_type><position>1</position></deal_status>",
     );
     assert_eq!(xml.status, 204);

@@ -107,12 +107,7 @@ fn a_rename_shows_at_once_in_show_list_filter_and_both_formats() {
     assert!(tags["tags"].as_array().unwrap().contains(&json!({"id": lead, "name": "hot lead", "color": "#d9ea3f"})));
 
     // The same tag may change the case of its name; XML bodies work too.
-    let xml = s.admin(
-        "PUT",
-        &format!("/contacts_tags/{lead}.xml"),
-        Some("application/xml"),
-        "<tag><name>Hot Lead</name></tag>",
-    );
+    let xml = s.admin_xml("PUT", &format!("/contacts_tags/{lead}.xml"), "<tag><name>Hot Lead</name></tag>");
     assert_eq!(xml.status, 204);
     assert_eq!(shown(&s, ann), json!(["vip", "Hot Lead"]));
 }
@@ -128,8 +123,7 @@ fn a_rename_to_a_taken_or_blank_name_is_refused() {
     assert_eq!(errors(put(json!("  "))), (422, json!(["Name cannot be blank"])));
     assert_eq!(errors(put(Value::Null)), (422, json!(["Name cannot be blank"])));
     assert_eq!(errors(put(json!("x".repeat(256)))), (422, json!(["Name is too long (maximum is 255 characters)"])));
-    let xml =
-        s.admin("PUT", &format!("/contacts_tags/{lead}.xml"), Some("application/xml"), "<tag><name>vip</name></tag>");
+    let xml = s.admin_xml("PUT", &format!("/contacts_tags/{lead}.xml"), "<tag><name>vip</name></tag>");
     assert_eq!(
         xml.text(),
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><errors type=\"array\"><error>Name has already been taken</error></errors>"

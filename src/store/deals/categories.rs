@@ -110,16 +110,12 @@ mod tests {
 
     #[test]
     fn a_deleted_category_hands_its_deals_on_within_its_project_only() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(crate::store::schema::SCHEMA).unwrap();
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON;
-             INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'A', 'a', 0, 0), (2, 'B', 'b', 0, 0);
+        let conn = crate::store::test_support::memory(
+            "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'A', 'a', 0, 0), (2, 'B', 'b', 0, 0);
              INSERT INTO deal_categories (id, name, project_id) VALUES (1, 'Web', 1), (2, 'Mobile', 1), (3, 'Web', 2);
              INSERT INTO deals (id, name, project_id, category_id, created_on, updated_on)
                   VALUES (1, 'x', 1, 1, 0, 0), (2, 'y', 1, 2, 0, 0);",
-        )
-        .unwrap();
+        );
         let category_of = |deal: i64| -> Option<i64> {
             conn.query_row("SELECT category_id FROM deals WHERE id = ?", [deal], |r| r.get(0)).unwrap()
         };
