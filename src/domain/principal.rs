@@ -171,11 +171,25 @@ impl Principal {
         }
     }
 
-    /// The notes rule for a deal: seen with view_deals, changed with edit_deals in its project.
+    /// The notes rule for a deal: seen with view_deals, written with edit_deals in its project,
+    /// deleted with (own_)delete_notes there (API.md §2.3).
     pub fn notes_of_deal(&self, d: &Deal) -> NoteAccess {
         let view = self.may_view_deal(d);
-        let edit = view && self.allowed(Permission::EditDeals, d.project.0);
-        NoteAccess { view, write: edit, delete_any: edit, delete_own: edit }
+        let project = d.project.0;
+        NoteAccess {
+            view,
+            write: view && self.allowed(Permission::EditDeals, project),
+            delete_any: view && self.allowed(Permission::DeleteNotes, project),
+            delete_own: view && self.allowed(Permission::DeleteOwnNotes, project),
+        }
+    }
+
+    /// `GET /notes/:id?project_id=`: the plugin authorizes `notes#show` in the named project,
+    /// granted by view_contacts, view_private_contacts or view_deals there.
+    pub fn may_show_notes_in(&self, project_id: i64) -> bool {
+        [Permission::ViewContacts, Permission::ViewPrivateContacts, Permission::ViewDeals]
+            .into_iter()
+            .any(|p| self.allowed(p, project_id))
     }
 
     pub fn may_view_deal(&self, d: &Deal) -> bool {

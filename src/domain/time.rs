@@ -83,6 +83,48 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// Parses a date-time as Rails reads one into a timestamp column (note `created_on`: "any
+/// parseable datetime"): what [`parse_datetime`] reads, RFC 2822 (`Tue, 10 Jan 2023 11:11:00
+/// +0100`, as the plugin's 4.4 prints note dates), and a date and time followed by a zone
+/// (`Z`, `UTC`, `+03:00`, `+0300`, with or without a space before it).
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822) {
+        return Some((t.unix_timestamp_nanos() / 1_000_000) as i64);
+    }
+    let (local, offset_seconds) = split_zone(s);
+    parse_datetime(local).map(|ms| ms - offset_seconds * 1000)
+}
+
+/// Splits a trailing zone off a date-time: (the rest, the zone's offset in seconds).
+fn split_zone(s: &str) -> (&str, i64) {
+    for utc in [" UTC", "UTC", "Z"] {
+        if let Some(rest) = s.strip_suffix(utc) {
+            return (rest.trim_end(), 0);
+        }
+    }
+    // The sign of an offset comes after the time (index 10 and on is the time part).
+    let Some(sign_at) = s.get(11..).and_then(|t| t.rfind(['+', '-'])).map(|i| i + 11) else {
+        return (s, 0);
+    };
+    let digits: String = s[sign_at + 1..].chars().filter(|c| *c != ':').collect();
+    let (hours, minutes) = match (digits.len(), digits.chars().all(|c| c.is_ascii_digit())) {
+        (2, true) => (digits.parse::<i64>().unwrap_or(0), 0),
+        (4, true) => (digits[..2].parse::<i64>().unwrap_or(0), digits[2..].parse::<i64>().unwrap_or(0)),
+        _ => return (s, 0),
+    };
+    let sign = if s.as_bytes()[sign_at] == b'-' { -1 } else { 1 };
+    (s[..sign_at].trim_end(), sign * (hours * 3600 + minutes * 60))
+}
+
+/// The timestamp `ms` with its hour and minute (UTC) set, its seconds cleared: a note's
+/// `note_time`, as Rails' `change(hour:, min:)`.
+pub fn with_time_of_day(ms: i64, hour: u8, minute: u8) -> i64 {
+    let t = utc(ms);
+    let changed = t.replace_time(time::Time::from_hms(hour, minute, 0).unwrap_or(time::Time::MIDNIGHT));
+    (changed.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 fn parse_hms(s: &str) -> Option<(u8, u8, u8)> {
     let mut parts = s.split(':');
     let h = parts.next()?.trim().parse().ok()?;
@@ -128,5 +170,24 @@ mod tests {
         assert_eq!(parse_date("soon"), None);
         assert_eq!(parse_datetime("2024-03-01T09:15:00Z"), Some(1_709_284_500_000));
         assert_eq!(parse_datetime("2024-03-01 09:15"), Some(1_709_284_500_000));
+    }
+
+    #[test]
+    fn timestamps_with_zones() {
+        let nine_fifteen = Some(1_709_284_500_000);
+        for s in [
+            "2024-03-01T09:15:00Z",
+            "2024-03-01T12:15:00+03:00",
+            "2024-03-01 12:15:00 +0300",
+            "2024-03-01 04:15 -05:00",
+            "2024-03-01 09:15 UTC",
+            "Fri, 01 Mar 2024 10:15:00 +0100",
+            "2024-03-01 09:15",
+        ] {
+            assert_eq!(parse_timestamp(s), nine_fifteen, "{s}");
+        }
+        assert_eq!(parse_timestamp("2024-03-01"), Some(1_709_251_200_000));
+        assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(with_time_of_day(1_709_284_512_345, 18, 5), 1_709_316_300_000);
     }
 }

@@ -9,7 +9,7 @@ use super::attributes::{
     as_bool, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, required_text, Problems,
 };
 use super::changes::{AddressChanges, ContactChanges, DealChanges, NoteChanges};
-use super::time::{parse_date, parse_datetime};
+use super::time::{parse_date, parse_datetime, parse_timestamp, with_time_of_day};
 use super::{emails_valid, normalize_decimal, parse_tag_list, CustomField, DealStatus};
 use crate::error::Result;
 
@@ -322,8 +322,19 @@ pub fn deal_status(attrs: &Map<String, Value>) -> Result<DealStatus> {
 // ---------------------------------------------------------------------------------------------
 // Notes
 
-/// Reads and validates the `note` hash of a create (`creating`) or update.
-pub fn note(attrs: &Map<String, Value>, fields: &[CustomField], creating: bool) -> Result<NoteChanges> {
+/// The note types of the plugin (`Note.note_types`): none is a plain note.
+const NOTE_TYPE_EMAIL: i64 = 0;
+const NOTE_TYPE_MEETING: i64 = 2;
+
+/// Reads and validates the `note` hash of a create (`current_created_on` None) or of an update
+/// of a note created at `current_created_on`. `fields` are the custom fields the note takes
+/// (none for a deal note).
+pub fn note(
+    attrs: &Map<String, Value>,
+    fields: &[CustomField],
+    current_created_on: Option<i64>,
+) -> Result<NoteChanges> {
+    let creating = current_created_on.is_none();
     let mut pr = Problems::default();
     let mut c = NoteChanges::default();
     match opt_text(attrs, "content", "Content", &mut pr) {
@@ -334,17 +345,54 @@ pub fn note(attrs: &Map<String, Value>, fields: &[CustomField], creating: bool) 
     }
     check_length(&c.content.clone().map(Some), "Content", LONG_TEXT, &mut pr);
     c.subject = opt_text(attrs, "subject", "Subject", &mut pr);
-    check_length(&c.subject, "Subject", 255, &mut pr);
+    check_length(&c.subject, "Subject", SHORT_TEXT, &mut pr);
     c.type_id = opt_int(attrs, "type_id", "Type", &mut pr);
-    if let Some(v) = attrs.get("created_on").filter(|v| !v.is_null()) {
-        match as_text(v).as_deref().and_then(parse_datetime) {
+    if let Some(Some(t)) = c.type_id {
+        if !(NOTE_TYPE_EMAIL..=NOTE_TYPE_MEETING).contains(&t) {
+            pr.add("Type", "is not included in the list");
+        }
+    }
+    if let Some(v) = attrs.get("created_on").filter(|v| !is_blank(v)) {
+        match as_text(v).as_deref().and_then(parse_timestamp) {
             Some(ms) => c.created_on = Some(ms),
             None => pr.add("Created", "is invalid"),
+        }
+    }
+    // `note_time` sets the hour and minute of the given or current `created_on`; a new note
+    // without `created_on` is created now, whatever the time says (as in the plugin).
+    if let Some(v) = attrs.get("note_time").filter(|v| !is_blank(v)) {
+        match as_text(v).as_deref().and_then(hour_and_minute) {
+            Some((hour, minute)) => {
+                if let Some(day) = c.created_on.or(current_created_on) {
+                    c.created_on = Some(with_time_of_day(day, hour, minute));
+                }
+            }
+            None => pr.add("Time", "is invalid"),
         }
     }
     c.custom_values = custom_values(attrs, fields, creating, &mut pr);
     pr.into_result()?;
     Ok(c)
+}
+
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// `HH:MM` (white space ignored, one or two digits each) as hour 0–23 and minute 0–59.
+fn hour_and_minute(s: &str) -> Option<(u8, u8)> {
+    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    let (h, m) = compact.split_once(':')?;
+    let part = |p: &str, max: u8| -> Option<u8> {
+        (!p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()))
+            .then(|| p.parse().ok())?
+            .filter(|n| *n <= max)
+    };
+    Some((part(h, 23)?, part(m, 59)?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,4 +450,21 @@ pub fn custom_field(attrs: &Map<String, Value>) -> Result<CustomField> {
     };
     pr.into_result()?;
     Ok(field)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names of deal categories and tags
+
+/// The `name` of a deal category (`category[name]`, at most 30 characters as in the plugin) or
+/// a tag (`tag[name]`, 255): required, trimmed. Whether it is taken is the store's to say.
+pub fn catalog_name(attrs: &Map<String, Value>, max: usize) -> Result<String> {
+    let mut pr = Problems::default();
+    let name = opt_text(attrs, "name", "Name", &mut pr).flatten().map(|n| n.trim().to_string()).unwrap_or_default();
+    if name.is_empty() {
+        pr.add("Name", "cannot be blank");
+    } else if name.chars().count() > max {
+        pr.add("Name", &format!("is too long (maximum is {max} characters)"));
+    }
+    pr.into_result()?;
+    Ok(name)
 }

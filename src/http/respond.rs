@@ -37,14 +37,47 @@ pub fn reply(reply: Reply, format: Format, host: &str) -> HttpResponse {
             r
         }
         Reply::NoContent => empty(StatusCode::NO_CONTENT),
-        Reply::Redirect(url) => {
-            let mut r = empty(StatusCode::FOUND);
-            if let Ok(v) = HeaderValue::from_str(&url) {
-                r.headers_mut().insert(LOCATION, v);
-            }
-            r
+        Reply::Redirect(url) => redirect(&url),
+    }
+}
+
+/// 302 as Rails' `redirect_to` answers it: `Location` and a short HTML page linking there.
+/// Bytes a header may not carry (spaces, controls, non-ASCII) are percent-encoded first, so
+/// that the header and the link always agree.
+fn redirect(url: &str) -> HttpResponse {
+    let mut location = String::with_capacity(url.len());
+    for b in url.bytes() {
+        if b.is_ascii_graphic() {
+            location.push(b as char);
+        } else {
+            location.push_str(&format!("%{b:02X}"));
         }
     }
+    let body =
+        format!("<html><body>You are being <a href=\"{}\">redirected</a>.</body></html>", html_escape(&location));
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = StatusCode::FOUND;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+/// ERB's `html_escape`: `& < > " '`.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Redmine's `errors` document with the given messages.

@@ -160,8 +160,8 @@ pub fn contact_list(
 }
 
 /// `GET /contacts_tags`.
-pub fn tag_list(d: &mut Doc, tags: &[(i64, String)]) {
-    d.begin_array("tags", Some(Meta { total_count: tags.len() as i64, offset_limit: None }));
+pub fn tag_list(d: &mut Doc, tags: &[(i64, String)], with_meta: bool) {
+    d.begin_array("tags", with_meta.then_some(Meta { total_count: tags.len() as i64, offset_limit: None }));
     for (id, name) in tags {
         d.begin_item("tag");
         d.field("id", *id);

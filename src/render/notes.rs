@@ -16,8 +16,9 @@ pub fn embedded_note(d: &mut Doc, n: &Note) {
     d.end_item("note");
 }
 
-/// `GET /notes/:id` and the 201 body of a create.
-pub fn note(d: &mut Doc, n: &Note, custom_fields: &[CustomField]) {
+/// `GET /notes/:id` and the 201 body of a create, with `values` for the note's custom fields
+/// (its own, or the defaults a deal note shows).
+pub fn note(d: &mut Doc, n: &Note, custom_fields: &[CustomField], values: &[(i64, String)]) {
     d.begin("note");
     d.field("id", n.id);
     if let Some((id, name)) = &n.source {
@@ -27,7 +28,7 @@ pub fn note(d: &mut Doc, n: &Note, custom_fields: &[CustomField]) {
     d.field("content", n.content.as_str());
     d.field("type_id", n.type_id);
     user_reference(d, "author", &n.author);
-    custom_values(d, custom_fields, &n.custom_values);
+    custom_values(d, custom_fields, values);
     d.field("created_on", iso_offset(n.created_on).as_str());
     d.field("updated_on", iso(n.updated_on).as_str());
     d.end("note");

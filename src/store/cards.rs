@@ -31,6 +31,17 @@ pub(crate) fn refresh_stale(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Marks the cards of the contacts tagged `tag_id` stale: a tag's rename changes no row that a
+/// trigger watches (its taggings stay as they are), yet it shows on those cards.
+pub(crate) fn mark_tagged_stale(conn: &Connection, tag_id: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO contact_cards_stale SELECT contact_id FROM taggings t WHERE t.tag_id = ?
+            AND NOT EXISTS (SELECT 1 FROM contact_cards_stale s WHERE s.contact_id = t.contact_id)",
+    )?
+    .execute([tag_id])?;
+    Ok(())
+}
+
 /// Rebuilds every card (a migration, or a bulk load that ran without the triggers).
 pub(crate) fn rebuild_all(conn: &Connection) -> Result<()> {
     conn.execute_batch(
@@ -46,18 +57,13 @@ mod tests {
     use super::*;
 
     fn open() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(super::super::schema::SCHEMA).unwrap();
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON;
-             INSERT INTO users (id, login, firstname, lastname, admin, created_on, updated_on)
+        crate::store::test_support::memory(
+            "INSERT INTO users (id, login, firstname, lastname, admin, created_on, updated_on)
                  VALUES (1, 'ann', 'Ann', 'Lee', 1, 0, 0);
              INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'One', 'one', 0, 0), (2, 'Two', 'two', 0, 0);
              INSERT INTO custom_fields (id, name, customized_type, field_format) VALUES (5, 'Size', 'contact', 'string');
              INSERT INTO tags (id, name) VALUES (1, 'vip'), (2, 'lead');",
         )
-        .unwrap();
-        conn
     }
 
     /// Rows of `contact_card_source` and `contact_cards` that the other lacks.

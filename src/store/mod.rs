@@ -11,13 +11,15 @@
 //!
 //! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]); `config_version` (this file)
 //! - contacts (`contacts/`): `contact`, `contacts`, `contact_page`, `contact_page_versions`,
-//!   `contact_tags`, `has_no_contacts`, `create_contact`, `update_contact`, `add_contact_project`,
+//!   `has_no_contacts`, `create_contact`, `update_contact`, `add_contact_project`,
 //!   `remove_contact_project`; `delete_contact` (`cascade.rs`)
+//! - tags (`tags.rs`): `contact_tags`, `rename_tag`, `merge_tags`, `delete_tag`
 //! - notes (`notes.rs`): `note`, `notes_of`, `create_note`, `update_note`; `delete_note` (`cascade.rs`)
 //! - deals (`deals/`): `deal`, `deals_of_contact`, `create_deal`; categories
-//!   (`deals/categories.rs`): `deal_categories`, `deal_category_in_project`; statuses
+//!   (`deals/categories.rs`): `deal_categories`, `deal_category_in_project`, `deal_category`,
+//!   `create_deal_category`, `rename_deal_category`, `delete_deal_category`; statuses
 //!   (`deals/statuses.rs`): `deal_statuses`, `deal_status`, `default_deal_status`,
-//!   `create_deal_status`
+//!   `create_deal_status`, `update_deal_status`, `delete_deal_status`
 //! - projects, memberships, roles (`projects.rs`): `project`, `project_subtree`, `projects_page`,
 //!   `projects_exist`, `create_project`, `update_project`, `memberships`, `membership`,
 //!   `add_membership`, `delete_membership`, `roles`, `role`, `create_role`; `delete_project`
@@ -52,6 +54,7 @@ mod projects;
 mod schema;
 pub(crate) mod search;
 mod search_index;
+mod tags;
 mod tuning;
 mod users;
 mod writer;
@@ -105,7 +108,9 @@ impl Store {
     }
 
     /// A write that changes configuration (users, projects, roles, memberships, custom field
-    /// definitions, deal statuses): cached principals and field lists are dropped after it.
+    /// definitions, deal statuses and categories) or what rendered contacts show without their
+    /// `updated_on` moving (tag names): cached principals, field lists and rendered contacts
+    /// are dropped after it.
     async fn write_config<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -120,8 +125,9 @@ impl Store {
         self.data_version.load(Ordering::Acquire)
     }
 
-    /// Moves with every change of users, projects, roles, memberships, custom field definitions
-    /// or deal statuses: what is derived from them (rendered contacts, say) is stale once it moves.
+    /// Moves with every change of users, projects, roles, memberships, custom field definitions,
+    /// deal statuses and categories, or tags: what is derived from them (rendered contacts, say)
+    /// is stale once it moves.
     pub fn config_version(&self) -> u64 {
         self.config_version.load(Ordering::Acquire)
     }
@@ -195,6 +201,15 @@ pub(crate) mod test_support {
     /// Opens the store at `path` (two readers) with the `SMALL` thresholds.
     pub(crate) fn open_small(path: &std::path::Path) -> Store {
         Store::open_tuned(path, 2, SMALL).unwrap()
+    }
+
+    /// A database in memory with the whole schema, foreign keys on, and the rows `sql` inserts.
+    pub(crate) fn memory(sql: &str) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(super::schema::SCHEMA).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+        conn.execute_batch(sql).unwrap();
+        conn
     }
 
     /// Runs a write on the store's writer and waits for it to commit.

@@ -113,6 +113,11 @@ impl Server {
         self.as_key(ADMIN_KEY, method, path, content_type, body)
     }
 
+    /// A request as the admin with an XML body.
+    pub fn admin_xml(&self, method: &str, path: &str, body: &str) -> Resp {
+        self.admin(method, path, Some("application/xml"), body)
+    }
+
     pub fn as_key(&self, key: &str, method: &str, path: &str, content_type: Option<&str>, body: &str) -> Resp {
         let mut headers = vec![("X-Redmine-API-Key", key)];
         if let Some(ct) = content_type {
@@ -172,6 +177,29 @@ impl Server {
             assert!((200..300).contains(&r.status), "{method} {path}: {} {}", r.status, r.text());
         }
         s
+    }
+}
+
+impl Server {
+    /// A new user `login` whose API key is `key`, with a role of its own holding `permissions`
+    /// in each project given (by id); returns the user's id.
+    #[track_caller]
+    pub fn user_with(&self, login: &str, key: &str, grants: &[(i64, &[&str])]) -> i64 {
+        let user = json!({"user": {"login": login, "firstname": login, "lastname": "Tester",
+                          "mail": format!("{login}@example.net"), "password": "secret-123", "api_key": key}});
+        let r = self.post_json("/users.json", user);
+        assert_eq!(r.status, 201, "create user {login}: {}", r.text());
+        let user_id = r.json()["user"]["id"].as_i64().unwrap();
+        for (project, permissions) in grants {
+            let role = json!({"role": {"name": format!("{login} in {project}"), "permissions": permissions}});
+            let r = self.post_json("/roles.json", role);
+            assert_eq!(r.status, 201, "create role: {}", r.text());
+            let role_id = r.json()["role"]["id"].as_i64().unwrap();
+            let membership = json!({"membership": {"user_id": user_id, "role_ids": [role_id]}});
+            let r = self.post_json(&format!("/projects/{project}/memberships.json"), membership);
+            assert_eq!(r.status, 201, "membership: {}", r.text());
+        }
+        user_id
     }
 }
 

@@ -3,11 +3,16 @@
 
 mod auth;
 mod bad_input;
+mod categories;
 mod common;
 mod contacts;
 mod core;
 mod durability;
+mod forms;
 mod golden;
 mod limits;
 mod listing;
+mod notes;
+mod statuses;
+mod tags;
 mod visibility;

@@ -123,12 +123,3 @@ pub(in crate::store) fn versions(conn: &Connection, caches: &ListCaches, ids: &[
 pub(super) fn get(conn: &Connection, id: i64) -> Result<Contact> {
     load(conn, &[id])?.pop().ok_or(Error::NotFound)
 }
-
-/// Tags used by any contact, by name: (id, name).
-pub(super) fn all_tags(conn: &Connection) -> Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT g.id, g.name FROM tags g WHERE EXISTS (SELECT 1 FROM taggings t WHERE t.tag_id = g.id) ORDER BY g.name",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}

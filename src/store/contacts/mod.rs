@@ -147,7 +147,7 @@ impl Store {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The store's surface for contact writes and tags
+// The store's surface for contact writes
 
 impl Store {
     pub async fn create_contact(&self, changes: ContactChanges) -> Result<i64> {
@@ -164,11 +164,6 @@ impl Store {
 
     pub async fn remove_contact_project(&self, contact_id: i64, project_id: i64) -> Result<()> {
         self.write(move |c| remove_project(c, contact_id, project_id)).await
-    }
-
-    /// Every tag in use: (id, name).
-    pub fn contact_tags(&self) -> Result<Vec<(i64, String)>> {
-        self.read(load::all_tags)
     }
 
     /// Whether the database holds no contact (a new file, for `serve --demo`).
