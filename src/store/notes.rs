@@ -6,7 +6,7 @@ use crate::domain::time::now_ms;
 use crate::domain::{display_name, Note, UserRef};
 use crate::error::{Error, Result};
 
-use super::custom_fields;
+use super::{custom_fields, next_id};
 
 use super::Store;
 use crate::domain::changes::NoteChanges;
@@ -63,11 +63,13 @@ pub fn for_source(conn: &Connection, source_type: &str, source_id: i64) -> Resul
 
 pub fn create(conn: &Connection, source_type: &str, source_id: i64, author_id: i64, c: &NoteChanges) -> Result<i64> {
     let now = now_ms();
+    let id = next_id(conn, "notes")?;
     conn.prepare_cached(
-        "INSERT INTO notes (subject, content, source_type, source_id, author_id, type_id, created_on, updated_on)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO notes (id, subject, content, source_type, source_id, author_id, type_id, created_on, updated_on)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
+        id,
         c.subject.clone().flatten(),
         c.content.as_deref().unwrap_or(""),
         source_type,
@@ -77,7 +79,6 @@ pub fn create(conn: &Connection, source_type: &str, source_id: i64, author_id: i
         c.created_on.unwrap_or(now),
         now
     ])?;
-    let id = conn.last_insert_rowid();
     custom_fields::set_values(conn, "note", id, &c.custom_values)?;
     touch_source(conn, source_type, source_id)?;
     Ok(id)
