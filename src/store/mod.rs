@@ -14,9 +14,10 @@
 //!   `contact_tags`, `has_no_contacts`, `create_contact`, `update_contact`, `add_contact_project`,
 //!   `remove_contact_project`; `delete_contact` (`cascade.rs`)
 //! - notes (`notes.rs`): `note`, `notes_of`, `create_note`, `update_note`; `delete_note` (`cascade.rs`)
-//! - deals (`deals.rs`): `deal`, `deals_of_contact`, `create_deal`, `deal_categories`,
-//!   `deal_category_in_project`, `deal_statuses`, `deal_status`, `default_deal_status`,
-//!   `create_deal_status`
+//! - deals (`deals/`): `deal`, `deal_page`, `deals_of_contact`, `unknown_contacts`,
+//!   `create_deal`, `update_deal`, `deal_categories`, `deal_category_in_project`,
+//!   `deal_statuses`, `deal_status`, `default_deal_status`, `create_deal_status`; `delete_deal`
+//!   (`cascade.rs`)
 //! - projects, memberships, roles (`projects.rs`): `project`, `project_subtree`, `projects_page`,
 //!   `projects_exist`, `create_project`, `update_project`, `memberships`, `membership`,
 //!   `add_membership`, `delete_membership`, `roles`, `role`, `create_role`; `delete_project`

@@ -6,6 +6,7 @@ mod bad_input;
 mod common;
 mod contacts;
 mod core;
+mod deals;
 mod durability;
 mod golden;
 mod listing;
