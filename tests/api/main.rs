@@ -7,6 +7,7 @@ mod common;
 mod contacts;
 mod core;
 mod deals;
+mod deals_access;
 mod durability;
 mod golden;
 mod listing;
