@@ -8,6 +8,7 @@ mod contacts;
 mod core;
 mod deals;
 mod deals_access;
+mod deals_python;
 mod durability;
 mod golden;
 mod listing;
