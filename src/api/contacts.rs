@@ -32,22 +32,6 @@ fn authorized_contact(ctx: &Ctx<'_>, perm: Permission) -> Result<Contact> {
     Ok(contact)
 }
 
-/// The project named by the route or `project_id`: unknown → 404 (401 for anonymous, as
-/// Redmine 5 answers).
-fn find_project(ctx: &Ctx<'_>, reference: &str) -> Result<Arc<Project>> {
-    ctx.store.project(reference).map_err(|e| match e {
-        Error::NotFound if ctx.principal.is_anonymous() => Error::Unauthorized,
-        other => other,
-    })
-}
-
-fn scope_project(ctx: &Ctx<'_>) -> Result<Option<Arc<Project>>> {
-    match ctx.matched.project.clone().or_else(|| ctx.param("project_id")) {
-        Some(r) => find_project(ctx, &r).map(Some),
-        None => Ok(None),
-    }
-}
-
 fn contact_fields(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Vec<CustomField>>> {
     ctx.store.custom_fields("contact")
 }
@@ -57,18 +41,9 @@ fn contact_fields(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Vec<CustomField>>> {
 
 pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
     let p = &ctx.principal;
-    let project = scope_project(ctx)?;
-    let allowed = match &project {
-        Some(project) => p.allowed(Permission::ViewContacts, project.id),
-        None => p.allowed_anywhere(Permission::ViewContacts),
-    };
-    if !allowed {
-        return Err(p.deny());
-    }
+    let scope = ctx.list_scope(Permission::ViewContacts)?;
     let mut query = ContactQuery::new(p.contact_visibility());
-    if let Some(project) = &project {
-        query.projects = Some(ctx.store.project_subtree(project.id)?.to_vec());
-    }
+    query.projects = scope;
     query.apply_params(&ctx.params, p)?;
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
@@ -174,7 +149,7 @@ fn includes(ctx: &Ctx<'_>, contact: &Contact) -> Result<Includes> {
 pub async fn create(ctx: &Ctx<'_>) -> Result<Reply> {
     let p = &ctx.principal;
     let attrs = input::record(&ctx.params, "contact", "Contact")?;
-    let project = find_project(ctx, &ctx.named_project(&attrs).ok_or(Error::NotFound)?)?;
+    let project = ctx.find_project(&ctx.named_project(&attrs).ok_or(Error::NotFound)?)?;
     if !p.allowed(Permission::AddContacts, project.id) {
         return Err(p.deny());
     }
@@ -242,7 +217,7 @@ fn target_project(ctx: &Ctx<'_>) -> Result<Arc<Project>> {
         None => None,
     };
     let reference = from_body.or_else(|| ctx.param("project_id")).ok_or(Error::NotFound)?;
-    find_project(ctx, &reference)
+    ctx.find_project(&reference)
 }
 
 fn editable_contact_and_project(
@@ -270,7 +245,7 @@ pub async fn add_project(ctx: &Ctx<'_>) -> Result<Reply> {
 pub async fn remove_project(ctx: &Ctx<'_>) -> Result<Reply> {
     let (contact, project) = editable_contact_and_project(ctx, |ctx| {
         let reference = ctx.matched.project.clone().ok_or(Error::NotFound)?;
-        find_project(ctx, &reference)
+        ctx.find_project(&reference)
     })?;
     ctx.store.remove_contact_project(contact.id, project.id).await?;
     Ok(Reply::NoContent)

@@ -21,6 +21,7 @@ use hyper::Method;
 use serde_json::{Map, Value};
 
 use crate::api::routes::{Matched, Route};
+use crate::domain::permission::Permission;
 use crate::domain::principal::{Credentials, Principal};
 use crate::error::{Error, Result};
 use crate::render::{Doc, Format, Meta};
@@ -69,6 +70,37 @@ impl Ctx<'_> {
             .filter(|s| !s.is_empty())
             .or_else(|| self.param("project_id"))
             .or_else(|| self.matched.project.clone())
+    }
+
+    /// The project named by a route or parameter (id or identifier): unknown → 404, or 401 for
+    /// anonymous, as Redmine 5 answers.
+    pub fn find_project(&self, reference: &str) -> Result<std::sync::Arc<crate::domain::Project>> {
+        self.store.project(reference).map_err(|e| match e {
+            Error::NotFound if self.principal.is_anonymous() => Error::Unauthorized,
+            other => other,
+        })
+    }
+
+    /// The projects a list is scoped to: the one of the route's `/projects/:id/…`, else of
+    /// `project_id`, with its subprojects; None when no project is named. The principal must
+    /// have `perm` there, or anywhere when no project is named (else 401/403).
+    pub fn list_scope(&self, perm: Permission) -> Result<Option<Vec<i64>>> {
+        let p = &self.principal;
+        let project = match self.matched.project.clone().or_else(|| self.param("project_id")) {
+            Some(r) => Some(self.find_project(&r)?),
+            None => None,
+        };
+        let allowed = match &project {
+            Some(project) => p.allowed(perm, project.id),
+            None => p.allowed_anywhere(perm),
+        };
+        if !allowed {
+            return Err(p.deny());
+        }
+        match project {
+            Some(project) => Ok(Some(self.store.project_subtree(project.id)?.to_vec())),
+            None => Ok(None),
+        }
     }
 
     /// A text parameter at the top level.

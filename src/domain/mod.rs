@@ -3,6 +3,7 @@
 
 pub mod attributes;
 pub mod changes;
+pub mod deal_query;
 pub mod filters;
 pub mod permission;
 pub mod principal;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::deal_query::DealVisibility;
 use super::permission::{PermSet, Permission};
 use super::query::Visibility;
 use super::{Contact, Deal, Project, User, PROJECT_ACTIVE, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
@@ -194,6 +195,20 @@ impl Principal {
 
     pub fn may_view_deal(&self, d: &Deal) -> bool {
         self.allowed(Permission::ViewDeals, d.project.0)
+    }
+
+    /// Whether `perm` (edit/delete_deals) is granted on a deal: it must be visible too.
+    pub fn may_deal(&self, perm: Permission, d: &Deal) -> bool {
+        self.may_view_deal(d) && self.allowed(perm, d.project.0)
+    }
+
+    /// The list scope of deals (API.md §5.3): the deals of projects with view_deals.
+    pub fn deal_visibility(&self) -> DealVisibility {
+        if self.project_count > 0 && self.allowed_everywhere(Permission::ViewDeals) {
+            DealVisibility::Everything
+        } else {
+            DealVisibility::Projects(self.projects_with(Permission::ViewDeals))
+        }
     }
 
     /// Whether a project shows to this principal: admins see all; others active projects that

@@ -221,30 +221,24 @@ fn custom_value_problem(f: &CustomField, v: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Deals
 
-/// Reads and validates the `deal` hash of a create in `project_id` by `author_id`; `status`
-/// is the named (or default) status if it exists; `category_in_project` tells whether a
-/// category belongs to the project.
-pub fn new_deal(
-    attrs: &Map<String, Value>,
-    fields: &[CustomField],
-    project_id: i64,
-    author_id: i64,
-    status: Option<i64>,
-    category_in_project: impl FnOnce(i64) -> Result<bool>,
-) -> Result<DealChanges> {
+/// Reads and validates the `deal` hash of a create (`creating`) or update (API.md §6.5). The
+/// price may be a string or a JSON number (product decision 3). What needs stored data is the
+/// caller's to check and add: the project (`project_id`, an id or identifier, is left in the
+/// hash), the status, the category's project, the contacts.
+pub fn deal(attrs: &Map<String, Value>, fields: &[CustomField], creating: bool) -> (DealChanges, Problems) {
     let mut pr = Problems::default();
-    let mut c = DealChanges { project_id: Some(project_id), author_id: Some(author_id), ..Default::default() };
-    match opt_text(attrs, "name", "Name", &mut pr) {
+    let mut c = DealChanges::default();
+    match text_attr(attrs, "name", "Name", SHORT_TEXT, &mut pr) {
         Some(Some(n)) if !n.trim().is_empty() => c.name = Some(n),
-        _ => pr.add("Name", "cannot be blank"),
+        Some(_) => pr.add("Name", "cannot be blank"),
+        None if creating && !attrs.contains_key("name") => pr.add("Name", "cannot be blank"),
+        None => {}
     }
-    check_length(&c.name.clone().map(Some), "Name", 255, &mut pr);
-    c.background = opt_text(attrs, "background", "Background", &mut pr);
-    check_length(&c.background, "Background", 65_535, &mut pr);
-    c.currency = opt_text(attrs, "currency", "Currency", &mut pr);
-    check_length(&c.currency, "Currency", 255, &mut pr);
+    c.background = text_attr(attrs, "background", "Background", LONG_TEXT, &mut pr);
+    c.currency = text_attr(attrs, "currency", "Currency", SHORT_TEXT, &mut pr);
     c.price = match attrs.get("price") {
-        None | Some(Value::Null) => None,
+        None => None,
+        Some(Value::Null) => Some(None),
         Some(v) => match as_text(v) {
             Some(s) if s.trim().is_empty() => Some(None),
             Some(s) => match normalize_decimal(&s) {
@@ -265,29 +259,21 @@ pub fn new_deal(
     c.probability = opt_int(attrs, "probability", "Probability", &mut pr);
     c.contact_id = opt_int(attrs, "contact_id", "Contact", &mut pr);
     c.category_id = opt_int(attrs, "category_id", "Category", &mut pr);
-    if let Some(Some(category)) = c.category_id {
-        if !category_in_project(category)? {
-            pr.add("Category", "is invalid");
-        }
-    }
     c.assigned_to_id = opt_int(attrs, "assigned_to_id", "Assignee", &mut pr);
-    if let Some(Some(author)) = opt_int(attrs, "author_id", "Author", &mut pr) {
-        c.author_id = Some(author);
-    }
-    if let Some(v) = attrs.get("due_date").filter(|v| !v.is_null()) {
-        match as_text(v).as_deref().and_then(parse_datetime) {
+    c.author_id = opt_int(attrs, "author_id", "Author", &mut pr).flatten();
+    c.status_id = opt_int(attrs, "status_id", "Status", &mut pr).flatten();
+    match attrs.get("due_date") {
+        None => {}
+        Some(Value::Null) => c.due_date = Some(None),
+        Some(Value::String(s)) if s.trim().is_empty() => c.due_date = Some(None),
+        Some(v) => match as_text(v).as_deref().and_then(parse_datetime) {
             Some(ms) => c.due_date = Some(Some(ms)),
             None => pr.add("Due date", "is invalid"),
-        }
+        },
     }
     c.related_contact_ids = opt_int_list(attrs, "related_contact_ids", "Related contacts", &mut pr);
-    match status {
-        Some(s) => c.status_id = Some(s),
-        None => pr.add("Status", "cannot be blank"),
-    }
-    c.custom_values = custom_values(attrs, fields, true, &mut pr);
-    pr.into_result()?;
-    Ok(c)
+    c.custom_values = custom_values(attrs, fields, creating, &mut pr);
+    (c, pr)
 }
 
 /// Reads and validates a `deal_status` hash (admin extension).

@@ -119,12 +119,8 @@ pub fn contact(d: &mut Doc, c: &Contact, custom_fields: &[CustomField], includes
     d.begin("contact");
     fields(d, c, custom_fields);
     reference_list(d, "projects", "project", &c.projects);
-    if let Some(notes) = includes.notes.as_ref().filter(|n| !n.is_empty()) {
-        d.begin_array("notes", None);
-        for n in notes {
-            super::notes::embedded_note(d, n);
-        }
-        d.end_array("notes");
+    if let Some(notes) = &includes.notes {
+        super::notes::embedded_notes(d, notes);
     }
     if let Some(contacts) = &includes.contacts {
         reference_list(d, "contacts", "contact", contacts);

@@ -2,7 +2,7 @@
 
 use super::{custom_values, reference, reference_list, user_reference, Doc, Meta, Val};
 use crate::domain::time::iso;
-use crate::domain::{CustomField, Deal, DealStatus};
+use crate::domain::{CustomField, Deal, DealStatus, Note};
 
 fn price(d: &mut Doc, deal: &Deal) {
     d.field("price", deal.price.as_deref().map_or(Val::Null, Val::Decimal));
@@ -28,9 +28,9 @@ pub fn embedded_deal(d: &mut Doc, deal: &Deal) {
     d.end_item("deal");
 }
 
-/// `GET /deals/:id` and the 201 body of a create.
-pub fn deal(d: &mut Doc, deal: &Deal, custom_fields: &[CustomField]) {
-    d.begin("deal");
+/// The fields of a deal, shown alone or as a list item: the list puts `related_contacts`
+/// right after `assigned_to`, the show at the end (API.md §3.5).
+fn deal_fields(d: &mut Doc, deal: &Deal, custom_fields: &[CustomField], in_list: bool) {
     d.field("id", deal.id);
     d.field("name", deal.name.as_str());
     price(d, deal);
@@ -45,11 +45,36 @@ pub fn deal(d: &mut Doc, deal: &Deal, custom_fields: &[CustomField]) {
     user_reference(d, "author", &deal.author);
     reference(d, "contact", deal.contact.as_ref().map(|(id, n)| (*id, n.as_str())));
     user_reference(d, "assigned_to", &deal.assigned_to);
+    if in_list {
+        reference_list(d, "related_contacts", "contact", &deal.related_contacts);
+    }
     custom_values(d, custom_fields, &deal.custom_values);
     d.field("created_on", iso(deal.created_on).as_str());
     d.field("updated_on", iso(deal.updated_on).as_str());
-    reference_list(d, "related_contacts", "contact", &deal.related_contacts);
+    if !in_list {
+        reference_list(d, "related_contacts", "contact", &deal.related_contacts);
+    }
+}
+
+/// `GET /deals/:id` (with its notes for `include=notes`) and the 201 body of a create.
+pub fn deal(d: &mut Doc, deal: &Deal, custom_fields: &[CustomField], notes: Option<&[Note]>) {
+    d.begin("deal");
+    deal_fields(d, deal, custom_fields, false);
+    if let Some(notes) = notes {
+        super::notes::embedded_notes(d, notes);
+    }
     d.end("deal");
+}
+
+/// `GET /deals`: root `deals` with the list counters (`meta`, None for `nometa`).
+pub fn deal_list(d: &mut Doc, deals: &[Deal], custom_fields: &[CustomField], meta: Option<Meta>) {
+    d.begin_array("deals", meta);
+    for deal in deals {
+        d.begin_item("deal");
+        deal_fields(d, deal, custom_fields, true);
+        d.end_item("deal");
+    }
+    d.end_array("deals");
 }
 
 pub fn statuses(d: &mut Doc, statuses: &[DealStatus]) {

@@ -1,4 +1,4 @@
-//! Notes (API.md §3.4), shown alone or embedded in a contact with `include=notes`.
+//! Notes (API.md §3.4), shown alone or embedded in a contact or deal with `include=notes`.
 
 use super::{custom_values, user_reference, Doc, Val};
 use crate::domain::time::{iso, iso_offset};
@@ -14,6 +14,18 @@ pub fn embedded_note(d: &mut Doc, n: &Note) {
     d.field("created_on", iso_offset(n.created_on).as_str());
     d.field("updated_on", iso(n.updated_on).as_str());
     d.end_item("note");
+}
+
+/// The `notes` array of `include=notes` (a contact's or a deal's), omitted when empty.
+pub fn embedded_notes(d: &mut Doc, notes: &[Note]) {
+    if notes.is_empty() {
+        return;
+    }
+    d.begin_array("notes", None);
+    for n in notes {
+        embedded_note(d, n);
+    }
+    d.end_array("notes");
 }
 
 /// `GET /notes/:id` and the 201 body of a create, with `values` for the note's custom fields

@@ -15,7 +15,8 @@
 //!   `remove_contact_project`; `delete_contact` (`cascade.rs`)
 //! - tags (`tags.rs`): `contact_tags`, `rename_tag`, `merge_tags`, `delete_tag`
 //! - notes (`notes.rs`): `note`, `notes_of`, `create_note`, `update_note`; `delete_note` (`cascade.rs`)
-//! - deals (`deals/`): `deal`, `deals_of_contact`, `create_deal`; categories
+//! - deals (`deals/`): `deal`, `deal_page`, `deals_of_contact`, `unknown_contacts`,
+//!   `create_deal`, `update_deal`; `delete_deal` (`cascade.rs`); categories
 //!   (`deals/categories.rs`): `deal_categories`, `deal_category_in_project`, `deal_category`,
 //!   `create_deal_category`, `rename_deal_category`, `delete_deal_category`; statuses
 //!   (`deals/statuses.rs`): `deal_statuses`, `deal_status`, `default_deal_status`,

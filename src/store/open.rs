@@ -72,6 +72,7 @@ impl Store {
                 // Small page caches and no mmap: the OS page cache holds the hot file pages
                 // without counting against the process's resident memory.
                 c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                register_fold_case(c)?;
                 c.execute_batch(
                     "PRAGMA busy_timeout = 5000;
                      PRAGMA cache_size = -4000;",
@@ -146,6 +147,18 @@ fn register_search_fold(
         },
     )?;
     Ok(())
+}
+
+/// `fold_case(text)`: the text lower-cased beyond ASCII (SQLite's `lower()` folds ASCII only),
+/// for reads that match words case-insensitively (the deal list's search).
+fn register_fold_case(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "fold_case",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| s.to_lowercase())),
+    )
 }
 
 /// Process-wide SQLite set-up, before the first connection of the process opens:

@@ -88,6 +88,11 @@ impl Server {
         Server { addr, _dir: None, shutdown: Some(shutdown_tx), thread: Some(thread) }
     }
 
+    /// The database file of a server from `start` (for checks of rows no answer shows).
+    pub fn db_path(&self) -> Option<PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("contacts.db"))
+    }
+
     /// Stops the server and waits for it (the database file stays).
     pub fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

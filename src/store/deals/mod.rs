@@ -1,12 +1,19 @@
-//! Deals: loading, creating and the store's surface for them; their statuses and categories
-//! are in `statuses.rs` and `categories.rs`.
+//! Deals: loading one and the store's surface for them. The list is in `list.rs`, the writes
+//! in `write.rs` (a deal's delete with what goes with it: `store/cascade.rs`), statuses and
+//! categories in `statuses.rs` and `categories.rs`.
 
 mod categories;
+mod list;
 mod statuses;
+pub(super) mod write;
+
+pub use write::touch;
+
+use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::domain::time::now_ms;
+use crate::domain::deal_query::DealQuery;
 use crate::domain::{display_name, Deal, UserRef};
 use crate::error::{Error, Result};
 
@@ -66,18 +73,24 @@ fn from_row(r: &Row) -> rusqlite::Result<Deal> {
     })
 }
 
-fn related_contacts(conn: &Connection, deal_id: i64) -> Result<Vec<(i64, String)>> {
+/// The related contacts of deals (`ids_json` a JSON id list), by deal, each by contact id.
+fn related_contacts_of(conn: &Connection, ids_json: &str) -> Result<HashMap<i64, Vec<(i64, String)>>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT c.id, c.is_company, c.first_name, c.last_name FROM contacts_deals cd JOIN contacts c ON c.id = cd.contact_id
-          WHERE cd.deal_id = ? ORDER BY c.id",
+        "SELECT cd.deal_id, c.id, c.is_company, c.first_name, c.last_name
+           FROM contacts_deals cd JOIN contacts c ON c.id = cd.contact_id
+          WHERE cd.deal_id IN (SELECT value FROM json_each(?)) ORDER BY cd.deal_id, c.id",
     )?;
-    let rows = stmt.query_map([deal_id], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            crate::domain::contact_name(r.get(1)?, &r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?.as_deref()),
-        ))
+    let rows = stmt.query_map([ids_json], |r| {
+        let name =
+            crate::domain::contact_name(r.get(2)?, &r.get::<_, String>(3)?, r.get::<_, Option<String>>(4)?.as_deref());
+        Ok((r.get::<_, i64>(0)?, (r.get::<_, i64>(1)?, name)))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut by_deal: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for row in rows {
+        let (deal, contact) = row?;
+        by_deal.entry(deal).or_default().push(contact);
+    }
+    Ok(by_deal)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Deal> {
@@ -86,8 +99,9 @@ pub fn get(conn: &Connection, id: i64) -> Result<Deal> {
         .query_row([id], from_row)
         .optional()?
         .ok_or(Error::NotFound)?;
-    deal.related_contacts = related_contacts(conn, id)?;
-    deal.custom_values = custom_fields::values_for(conn, "deal", &id_list(&[id]))?.remove(&id).unwrap_or_default();
+    let ids = id_list(&[id]);
+    deal.related_contacts = related_contacts_of(conn, &ids)?.remove(&id).unwrap_or_default();
+    deal.custom_values = custom_fields::values_for(conn, "deal", &ids)?.remove(&id).unwrap_or_default();
     Ok(deal)
 }
 
@@ -112,46 +126,11 @@ pub fn for_contact(conn: &Connection, contact_id: i64, projects: &[i64]) -> Resu
     Ok(deals)
 }
 
-pub fn create(conn: &Connection, c: &DealChanges) -> Result<i64> {
-    let now = now_ms();
-    conn.prepare_cached(
-        "INSERT INTO deals (name, background, currency, duration, price, price_type, project_id, author_id,
-                assigned_to_id, status_id, contact_id, category_id, due_date, probability, created_on, updated_on)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        c.name.as_deref().unwrap_or(""),
-        c.background.clone().flatten(),
-        c.currency.clone().flatten(),
-        c.duration.flatten().or(Some(1)),
-        c.price.clone().flatten(),
-        c.price_type.flatten(),
-        c.project_id,
-        c.author_id.unwrap_or(0),
-        c.assigned_to_id.flatten(),
-        c.status_id,
-        c.contact_id.flatten(),
-        c.category_id.flatten(),
-        c.due_date.flatten(),
-        c.probability.flatten(),
-        now,
-        now
-    ])?;
-    let id = conn.last_insert_rowid();
-    if let Some(related) = &c.related_contact_ids {
-        let mut link =
-            conn.prepare_cached("INSERT OR IGNORE INTO contacts_deals (deal_id, contact_id) VALUES (?, ?)")?;
-        for contact in related {
-            link.execute(params![id, contact])?;
-        }
-    }
-    custom_fields::set_values(conn, "deal", id, &c.custom_values)?;
-    Ok(id)
-}
-
-pub fn touch(conn: &Connection, id: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE deals SET updated_on = ? WHERE id = ?")?.execute(params![now_ms(), id])?;
-    Ok(())
+fn unknown_contacts(conn: &Connection, ids: &[i64]) -> Result<Vec<i64>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM contacts) ORDER BY value")?;
+    let rows = stmt.query_map([id_list(ids)], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,7 +146,22 @@ impl Store {
         self.read(|c| for_contact(c, contact_id, projects))
     }
 
+    /// One page of a deal list and the number of deals in the whole list.
+    pub fn deal_page(&self, query: &DealQuery, offset: i64, limit: i64) -> Result<(Vec<Deal>, i64)> {
+        self.read(|c| list::page(c, query, offset, limit))
+    }
+
+    /// The ids among `ids` that name no contact.
+    pub fn unknown_contacts(&self, ids: &[i64]) -> Result<Vec<i64>> {
+        self.read(|c| unknown_contacts(c, ids))
+    }
+
     pub async fn create_deal(&self, changes: DealChanges) -> Result<i64> {
-        self.write(move |c| create(c, &changes)).await
+        self.write(move |c| write::create(c, &changes)).await
+    }
+
+    /// Applies changes to a deal; a change of status is recorded as by `author_id`.
+    pub async fn update_deal(&self, id: i64, changes: DealChanges, author_id: i64) -> Result<()> {
+        self.write(move |c| write::update(c, id, &changes, author_id)).await
     }
 }
