@@ -105,3 +105,29 @@ fn a_deleted_contacts_id_is_never_given_again() {
     assert!(next > last && last > first, "ids {first}, {last} (deleted), then {next}");
     assert_eq!(s.get(&format!("/contacts/{last}.json")).status, 404);
 }
+
+#[test]
+fn deleted_deals_and_notes_keep_their_ids() {
+    let s = Server::seeded();
+    let status = json!({"deal_status": {"name": "Open", "status_type": 0, "is_default": true}});
+    assert_eq!(s.post_json("/deal_statuses.json", status).status, 201);
+    let contact = s.create_contact(json!({"project_id": 1, "first_name": "Noted"}));
+    let deal = |name: &str| {
+        let r = s.post_json("/deals.json", json!({"deal": {"name": name, "project_id": 1}}));
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["deal"]["id"].as_i64().unwrap()
+    };
+    let note = || {
+        let r = s.post_json(
+            "/notes.json",
+            json!({"source_type": "Contact", "source_id": contact, "note": {"content": "x"}}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["note"]["id"].as_i64().unwrap()
+    };
+    let (gone_deal, gone_note) = (deal("Gone"), note());
+    assert_eq!(s.admin("DELETE", &format!("/deals/{gone_deal}.json"), None, "").status, 204);
+    assert_eq!(s.admin("DELETE", &format!("/notes/{gone_note}.json"), None, "").status, 204);
+    assert!(deal("Next") > gone_deal);
+    assert!(note() > gone_note);
+}

@@ -7,16 +7,18 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use crate::domain::changes::DealChanges;
 use crate::domain::time::now_ms;
 use crate::error::{Error, Result};
-use crate::store::custom_fields;
+use crate::store::{custom_fields, next_id};
 
 pub fn create(conn: &Connection, c: &DealChanges) -> Result<i64> {
     let now = now_ms();
+    let id = next_id(conn, "deals")?;
     conn.prepare_cached(
-        "INSERT INTO deals (name, background, currency, duration, price, price_type, project_id, author_id,
+        "INSERT INTO deals (id, name, background, currency, duration, price, price_type, project_id, author_id,
                 assigned_to_id, status_id, contact_id, category_id, due_date, probability, created_on, updated_on)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
+        id,
         c.name.as_deref().unwrap_or(""),
         c.background.clone().flatten(),
         c.currency.clone().flatten(),
@@ -34,7 +36,6 @@ pub fn create(conn: &Connection, c: &DealChanges) -> Result<i64> {
         now,
         now
     ])?;
-    let id = conn.last_insert_rowid();
     if let Some(related) = &c.related_contact_ids {
         link_contacts(conn, id, related)?;
     }
