@@ -3,6 +3,7 @@
 //! to it through typed functions per aggregate (contacts, users, projects, …).
 
 pub mod access;
+pub mod bulk;
 pub mod cache;
 pub(crate) mod cards;
 mod census;
