@@ -11,6 +11,9 @@
 //! The same seed always gives the same contacts, notes and deals: timestamps are spread over
 //! the four years before [`ANCHOR_MS`], not "now". Only the demo users' API keys are truly
 //! random, so that a demo instance never has guessable keys (the users have no password).
+//!
+//! The words it draws from (names, streets, places, companies, job titles…) are data, in
+//! `data/*.txt` (see [`vocab`]).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,7 +27,9 @@ use rusqlite::{params, Connection, OptionalExtension, Statement};
 use crate::domain::{normalize_decimal, Address};
 use crate::error::{Error, Result};
 use crate::store::search::index_text;
-use vocab::*;
+use vocab::{vocab, Locale, NOTE_TYPES, REGIONAL_PARENTS, SEGMENT_WEIGHTS};
+
+mod vocab;
 
 /// What [`generate`] created.
 #[derive(Clone, Debug)]
@@ -45,6 +50,9 @@ const SPAN_MS: i64 = 4 * 365 * DAY_MS;
 /// (up to about a million rows, ~170 MB: the main thread must rarely wait for the builder).
 const FTS_BATCH: usize = 2048;
 const FTS_QUEUE: usize = 512;
+/// What the demo users may do in every project they are members of.
+const ROLE_PERMISSIONS: &str =
+    "view_contacts view_private_contacts add_contacts edit_contacts delete_contacts add_notes view_deals add_deals edit_deals";
 
 /// Fills the database at `path` (created when missing) with `contacts` demo contacts.
 /// Refuses a database that already holds contacts. A running service may have the file open,
@@ -338,796 +346,6 @@ fn zipf(n: usize, s: f64) -> Vec<u32> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Vocabulary
-
-struct Country {
-    code: &'static str,
-    currency: &'static str,
-    tld: &'static str,
-    /// `#` is a digit, `%` a digit from 2 to 9.
-    phones: &'static [&'static str],
-    /// `N` a house number, `n` a small number, `S` the street name.
-    street_form: &'static str,
-    streets: &'static [&'static str],
-    /// `#` a digit, `%` a digit from 2 to 9, `@` a capital letter.
-    street2: &'static [&'static str],
-    /// City, region (may be empty) and postcode template (`#` digit, `@` letter; may be empty).
-    places: &'static [(&'static str, &'static str, &'static str)],
-}
-
-/// How company names of a language look: `%L` a last name, `%W` an industry word, `%B` a brand,
-/// `%F` a legal form; anything else is literal. The domain is made of the first two of L/W/B.
-struct CompanyStyle {
-    templates: &'static [&'static str],
-    words: &'static [&'static str],
-    brands: &'static [&'static str],
-    forms: &'static [&'static str],
-}
-
-struct Locale {
-    weight: u32,
-    first_m: &'static [&'static str],
-    first_f: &'static [&'static str],
-    last: &'static [&'static str],
-    /// Russian-style surnames: Ivanov → Ivanova for women.
-    gendered_last: bool,
-    /// Middle names: (for men, for women) — the same index (patronymics) or any.
-    middle: &'static [(&'static str, &'static str)],
-    middle_percent: u32,
-    countries: &'static [(&'static Country, u32)],
-    mail: &'static [&'static str],
-    titles: &'static [&'static str],
-    company: CompanyStyle,
-}
-
-/// The vocabulary: countries with their places and formats, and languages with their names,
-/// job titles and company styles (kept compact, one list per few lines).
-#[rustfmt::skip]
-mod vocab {
-    use super::{CompanyStyle, Country, Locale};
-
-    pub(super) static US: Country = Country {
-        code: "US",
-        currency: "USD",
-        tld: "com",
-        phones: &["+1 (%##) %##-####"],
-        street_form: "N S",
-        streets: &[
-            "Main Street", "Oak Avenue", "Maple Drive", "Park Avenue", "5th Avenue", "Market Street", "Elm Street",
-            "Washington Boulevard", "Sunset Boulevard", "Broadway", "Pine Street", "Cedar Lane", "Mission Street",
-            "Congress Avenue", "Lake Shore Drive",
-        ],
-        street2: &["Suite %##", "Apt %#", "Floor %"],
-        places: &[
-            ("New York", "NY", "100##"), ("Los Angeles", "CA", "900##"), ("Chicago", "IL", "606##"),
-            ("Houston", "TX", "770##"), ("Phoenix", "AZ", "850##"), ("San Francisco", "CA", "941##"),
-            ("Seattle", "WA", "981##"), ("Boston", "MA", "021##"), ("Austin", "TX", "787##"),
-            ("Denver", "CO", "802##"), ("Miami", "FL", "331##"), ("Atlanta", "GA", "303##"),
-            ("Portland", "OR", "972##"), ("Minneapolis", "MN", "554##"),
-        ],
-    };
-
-    pub(super) static GB: Country = Country {
-        code: "GB",
-        currency: "GBP",
-        tld: "co.uk",
-        phones: &["+44 20 #### ####", "+44 161 ### ####", "+44 7### ######"],
-        street_form: "N S",
-        streets: &[
-            "High Street", "Station Road", "Church Lane", "Victoria Road", "King's Road", "Baker Street",
-            "Queen Street", "Oxford Road", "Mill Lane", "The Green",
-        ],
-        street2: &["Flat %", "Unit %#"],
-        places: &[
-            ("London", "Greater London", "EC#@ #@@"), ("Manchester", "Greater Manchester", "M## #@@"),
-            ("Birmingham", "West Midlands", "B## #@@"), ("Leeds", "West Yorkshire", "LS# #@@"),
-            ("Bristol", "", "BS# #@@"), ("Edinburgh", "Scotland", "EH# #@@"), ("Glasgow", "Scotland", "G## #@@"),
-            ("Cambridge", "Cambridgeshire", "CB# #@@"),
-        ],
-    };
-
-    pub(super) static AU: Country = Country {
-        code: "AU",
-        currency: "AUD",
-        tld: "com.au",
-        phones: &["+61 2 #### ####", "+61 3 #### ####", "+61 4## ### ###"],
-        street_form: "N S",
-        streets: &[
-            "George Street", "Collins Street", "Queen Street", "Pitt Street", "Elizabeth Street", "Bourke Street",
-            "Hay Street",
-        ],
-        street2: &["Level %", "Unit %#"],
-        places: &[
-            ("Sydney", "NSW", "20##"), ("Melbourne", "VIC", "30##"), ("Brisbane", "QLD", "40##"),
-            ("Perth", "WA", "60##"), ("Adelaide", "SA", "50##"),
-        ],
-    };
-
-    pub(super) static CA: Country = Country {
-        code: "CA",
-        currency: "CAD",
-        tld: "ca",
-        phones: &[
-            "+1 (514) %##-####", "+1 (416) %##-####", "+1 (604) %##-####",
-        ],
-        street_form: "N S",
-        streets: &[
-            "rue Sainte-Catherine", "boulevard Saint-Laurent", "Yonge Street", "King Street West", "Granville Street",
-            "Bay Street", "rue Saint-Jean",
-        ],
-        street2: &["Suite %0#", "Bureau %0#"],
-        places: &[
-            ("Montréal", "QC", "H#@ #@#"), ("Québec", "QC", "G#@ #@#"), ("Toronto", "ON", "M#@ #@#"),
-            ("Vancouver", "BC", "V#@ #@#"), ("Ottawa", "ON", "K#@ #@#"),
-        ],
-    };
-
-    pub(super) static ES: Country = Country {
-        code: "ES",
-        currency: "EUR",
-        tld: "es",
-        phones: &["+34 91# ### ###", "+34 93# ### ###", "+34 6## ### ###"],
-        street_form: "S, N",
-        streets: &[
-            "Calle Mayor", "Gran Vía", "Calle de Alcalá", "Paseo de la Castellana", "Avenida Diagonal",
-            "Calle Serrano", "Rambla de Catalunya", "Calle Larios", "Avenida de la Constitución", "Calle Colón",
-        ],
-        street2: &["%º @", "Piso %, puerta %"],
-        places: &[
-            ("Madrid", "Madrid", "280##"), ("Barcelona", "Barcelona", "080##"), ("Valencia", "Valencia", "460##"),
-            ("Sevilla", "Sevilla", "410##"), ("Málaga", "Málaga", "290##"), ("Bilbao", "Vizcaya", "480##"),
-            ("Zaragoza", "Zaragoza", "500##"),
-        ],
-    };
-
-    pub(super) static MX: Country = Country {
-        code: "MX",
-        currency: "MXN",
-        tld: "com.mx",
-        phones: &["+52 55 #### ####", "+52 33 #### ####", "+52 81 #### ####"],
-        street_form: "S N",
-        streets: &[
-            "Avenida Reforma", "Avenida Insurgentes Sur", "Calle Madero", "Avenida Juárez", "Calle Hidalgo",
-            "Avenida Chapultepec",
-        ],
-        street2: &["Int. %#", "Piso %"],
-        places: &[
-            ("Ciudad de México", "CDMX", "06###"), ("Guadalajara", "Jalisco", "44###"),
-            ("Monterrey", "Nuevo León", "64###"), ("Puebla", "Puebla", "72###"),
-        ],
-    };
-
-    pub(super) static DE: Country = Country {
-        code: "DE",
-        currency: "EUR",
-        tld: "de",
-        phones: &[
-            "+49 30 #######", "+49 89 ########", "+49 40 ########", "+49 15# ########",
-        ],
-        street_form: "S N",
-        streets: &[
-            "Hauptstraße", "Bahnhofstraße", "Schillerstraße", "Goethestraße", "Friedrichstraße", "Lindenstraße",
-            "Gartenweg", "Kirchplatz", "Berliner Allee", "Am Markt", "Industriestraße", "Königsallee",
-        ],
-        street2: &["%. OG", "Haus @"],
-        places: &[
-            ("Berlin", "Berlin", "10###"), ("München", "Bayern", "80###"), ("Hamburg", "Hamburg", "20###"),
-            ("Köln", "Nordrhein-Westfalen", "50###"), ("Frankfurt am Main", "Hessen", "60###"),
-            ("Stuttgart", "Baden-Württemberg", "70###"), ("Düsseldorf", "Nordrhein-Westfalen", "40###"),
-            ("Leipzig", "Sachsen", "04###"), ("Dresden", "Sachsen", "01###"), ("Nürnberg", "Bayern", "90###"),
-        ],
-    };
-
-    pub(super) static AT: Country = Country {
-        code: "AT",
-        currency: "EUR",
-        tld: "at",
-        phones: &["+43 1 ### ####", "+43 66# #######"],
-        street_form: "S N",
-        streets: &[
-            "Mariahilfer Straße", "Kärntner Straße", "Landstraße", "Herrengasse", "Getreidegasse",
-        ],
-        street2: &["Top %#", "Stiege %"],
-        places: &[
-            ("Wien", "Wien", "1###"), ("Graz", "Steiermark", "80##"), ("Linz", "Oberösterreich", "40##"),
-            ("Salzburg", "Salzburg", "50##"),
-        ],
-    };
-
-    pub(super) static CH: Country = Country {
-        code: "CH",
-        currency: "CHF",
-        tld: "ch",
-        phones: &["+41 44 ### ## ##", "+41 22 ### ## ##", "+41 79 ### ## ##"],
-        street_form: "S N",
-        streets: &[
-            "Bahnhofstrasse", "Seestrasse", "Dorfstrasse", "Rue du Rhône", "Limmatquai", "Avenue de la Gare",
-        ],
-        street2: &["Postfach", "%. Stock"],
-        places: &[
-            ("Zürich", "ZH", "80##"), ("Genève", "GE", "12##"), ("Basel", "BS", "40##"), ("Bern", "BE", "30##"),
-            ("Lausanne", "VD", "10##"),
-        ],
-    };
-
-    pub(super) static FR: Country = Country {
-        code: "FR",
-        currency: "EUR",
-        tld: "fr",
-        phones: &[
-            "+33 1 ## ## ## ##", "+33 4 ## ## ## ##", "+33 6 ## ## ## ##",
-        ],
-        street_form: "N S",
-        streets: &[
-            "rue de la Paix", "avenue des Champs-Élysées", "boulevard Haussmann", "rue de Rivoli", "rue Victor Hugo",
-            "place de la République", "rue Nationale", "avenue Jean Jaurès", "rue du Faubourg Saint-Honoré",
-            "quai des Chartrons",
-        ],
-        street2: &["Bâtiment @", "%e étage"],
-        places: &[
-            ("Paris", "Île-de-France", "750##"), ("Lyon", "Auvergne-Rhône-Alpes", "6900#"),
-            ("Marseille", "Provence-Alpes-Côte d'Azur", "130##"), ("Toulouse", "Occitanie", "310##"),
-            ("Bordeaux", "Nouvelle-Aquitaine", "330##"), ("Lille", "Hauts-de-France", "590##"),
-            ("Nantes", "Pays de la Loire", "440##"), ("Strasbourg", "Grand Est", "670##"),
-        ],
-    };
-
-    pub(super) static RU_LATIN: Country = Country {
-        code: "RU",
-        currency: "RUB",
-        tld: "ru",
-        phones: &["+7 495 ###-##-##", "+7 812 ###-##-##", "+7 9## ###-##-##"],
-        street_form: "S N",
-        streets: &[
-            "ul. Tverskaya", "Nevsky pr.", "ul. Lenina", "Leninsky pr.", "ul. Arbat", "ul. Gagarina", "pr. Mira",
-            "Kutuzovsky pr.", "ul. Pushkina", "ul. Sovetskaya",
-        ],
-        street2: &["office %##", "bldg. %"],
-        places: &[
-            ("Moscow", "Moscow", "1#####"), ("Saint Petersburg", "Saint Petersburg", "19####"),
-            ("Novosibirsk", "Novosibirsk Oblast", "630###"), ("Yekaterinburg", "Sverdlovsk Oblast", "620###"),
-            ("Kazan", "Tatarstan", "420###"), ("Nizhny Novgorod", "Nizhny Novgorod Oblast", "603###"),
-        ],
-    };
-
-    pub(super) static RU_CYRILLIC: Country = Country {
-        code: "RU",
-        currency: "RUB",
-        tld: "ru",
-        phones: &["+7 495 ###-##-##", "+7 812 ###-##-##", "+7 9## ###-##-##"],
-        street_form: "S, д. N",
-        streets: &[
-            "ул. Тверская", "Невский пр-т", "ул. Ленина", "Ленинский пр-т", "ул. Арбат", "ул. Гагарина", "пр-т Мира",
-            "Кутузовский пр-т", "ул. Пушкина", "ул. Советская",
-        ],
-        street2: &["офис %##", "стр. %"],
-        places: &[
-            ("Москва", "Москва", "1#####"), ("Санкт-Петербург", "Санкт-Петербург", "19####"),
-            ("Новосибирск", "Новосибирская обл.", "630###"), ("Екатеринбург", "Свердловская обл.", "620###"),
-            ("Казань", "Республика Татарстан", "420###"), ("Нижний Новгород", "Нижегородская обл.", "603###"),
-        ],
-    };
-
-    pub(super) static JP: Country = Country {
-        code: "JP",
-        currency: "JPY",
-        tld: "co.jp",
-        phones: &["+81 3-####-####", "+81 6-####-####", "+81 90-####-####"],
-        street_form: "n-n-n S",
-        streets: &[
-            "Jingumae", "Shibuya", "Roppongi", "Marunouchi", "Ginza", "Umeda", "Namba", "Sakae", "Tenjin",
-            "Nishi-Shinjuku",
-        ],
-        street2: &["%F", "Room %0%"],
-        places: &[
-            ("Tokyo", "Tokyo", "1##-####"), ("Osaka", "Osaka", "5##-####"), ("Yokohama", "Kanagawa", "2##-####"),
-            ("Nagoya", "Aichi", "4##-####"), ("Fukuoka", "Fukuoka", "8##-####"), ("Sapporo", "Hokkaido", "0##-####"),
-            ("Kyoto", "Kyoto", "6##-####"),
-        ],
-    };
-
-    pub(super) static CN: Country = Country {
-        code: "CN",
-        currency: "CNY",
-        tld: "cn",
-        phones: &["+86 10 #### ####", "+86 21 #### ####", "+86 1## #### ####"],
-        street_form: "N S",
-        streets: &[
-            "Jianguo Road", "Nanjing Road", "Huaihai Road", "Zhongshan Road", "Renmin Road", "Chang'an Avenue",
-            "Shennan Boulevard", "Tianhe Road", "Wensan Road",
-        ],
-        street2: &["Room %0##", "Building %"],
-        places: &[
-            ("Beijing", "Beijing", "100###"), ("Shanghai", "Shanghai", "200###"), ("Shenzhen", "Guangdong", "518###"),
-            ("Guangzhou", "Guangdong", "510###"), ("Hangzhou", "Zhejiang", "310###"),
-            ("Chengdu", "Sichuan", "610###"), ("Wuhan", "Hubei", "430###"),
-        ],
-    };
-
-    pub(super) static AE: Country = Country {
-        code: "AE",
-        currency: "AED",
-        tld: "ae",
-        phones: &["+971 4 ### ####", "+971 2 ### ####", "+971 5# ### ####"],
-        street_form: "N S",
-        streets: &[
-            "Sheikh Zayed Road", "Al Wasl Road", "Jumeirah Beach Road", "Corniche Road", "Hamdan Street",
-            "Al Maktoum Road",
-        ],
-        street2: &["Office %%0#", "Floor %#"],
-        places: &[
-            ("Dubai", "Dubai", ""), ("Abu Dhabi", "Abu Dhabi", ""), ("Sharjah", "Sharjah", ""),
-        ],
-    };
-
-    pub(super) static SA: Country = Country {
-        code: "SA",
-        currency: "SAR",
-        tld: "com.sa",
-        phones: &["+966 11 ### ####", "+966 12 ### ####", "+966 5# ### ####"],
-        street_form: "N S",
-        streets: &[
-            "King Fahd Road", "Olaya Street", "Tahlia Street", "Prince Sultan Road", "King Abdullah Road",
-        ],
-        street2: &["Office %0#", "Floor %"],
-        places: &[
-            ("Riyadh", "Riyadh Province", "1####"), ("Jeddah", "Makkah Province", "2####"),
-            ("Dammam", "Eastern Province", "3####"),
-        ],
-    };
-
-    pub(super) static EG: Country = Country {
-        code: "EG",
-        currency: "EGP",
-        tld: "com.eg",
-        phones: &["+20 2 #### ####", "+20 1## ### ####"],
-        street_form: "N S",
-        streets: &[
-            "Tahrir Street", "Corniche El Nil", "Salah Salem Street", "Abbas El Akkad Street",
-            "Gamal Abdel Nasser Road",
-        ],
-        street2: &["Apt %#", "Floor %"],
-        places: &[
-            ("Cairo", "Cairo Governorate", "11###"), ("Alexandria", "Alexandria Governorate", "21###"),
-            ("Giza", "Giza Governorate", "12###"),
-        ],
-    };
-
-    pub(super) const EN_WORDS: &[&str] = &[
-        "Systems", "Solutions", "Logistics", "Consulting", "Partners", "Industries", "Software", "Analytics", "Foods",
-        "Energy", "Media", "Labs", "Healthcare", "Capital", "Robotics", "Networks", "Builders", "Design", "Marketing",
-        "Security", "Holdings", "Supply", "Motors", "Pharma", "Digital",
-    ];
-
-    pub(super) static LOCALES: [Locale; 9] = [
-        // English
-        Locale {
-            weight: 30,
-            first_m: &[
-                "James", "John", "Robert", "Michael", "William", "David", "Richard", "Joseph", "Thomas",
-                "Christopher", "Daniel", "Matthew", "Anthony", "Mark", "Steven", "Andrew", "Joshua", "Kevin", "Brian",
-                "George", "Edward", "Ryan", "Jacob", "Nicholas", "Oliver", "Harry", "Jack", "Liam", "Noah", "Ethan",
-            ],
-            first_f: &[
-                "Mary", "Patricia", "Jennifer", "Linda", "Elizabeth", "Barbara", "Susan", "Jessica", "Sarah", "Karen",
-                "Emily", "Emma", "Olivia", "Sophia", "Charlotte", "Amelia", "Hannah", "Rachel", "Laura", "Megan",
-                "Amanda", "Rebecca", "Victoria", "Grace", "Chloe", "Lucy", "Alice", "Kate", "Helen", "Nancy",
-            ],
-            last: &[
-                "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson", "Taylor",
-                "Thomas", "Moore", "Jackson", "Martin", "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson",
-                "Walker", "Young", "Allen", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson", "Hill",
-                "Campbell", "Mitchell", "Roberts", "Carter", "Phillips", "Evans", "Turner", "Parker", "Collins",
-                "Edwards", "Stewart", "Morris", "Murphy", "Cook", "Rogers", "O'Brien", "Bennett", "Hughes",
-                "Fletcher",
-            ],
-            gendered_last: false,
-            middle: &[
-                ("J.", "A."), ("Lee", "Marie"), ("Alan", "Rose"), ("Edward", "Louise"), ("R.", "K."),
-                ("James", "Anne"), ("Paul", "Jane"), ("M.", "E."),
-            ],
-            middle_percent: 25,
-            countries: &[(&US, 60), (&GB, 25), (&AU, 8), (&CA, 7)],
-            mail: &[
-                "gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "aol.com",
-            ],
-            titles: &[],
-            company: CompanyStyle {
-                templates: &["%L %W %F", "%B %W %F", "%B %W", "%L & %L %F"],
-                words: EN_WORDS,
-                brands: &[
-                    "Blue Harbor", "Northwind", "Summit", "Pioneer", "Evergreen", "Silverline", "Redwood",
-                    "Bright Path", "Ironclad", "Crescent", "Atlas", "Keystone", "Horizon", "Riverside", "Apex",
-                    "Granite", "Oakridge", "Beacon", "Starlight", "Maple Leaf",
-                ],
-                forms: &["Inc.", "LLC", "Ltd", "Corp.", "Group", "Co."],
-            },
-        },
-        // Spanish
-        Locale {
-            weight: 12,
-            first_m: &[
-                "Antonio", "José", "Manuel", "Francisco", "Juan", "David", "Javier", "Daniel", "Carlos", "Jesús",
-                "Alejandro", "Miguel", "Rafael", "Pedro", "Pablo", "Sergio", "Fernando", "Jorge", "Luis", "Alberto",
-                "Álvaro", "Diego", "Raúl", "Enrique", "Ramón",
-            ],
-            first_f: &[
-                "María", "Carmen", "Ana", "Isabel", "Laura", "Lucía", "Cristina", "Marta", "Elena", "Pilar", "Sara",
-                "Paula", "Raquel", "Rosa", "Beatriz", "Silvia", "Teresa", "Patricia", "Mercedes", "Julia", "Sofía",
-                "Inés", "Alba", "Nuria", "Claudia",
-            ],
-            last: &[
-                "García", "Rodríguez", "González", "Fernández", "López", "Martínez", "Sánchez", "Pérez", "Gómez",
-                "Martín", "Jiménez", "Ruiz", "Hernández", "Díaz", "Moreno", "Muñoz", "Álvarez", "Romero", "Alonso",
-                "Gutiérrez", "Navarro", "Torres", "Domínguez", "Vázquez", "Ramos", "Gil", "Ramírez", "Serrano",
-                "Blanco", "Molina", "Morales", "Suárez", "Ortega", "Delgado", "Castro", "Ortiz", "Rubio", "Marín",
-                "Sanz", "Núñez",
-            ],
-            gendered_last: false,
-            middle: &[
-                ("Luis", "del Carmen"), ("Carlos", "Isabel"), ("Ángel", "Luisa"), ("Manuel", "José"),
-                ("Antonio", "Teresa"), ("Ignacio", "Victoria"),
-            ],
-            middle_percent: 20,
-            countries: &[(&ES, 60), (&MX, 40)],
-            mail: &[
-                "gmail.com", "hotmail.es", "yahoo.es", "outlook.es", "telefonica.net",
-            ],
-            titles: &[
-                "Director General", "Director Comercial", "Jefe de Compras", "Responsable de Marketing", "Contable",
-                "Jefe de Proyecto", "Administrativo", "Gerente de Ventas",
-            ],
-            company: CompanyStyle {
-                templates: &["%W %L %F", "%W %B %F", "%L y Asociados %F", "Grupo %L"],
-                words: &[
-                    "Construcciones", "Distribuciones", "Consultores", "Asesores", "Alimentación", "Transportes",
-                    "Inmobiliaria", "Tecnología", "Servicios", "Ingeniería", "Logística", "Comunicación", "Energía",
-                    "Seguros",
-                ],
-                brands: &[
-                    "Ibérica", "del Sur", "Mediterránea", "Atlántica", "Hispana", "del Norte", "Levante",
-                    "Castellana",
-                ],
-                forms: &["S.L.", "S.A.", "S.A. de C.V."],
-            },
-        },
-        // German
-        Locale {
-            weight: 12,
-            first_m: &[
-                "Thomas", "Michael", "Andreas", "Stefan", "Markus", "Christian", "Peter", "Klaus", "Jürgen",
-                "Wolfgang", "Frank", "Uwe", "Matthias", "Sebastian", "Tobias", "Jan", "Lukas", "Felix", "Maximilian",
-                "Florian", "Jörg", "Dieter", "Ralf", "Sven", "Bernd",
-            ],
-            first_f: &[
-                "Sabine", "Petra", "Monika", "Andrea", "Claudia", "Susanne", "Birgit", "Stefanie", "Julia",
-                "Katharina", "Anna", "Laura", "Lena", "Sarah", "Jana", "Ursula", "Heike", "Nicole", "Kerstin", "Anja",
-                "Franziska", "Jutta", "Lea", "Marie", "Sophie",
-            ],
-            last: &[
-                "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
-                "Hoffmann", "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz",
-                "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Schmitz",
-                "Krause", "Meier", "Lehmann", "Köhler", "Maier", "Huber", "Kaiser", "Fuchs", "Peters", "Lang",
-                "Scholz", "Möller", "Weiß", "Jung", "Hahn", "Vogel", "Friedrich", "Günther", "Keller", "Frank",
-                "Berger", "Winkler",
-            ],
-            gendered_last: false,
-            middle: &[
-                ("Karl", "Maria"), ("Friedrich", "Luise"), ("Johannes", "Christine"), ("Heinrich", "Elisabeth"),
-                ("Wilhelm", "Johanna"),
-            ],
-            middle_percent: 15,
-            countries: &[(&DE, 75), (&AT, 13), (&CH, 12)],
-            mail: &["gmx.de", "web.de", "t-online.de", "gmail.com", "posteo.de"],
-            titles: &[
-                "Geschäftsführer", "Vertriebsleiter", "Einkaufsleiter", "Prokurist", "Projektleiter",
-                "Sachbearbeiter", "Abteilungsleiter IT", "Key Account Manager",
-            ],
-            company: CompanyStyle {
-                templates: &["%L %W %F", "%L & %L %F", "%B %W %F"],
-                words: &[
-                    "Maschinenbau", "Logistik", "Elektrotechnik", "Bau", "Software", "Immobilien", "Beratung",
-                    "Handel", "Metallbau", "Medizintechnik", "Spedition", "Versicherungen", "Automation",
-                    "Lebensmittel",
-                ],
-                brands: &[
-                    "Nordwerk", "Alpen", "Rhein", "Elbe", "Süd", "Hanse", "Bavaria", "Schwarzwald",
-                ],
-                forms: &["GmbH", "AG", "GmbH & Co. KG", "KG", "e.K."],
-            },
-        },
-        // French
-        Locale {
-            weight: 10,
-            first_m: &[
-                "Jean", "Pierre", "Michel", "Philippe", "Alain", "Nicolas", "François", "Laurent", "Julien", "Thomas",
-                "Antoine", "Sébastien", "Olivier", "Christophe", "Guillaume", "Mathieu", "Hugo", "Louis", "Lucas",
-                "Théo", "Étienne", "Benoît", "Jérôme", "Romain", "Arnaud",
-            ],
-            first_f: &[
-                "Marie", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Françoise", "Sophie", "Camille", "Julie",
-                "Céline", "Aurélie", "Émilie", "Chloé", "Léa", "Manon", "Inès", "Juliette", "Amélie", "Hélène",
-                "Valérie", "Sandrine", "Élodie", "Margaux", "Claire", "Anaïs",
-            ],
-            last: &[
-                "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
-                "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent",
-                "Fournier", "Morel", "Girard", "André", "Lefèvre", "Mercier", "Dupont", "Lambert", "Bonnet",
-                "François", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc", "Guérin", "Muller",
-                "Henry", "Roussel", "Nicolas", "Perrin", "Morin", "Mathieu", "Clément", "Gauthier", "Dumont", "Lopez",
-                "Fontaine", "Chevalier", "Robin",
-            ],
-            gendered_last: false,
-            middle: &[
-                ("Marie", "Anne"), ("Louis", "Claire"), ("Henri", "Marguerite"), ("Paul", "Louise"),
-            ],
-            middle_percent: 12,
-            countries: &[(&FR, 80), (&CA, 10), (&CH, 10)],
-            mail: &[
-                "orange.fr", "free.fr", "laposte.net", "gmail.com", "wanadoo.fr", "sfr.fr",
-            ],
-            titles: &[
-                "Directeur général", "Directeur commercial", "Responsable des achats", "Chef de projet",
-                "Ingénieur commercial", "Comptable", "Assistante de direction", "Responsable marketing",
-            ],
-            company: CompanyStyle {
-                templates: &["%W %L %F", "Groupe %L", "%B %W %F", "%L & Fils"],
-                words: &[
-                    "Conseil", "Transports", "Bâtiment", "Informatique", "Distribution", "Industries", "Services",
-                    "Ingénierie", "Immobilier", "Agroalimentaire", "Énergie",
-                ],
-                brands: &[
-                    "Atlantique", "Provence", "Alpes", "Bretagne", "Horizon", "Lumière", "Méditerranée",
-                ],
-                forms: &["SARL", "SAS", "SA"],
-            },
-        },
-        // Russian, Latin transliteration
-        Locale {
-            weight: 6,
-            first_m: &[
-                "Alexander", "Sergey", "Dmitry", "Andrey", "Alexey", "Maxim", "Ivan", "Mikhail", "Nikolai",
-                "Vladimir", "Pavel", "Artem", "Yuri", "Oleg", "Igor", "Roman", "Viktor", "Konstantin", "Denis",
-                "Evgeny",
-            ],
-            first_f: &[
-                "Elena", "Olga", "Natalia", "Tatiana", "Irina", "Svetlana", "Anna", "Maria", "Ekaterina", "Yulia",
-                "Anastasia", "Marina", "Daria", "Ksenia", "Victoria", "Polina", "Alina", "Galina", "Lyudmila", "Vera",
-            ],
-            last: &[
-                "Ivanov", "Smirnov", "Kuznetsov", "Popov", "Vasiliev", "Petrov", "Sokolov", "Mikhailov", "Novikov",
-                "Fedorov", "Morozov", "Volkov", "Alekseev", "Lebedev", "Semenov", "Egorov", "Pavlov", "Kozlov",
-                "Stepanov", "Nikolaev", "Orlov", "Andreev", "Makarov", "Zaitsev", "Solovyov", "Kovalevsky",
-            ],
-            gendered_last: true,
-            middle: &[
-                ("Aleksandrovich", "Aleksandrovna"), ("Sergeyevich", "Sergeyevna"), ("Dmitrievich", "Dmitrievna"),
-                ("Andreyevich", "Andreyevna"), ("Ivanovich", "Ivanovna"), ("Mikhailovich", "Mikhailovna"),
-                ("Nikolaevich", "Nikolaevna"), ("Vladimirovich", "Vladimirovna"), ("Pavlovich", "Pavlovna"),
-                ("Viktorovich", "Viktorovna"),
-            ],
-            middle_percent: 40,
-            countries: &[(&RU_LATIN, 1)],
-            mail: &["mail.ru", "yandex.ru", "gmail.com", "rambler.ru"],
-            titles: &[],
-            company: CompanyStyle {
-                templates: &["%B %F", "%F %B", "%B-%W"],
-                words: &["Invest", "Stroy", "Trans", "Servis", "Torg", "Tekh", "Prom"],
-                brands: &[
-                    "Vektor", "Alfa", "Tekhnoservis", "StroyInvest", "Progress", "Garant", "Meridian", "Sibir",
-                    "Vostok", "Baltika", "Promtekh", "TransLogistik", "Feniks", "Impuls", "Integral", "Sfera",
-                    "Orion", "Standart",
-                ],
-                forms: &["LLC", "OOO", "JSC"],
-            },
-        },
-        // Russian, Cyrillic
-        Locale {
-            weight: 6,
-            first_m: &[
-                "Александр", "Сергей", "Дмитрий", "Андрей", "Алексей", "Максим", "Иван", "Михаил", "Николай",
-                "Владимир", "Павел", "Артём", "Юрий", "Олег", "Игорь", "Роман", "Виктор", "Константин", "Денис",
-                "Евгений",
-            ],
-            first_f: &[
-                "Елена", "Ольга", "Наталья", "Татьяна", "Ирина", "Светлана", "Анна", "Мария", "Екатерина", "Юлия",
-                "Анастасия", "Марина", "Дарья", "Ксения", "Виктория", "Полина", "Алина", "Галина", "Людмила", "Вера",
-            ],
-            last: &[
-                "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков",
-                "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов",
-                "Степанов", "Николаев", "Орлов", "Андреев", "Макаров", "Зайцев", "Соловьёв", "Ковалевский",
-            ],
-            gendered_last: true,
-            middle: &[
-                ("Александрович", "Александровна"), ("Сергеевич", "Сергеевна"), ("Дмитриевич", "Дмитриевна"),
-                ("Андреевич", "Андреевна"), ("Иванович", "Ивановна"), ("Михайлович", "Михайловна"),
-                ("Николаевич", "Николаевна"), ("Владимирович", "Владимировна"), ("Павлович", "Павловна"),
-                ("Викторович", "Викторовна"),
-            ],
-            middle_percent: 75,
-            countries: &[(&RU_CYRILLIC, 1)],
-            mail: &["mail.ru", "yandex.ru", "gmail.com", "rambler.ru", "bk.ru"],
-            titles: &[
-                "Генеральный директор", "Коммерческий директор", "Менеджер по продажам", "Главный бухгалтер",
-                "Руководитель отдела закупок", "Инженер", "Юрист", "Менеджер проектов",
-            ],
-            company: CompanyStyle {
-                templates: &["%F «%B»", "%F «%B%W»"],
-                words: &["Инвест", "Строй", "Транс", "Сервис", "Торг", "Тех", "Пром"],
-                brands: &[
-                    "Вектор", "Альфа", "Ромашка", "Прогресс", "Гарант", "Меридиан", "Сибирь", "Восток", "Балтика",
-                    "Феникс", "Импульс", "Интеграл", "Сфера", "Орион", "Стандарт", "Капитал",
-                ],
-                forms: &["ООО", "АО", "ПАО"],
-            },
-        },
-        // Japanese, romaji
-        Locale {
-            weight: 7,
-            first_m: &[
-                "Hiroshi", "Takashi", "Kenji", "Yuki", "Daisuke", "Kazuki", "Takumi", "Shota", "Haruto", "Ren",
-                "Sota", "Yuto", "Kenta", "Ryota", "Satoshi", "Makoto", "Naoki", "Koji", "Tetsuya", "Akira",
-            ],
-            first_f: &[
-                "Yoko", "Keiko", "Yumi", "Akiko", "Naoko", "Sakura", "Yui", "Aoi", "Hina", "Mei", "Haruka", "Misaki",
-                "Ayaka", "Nanami", "Emi", "Kaori", "Mariko", "Tomoko", "Rie", "Asuka",
-            ],
-            last: &[
-                "Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi",
-                "Kato", "Yoshida", "Yamada", "Sasaki", "Yamaguchi", "Matsumoto", "Inoue", "Kimura", "Hayashi",
-                "Shimizu", "Yamazaki", "Mori", "Abe", "Ikeda", "Hashimoto", "Ishikawa",
-            ],
-            gendered_last: false,
-            middle: &[],
-            middle_percent: 0,
-            countries: &[(&JP, 1)],
-            mail: &["yahoo.co.jp", "gmail.com", "docomo.ne.jp", "nifty.com"],
-            titles: &[],
-            company: CompanyStyle {
-                templates: &["%L %W %F", "%B %W %F"],
-                words: &[
-                    "Shoji", "Sangyo", "Denki", "Kogyo", "Seisakusho", "Trading", "Electronics", "Systems",
-                    "Logistics", "Foods", "Pharmaceutical", "Engineering",
-                ],
-                brands: &[
-                    "Nippon", "Fuji", "Sakura", "Asahi", "Daiichi", "Toho", "Kansai", "Hokuriku",
-                ],
-                forms: &["Co., Ltd.", "K.K.", "Inc."],
-            },
-        },
-        // Chinese, pinyin
-        Locale {
-            weight: 8,
-            first_m: &[
-                "Wei", "Jun", "Lei", "Qiang", "Jian", "Tao", "Ming", "Hao", "Yong", "Jie", "Bo", "Peng", "Chao",
-                "Gang", "Hui", "Zhiwei", "Xiaoming", "Jianguo", "Haoran", "Yichen",
-            ],
-            first_f: &[
-                "Fang", "Li", "Na", "Min", "Jing", "Yan", "Xiuying", "Ling", "Xin", "Ying", "Hong", "Mei", "Xiaoling",
-                "Yuqing", "Lan", "Qian", "Ting", "Yue", "Huimin", "Ruoxi",
-            ],
-            last: &[
-                "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu",
-                "Hu", "Guo", "He", "Gao", "Lin", "Luo", "Zheng", "Liang", "Xie", "Song", "Tang",
-            ],
-            gendered_last: false,
-            middle: &[],
-            middle_percent: 0,
-            countries: &[(&CN, 1)],
-            mail: &["qq.com", "163.com", "126.com", "sina.com", "gmail.com"],
-            titles: &[],
-            company: CompanyStyle {
-                templates: &["%B %W %F", "%B %L %W %F"],
-                words: &[
-                    "Technology", "Electronics", "Trading", "Industrial", "Precision Manufacturing", "Logistics",
-                    "Pharmaceutical", "Textile", "New Energy", "Software",
-                ],
-                brands: &[
-                    "Huaxin", "Jinlong", "Tianyu", "Hongda", "Zhongtai", "Ruixin", "Baolong", "Kaiyuan", "Changsheng",
-                    "Dongfang",
-                ],
-                forms: &["Co., Ltd.", "Group Co., Ltd.", "Ltd."],
-            },
-        },
-        // Arabic, transliterated
-        Locale {
-            weight: 6,
-            first_m: &[
-                "Mohammed", "Ahmed", "Ali", "Omar", "Khalid", "Hassan", "Hussein", "Youssef", "Ibrahim", "Abdullah",
-                "Mahmoud", "Mustafa", "Tariq", "Karim", "Samir", "Faisal", "Hamza", "Rashid", "Walid", "Nabil",
-            ],
-            first_f: &[
-                "Fatima", "Aisha", "Mariam", "Layla", "Noor", "Sara", "Huda", "Amira", "Yasmin", "Rania", "Salma",
-                "Zainab", "Hana", "Dalia", "Reem", "Lina", "Nadia", "Samira", "Mona", "Leila",
-            ],
-            last: &[
-                "Al-Sayed", "Al-Farsi", "Al-Mansouri", "Al-Hashimi", "Haddad", "Khoury", "Nasser", "Hassan", "Aziz",
-                "Rahman", "Saleh", "Al-Amin", "Mahmoud", "Ibrahim", "Al-Zahrani", "Al-Qahtani", "Al-Otaibi",
-                "El-Masri", "Darwish", "Bakr", "Mansour", "Suleiman", "Jaber", "Qasim", "Hamdan",
-            ],
-            gendered_last: false,
-            middle: &[
-                ("bin Khalid", "bint Khalid"), ("bin Ahmed", "bint Ahmed"), ("Abdel", "Umm"),
-                ("bin Saeed", "bint Saeed"), ("Ali", "Ali"), ("Hassan", "Hassan"),
-            ],
-            middle_percent: 30,
-            countries: &[(&AE, 45), (&SA, 30), (&EG, 25)],
-            mail: &["gmail.com", "hotmail.com", "yahoo.com", "outlook.com"],
-            titles: &[],
-            company: CompanyStyle {
-                templates: &["%L %W %F", "%B %W %F"],
-                words: &[
-                    "Trading", "Contracting", "General Trading", "Holding", "Real Estate", "Logistics", "Investments",
-                    "Engineering", "Foodstuff", "Oilfield Services",
-                ],
-                brands: &[
-                    "Gulf", "Al Noor", "Desert Rose", "Falcon", "Oasis", "Al Baraka", "Crescent", "Pearl", "Sahara",
-                ],
-                forms: &["LLC", "FZE", "Co.", "W.L.L."],
-            },
-        },
-    ];
-
-    pub(super) const TITLES: &[&str] = &[
-        "CEO", "CTO", "CFO", "COO", "Managing Director", "Sales Manager", "Account Executive",
-        "Senior Account Manager", "Marketing Manager", "Product Manager", "Project Manager", "Software Engineer",
-        "Senior Software Engineer", "Office Manager", "Purchasing Manager", "Procurement Specialist", "HR Manager",
-        "Head of Operations", "Business Development Manager", "Customer Success Manager", "Support Engineer",
-        "Consultant", "Financial Controller", "Accountant", "Legal Counsel", "Operations Manager",
-        "Regional Director", "VP of Sales", "Data Analyst", "Designer", "Owner", "Partner", "Executive Assistant",
-        "IT Manager", "Logistics Coordinator",
-    ];
-
-    /// In order of popularity (the distribution is Zipf-like).
-    pub(super) const TAGS: [&str; 12] = [
-        "customer", "lead", "prospect", "newsletter", "vip", "partner", "referral", "supplier", "cold call",
-        "investor", "press", "churned",
-    ];
-
-    pub(super) const SEGMENTS: [&str; 5] = [
-        "SMB", "Mid-market", "Enterprise", "Public sector", "Non-profit",
-    ];
-
-    pub(super) const PRODUCTS: &[&str] = &[
-        "Annual license", "Enterprise plan", "Support contract", "Onboarding package", "Hardware refresh",
-        "Consulting hours", "Cloud migration", "Training workshop", "Maintenance renewal", "Pilot project",
-        "Data platform", "Custom integration",
-    ];
-
-    pub(super) const EVENTS: &[&str] = &[
-        "the trade fair", "a webinar", "the partner summit", "a customer visit", "the user conference",
-        "a LinkedIn intro", "the regional roadshow",
-    ];
-
-    pub(super) const NOTE_SUBJECTS: [&str; 3] = ["E-mail", "Call", "Meeting"];
-
-    /// Main projects: identifier, name, description.
-    pub(super) const MAIN_PROJECTS: [(&str, &str, &str); 5] = [
-        (
-            "sales", "Sales", "Leads, prospects and customers of the sales team",
-        ),
-        ("support", "Support", "Customers with a support contract"),
-        (
-            "marketing", "Marketing", "Newsletter subscribers and campaign contacts",
-        ),
-        (
-            "partners", "Partners", "Resellers, integrators and suppliers",
-        ),
-        ("hr", "HR", "Candidates, recruiters and agencies"),
-    ];
-    pub(super) const REGIONS: [(&str, &str); 12] = [
-        ("emea", "EMEA"), ("apac", "APAC"), ("americas", "Americas"), ("dach", "DACH"), ("nordics", "Nordics"),
-        ("iberia", "Iberia"), ("france", "France"), ("uk", "UK"), ("japan", "Japan"), ("china", "China"),
-        ("mena", "MENA"), ("cis", "CIS"),
-    ];
-    pub(super) const DEAL_CATEGORIES: [&str; 3] = ["New business", "Upsell", "Renewal"];
-    pub(super) const ROLE_PERMISSIONS: &str =
-        "view_contacts view_private_contacts add_contacts edit_contacts delete_contacts add_notes view_deals add_deals edit_deals";
-}
-
-// ---------------------------------------------------------------------------------------------
 // Reference data: projects, users, role, custom fields, tags, deal statuses
 
 struct Setup {
@@ -1140,7 +358,7 @@ struct Setup {
     users: Vec<i64>,
     new_users: usize,
     admin: Option<i64>,
-    tag_ids: [i64; 12],
+    tag_ids: Vec<i64>,
     tag_weights: Vec<u32>,
     license_field: i64,
     segment_field: i64,
@@ -1169,11 +387,12 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
     // Projects: the main five (as many as the scale asks for), then regional subprojects.
     let mut identifiers: Vec<(String, String, String, Option<usize>)> = Vec::new();
     let n_projects = project_count(contacts);
-    for (ident, name, desc) in MAIN_PROJECTS.iter().take(n_projects) {
+    let v = vocab();
+    for [ident, name, desc] in v.main_projects.iter().take(n_projects) {
         identifiers.push((ident.to_string(), name.to_string(), desc.to_string(), None));
     }
-    'outer: for (region, region_name) in REGIONS {
-        for (parent, (ident, name, _)) in MAIN_PROJECTS.iter().enumerate().take(4) {
+    'outer: for [region, region_name] in &v.regions {
+        for (parent, [ident, name, _]) in v.main_projects.iter().enumerate().take(REGIONAL_PARENTS) {
             if identifiers.len() >= n_projects {
                 break 'outer;
             }
@@ -1205,7 +424,7 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
     let mut categories = Vec::with_capacity(projects.len());
     for &p in &projects {
         let mut ids = Vec::new();
-        for name in DEAL_CATEGORIES {
+        for name in &v.deal_categories {
             conn.execute("INSERT OR IGNORE INTO deal_categories (name, project_id) VALUES (?, ?)", params![name, p])?;
             ids.push(conn.query_row(
                 "SELECT id FROM deal_categories WHERE project_id = ? AND name = ?",
@@ -1225,12 +444,12 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
     )?;
     let role: i64 = conn.query_row("SELECT id FROM roles WHERE name = 'CRM manager'", [], |r| r.get(0))?;
     let mut users = Vec::new();
-    let latin = [0usize, 1, 2, 3, 4];
+    let latin: Vec<usize> = (0..v.locales.len()).filter(|&i| v.locales[i].users).collect();
     let mut login = String::new();
     while users.len() < user_count(contacts) {
-        let locale = &LOCALES[rng.pick(&latin)];
+        let locale = &v.locales[rng.pick(&latin)];
         let female = rng.percent(50);
-        let first = rng.pick(if female { locale.first_f } else { locale.first_m });
+        let first = rng.pick(if female { &locale.first_f } else { &locale.first_m });
         let last_index = rng.below(locale.last.len());
         let mut last = String::new();
         surname(locale, last_index, female, &mut last);
@@ -1254,8 +473,8 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
             let _ = write!(login, "{suffix}");
         };
         users.push(id);
-        let mut member_of: Vec<i64> = projects.iter().take(MAIN_PROJECTS.len()).copied().collect();
-        for &p in projects.iter().skip(MAIN_PROJECTS.len()) {
+        let mut member_of: Vec<i64> = projects.iter().take(v.main_projects.len()).copied().collect();
+        for &p in projects.iter().skip(v.main_projects.len()) {
             if rng.percent(30) {
                 member_of.push(p);
             }
@@ -1288,13 +507,13 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
         )?)
     };
     let license_field = field("License", "string", "[]", false)?;
-    let segments = serde_json::to_string(&SEGMENTS).unwrap_or_else(|_| "[]".into());
+    let segments = serde_json::to_string(&v.segments).unwrap_or_else(|_| "[]".into());
     let segment_field = field("Segment", "list", &segments, true)?;
 
-    let mut tag_ids = [0i64; 12];
-    for (slot, name) in tag_ids.iter_mut().zip(TAGS) {
+    let mut tag_ids = Vec::with_capacity(v.tags.len());
+    for name in &v.tags {
         conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", [name])?;
-        *slot = conn.query_row("SELECT id FROM tags WHERE name = ?", [name], |r| r.get(0))?;
+        tag_ids.push(conn.query_row("SELECT id FROM tags WHERE name = ?", [name], |r| r.get(0))?);
     }
 
     let have_statuses: i64 = conn.query_row("SELECT count(*) FROM deal_statuses", [], |r| r.get(0))?;
@@ -1322,7 +541,7 @@ fn setup(conn: &Connection, contacts: usize, rng: &mut Rng) -> Result<Setup> {
         users,
         admin,
         tag_ids,
-        tag_weights: zipf(TAGS.len(), 1.1),
+        tag_weights: zipf(v.tags.len(), 1.1),
         license_field,
         segment_field,
         statuses,
@@ -1453,9 +672,10 @@ struct Company {
 
 fn company(rng: &mut Rng, setup: &Setup, tables: &Tables) -> Company {
     let locale_index = rng.weighted(&tables.locale_weights);
-    let locale = &LOCALES[locale_index];
+    let v = vocab();
+    let locale = &v.locales[locale_index];
     let style = &locale.company;
-    let template = rng.pick(style.templates);
+    let template = rng.pick(&style.templates);
     let mut name = String::with_capacity(32);
     let mut domain = String::with_capacity(24);
     let mut parts = 0;
@@ -1469,9 +689,9 @@ fn company(rng: &mut Rng, setup: &Setup, tables: &Tables) -> Company {
         let token = chars.next().unwrap_or('F');
         match token {
             'L' => surname(locale, rng.below(locale.last.len()), false, &mut name),
-            'W' => name.push_str(rng.pick(style.words)),
-            'B' => name.push_str(rng.pick(style.brands)),
-            _ => name.push_str(rng.pick(style.forms)),
+            'W' => name.push_str(rng.pick(&style.words)),
+            'B' => name.push_str(rng.pick(&style.brands)),
+            _ => name.push_str(rng.pick(&style.forms)),
         }
         if token != 'F' && parts < 2 {
             if parts == 1 {
@@ -1485,7 +705,7 @@ fn company(rng: &mut Rng, setup: &Setup, tables: &Tables) -> Company {
     domain.truncate(domain_len);
     let country = rng.weighted(&tables.country_weights[locale_index]);
     domain.push('.');
-    domain.push_str(locale.countries[country].0.tld);
+    domain.push_str(v.countries[locale.countries[country].0].tld);
     Company {
         name,
         domain,
@@ -1593,8 +813,8 @@ struct Generator {
 impl Generator {
     fn new(setup: &Setup, contacts: usize, rng: &mut Rng) -> Generator {
         let tables = Tables {
-            locale_weights: cumulative(LOCALES.iter().map(|l| l.weight)),
-            country_weights: LOCALES.iter().map(|l| cumulative(l.countries.iter().map(|c| c.1))).collect(),
+            locale_weights: cumulative(vocab().locales.iter().map(|l| l.weight)),
+            country_weights: vocab().locales.iter().map(|l| cumulative(l.countries.iter().map(|c| c.1))).collect(),
         };
         // Company names are drawn first so that people can work for any of them, including
         // companies whose own contact row comes later.
@@ -1629,6 +849,7 @@ impl Generator {
             + (SPAN_MS as i128 * i as i128 / self.total as i128) as i64
             + rng.below(3_600_000) as i64;
         let updated = if rng.percent(50) { created } else { rng.between(created, ANCHOR_MS) };
+        let v = vocab();
         let f = &mut self.f;
         for s in [
             &mut f.first,
@@ -1681,12 +902,12 @@ impl Generator {
                 Some(k) if rng.percent(75) => self.companies[k].project as usize,
                 _ => rng.weighted(&setup.project_weights),
             };
-            let locale = &LOCALES[locale_index];
+            let locale = &v.locales[locale_index];
             let female = rng.percent(50);
-            f.first.push_str(rng.pick(if female { locale.first_f } else { locale.first_m }));
+            f.first.push_str(rng.pick(if female { &locale.first_f } else { &locale.first_m }));
             surname(locale, rng.below(locale.last.len()), female, &mut f.last);
             if !locale.middle.is_empty() && rng.percent(locale.middle_percent) {
-                let (m, w) = rng.pick(locale.middle);
+                let (m, w) = rng.pick(&locale.middle);
                 f.middle.push_str(if female { w } else { m });
             }
             fold_ascii(&f.first, &mut f.first_ascii);
@@ -1702,9 +923,9 @@ impl Generator {
             }
             if rng.percent(88) {
                 let title = if !locale.titles.is_empty() && rng.percent(50) {
-                    rng.pick(locale.titles)
+                    rng.pick(&locale.titles)
                 } else {
-                    rng.pick(TITLES)
+                    rng.pick(&v.titles)
                 };
                 f.job_title.push_str(title);
             }
@@ -1718,8 +939,8 @@ impl Generator {
                 );
             }
         }
-        let locale = &LOCALES[locale_index];
-        let country = locale.countries[country_index].0;
+        let locale = &v.locales[locale_index];
+        let country = &v.countries[locale.countries[country_index].0];
         let domain = company_index.map(|k| self.companies[k].domain.as_str());
 
         // E-mails: comma separated, no spaces.
@@ -1729,7 +950,7 @@ impl Generator {
                 f.email.push(',');
             }
             if is_company {
-                f.email.push_str(["info", "sales", "contact", "office", "support"][(e + rng.below(2)) % 5]);
+                f.email.push_str(v.mailboxes[(e + rng.below(2)) % v.mailboxes.len()]);
                 f.email.push('@');
                 f.email.push_str(domain.unwrap_or("example.com"));
                 continue;
@@ -1741,20 +962,20 @@ impl Generator {
                     let _ = write!(f.email, "{first}.{last}@{}", domain.unwrap_or_default());
                 }
                 (_, 0) => {
-                    let _ = write!(f.email, "{first}{last}{}@{}", rng.between(1, 99), rng.pick(locale.mail));
+                    let _ = write!(f.email, "{first}{last}{}@{}", rng.between(1, 99), rng.pick(&locale.mail));
                 }
                 (_, 1) => {
-                    let _ = write!(f.email, "{}{last}@{}", &first[..1], rng.pick(locale.mail));
+                    let _ = write!(f.email, "{}{last}@{}", &first[..1], rng.pick(&locale.mail));
                 }
                 (_, 2) => {
-                    let _ = write!(f.email, "{last}.{first}@{}", rng.pick(locale.mail));
+                    let _ = write!(f.email, "{last}.{first}@{}", rng.pick(&locale.mail));
                 }
                 _ => {
                     let _ = write!(f.email, "{first}.{last}");
                     if e > 0 {
                         let _ = write!(f.email, "{e}");
                     }
-                    let _ = write!(f.email, "@{}", rng.pick(locale.mail));
+                    let _ = write!(f.email, "@{}", rng.pick(&locale.mail));
                 }
             }
         }
@@ -1765,7 +986,7 @@ impl Generator {
             if p > 0 {
                 f.phone.push_str(", ");
             }
-            let template = rng.pick(country.phones);
+            let template = rng.pick(&country.phones);
             fill(rng, template, &mut f.phone);
         }
 
@@ -1774,7 +995,12 @@ impl Generator {
                 let _ = write!(f.website, "https://www.{}", domain.unwrap_or("example.com"));
             }
             if rng.percent(15) {
-                let _ = write!(f.background, "{} company, founded in {}.", rng.pick(EN_WORDS), rng.between(1950, 2020));
+                let _ = write!(
+                    f.background,
+                    "{} company, founded in {}.",
+                    rng.pick(&v.industries),
+                    rng.between(1950, 2020)
+                );
             }
         } else {
             if rng.percent(8) {
@@ -1790,7 +1016,7 @@ impl Generator {
                 }
             }
             if rng.percent(10) {
-                let _ = write!(f.background, "Met at {} in {}.", rng.pick(EVENTS), 2021 + rng.below(5));
+                let _ = write!(f.background, "Met at {} in {}.", rng.pick(&v.events), 2021 + rng.below(5));
             }
         }
 
@@ -1852,7 +1078,7 @@ impl Generator {
 
         // Address for ~80%.
         if rng.percent(if is_company { 92 } else { 78 }) {
-            let (city, region, postcode) = rng.pick(country.places);
+            let place = rng.pick(&country.places);
             let a = &mut self.address;
             let street = a.street1.get_or_insert_with(String::new);
             street.clear();
@@ -1864,23 +1090,23 @@ impl Generator {
                     'n' => {
                         let _ = write!(street, "{}", 1 + rng.below(30));
                     }
-                    'S' => street.push_str(rng.pick(country.streets)),
+                    'S' => street.push_str(rng.pick(&country.streets)),
                     c => street.push(c),
                 }
             }
             if rng.percent(12) {
                 let s2 = a.street2.get_or_insert_with(String::new);
                 s2.clear();
-                let template = rng.pick(country.street2);
+                let template = rng.pick(&country.street2);
                 fill(rng, template, s2);
             } else {
                 a.street2 = None;
             }
-            set(&mut a.city, city);
-            set(&mut a.region, region);
+            set(&mut a.city, place.city);
+            set(&mut a.region, place.region);
             let pc = a.postcode.get_or_insert_with(String::new);
             pc.clear();
-            fill(rng, postcode, pc);
+            fill(rng, place.postcode, pc);
             if pc.is_empty() {
                 a.postcode = None;
             }
@@ -1906,7 +1132,7 @@ impl Generator {
         for position in 0..n_tags {
             let mut t = rng.weighted(&setup.tag_weights);
             while chosen.contains(&t) {
-                t = (t + 1) % TAGS.len();
+                t = (t + 1) % v.tags.len();
             }
             chosen[position] = t;
             st.tagging.execute(params![id, setup.tag_ids[t], position as i64])?;
@@ -1918,14 +1144,14 @@ impl Generator {
             let _ = write!(
                 f.scratch,
                 "{}-{}-{:05}",
-                rng.pick(&["STD", "PRO", "ENT"]),
+                rng.pick(&v.license_editions),
                 2019 + rng.below(7),
                 rng.below(100_000)
             );
             st.custom.execute(params![id, setup.license_field, f.scratch])?;
         }
         if rng.percent(if is_company { 45 } else { 10 }) {
-            let segment = SEGMENTS[rng.weighted(&[35, 65, 85, 95, 100])];
+            let segment = v.segments[rng.weighted(&SEGMENT_WEIGHTS)];
             st.custom.execute(params![id, setup.segment_field, segment])?;
         }
 
@@ -1938,20 +1164,20 @@ impl Generator {
         // Notes on ~10%.
         if rng.percent(10) {
             for _ in 0..1 + rng.weighted(&[60, 90, 100]) {
-                let kind = rng.below(3);
+                let kind = rng.below(NOTE_TYPES);
                 f.text.clear();
-                let product = rng.pick(PRODUCTS).to_lowercase();
+                let product = rng.pick(&v.products).to_lowercase();
                 let _ = match rng.below(6) {
                     0 => write!(f.text, "Called {display}: interested in the {product}. Follow up next week."),
                     1 => write!(f.text, "Sent the quote for the {product}."),
-                    2 => write!(f.text, "Met at {}; wants a demo of the {product}.", rng.pick(EVENTS)),
+                    2 => write!(f.text, "Met at {}; wants a demo of the {product}.", rng.pick(&v.events)),
                     3 => write!(f.text, "Asked for a discount on the {product}."),
                     4 => write!(f.text, "Left a voicemail for {display}."),
                     _ => write!(f.text, "Contract for the {product} signed, handing over to support."),
                 };
                 let at = rng.between(created, ANCHOR_MS);
                 st.note.execute(params![
-                    if rng.percent(50) { Some(NOTE_SUBJECTS[kind]) } else { None },
+                    if rng.percent(50) { Some(v.note_subjects[kind]) } else { None },
                     f.text,
                     id,
                     user(rng),
@@ -1967,7 +1193,7 @@ impl Generator {
         if rng.percent(5) {
             f.text.clear();
             let who = if f.company.is_empty() { f.first.as_str() } else { f.company.as_str() };
-            let _ = write!(f.text, "{} for {who}", rng.pick(PRODUCTS));
+            let _ = write!(f.text, "{} for {who}", rng.pick(&v.products));
             // Mostly round sums; some with cents ("12000" is stored as "12000.0").
             let whole = rng.between(10, 10_000) * 50;
             f.scratch.clear();
