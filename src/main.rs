@@ -141,9 +141,8 @@ async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCo
     print_first_start(first_start);
     if demo {
         let db = config.db.clone();
-        let empty =
-            app.store.read(|c| Ok(c.query_row("SELECT count(*) = 0 FROM contacts", [], |r| r.get::<_, bool>(0))?));
-        if matches!(empty, Ok(true)) {
+        let holds_contacts = app.store.read(contacts::store::bulk::holds_contacts);
+        if matches!(holds_contacts, Ok(false)) {
             // The demo writes on a connection of its own, which the store's caches (and its
             // trigram census) would not see: close the store first, open it again after.
             drop(app);
