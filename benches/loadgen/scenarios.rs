@@ -161,6 +161,20 @@ fn create_spec(project: i64, s: &mut ConnState) -> RequestSpec {
     )
 }
 
+/// A scenario that GETs one path, described with how many contacts that matches.
+fn fixed_get(name: &str, path: String, matches: u64) -> Scenario {
+    Scenario::new(name, format!("GET {path} ({matches} match)"), move |_| RequestSpec::get(path.clone()))
+}
+
+/// A scenario that searches for one of `words` at random, described by `what` they are and the
+/// first one's matches (`example` is how the description shows it).
+fn search_one_of(name: &str, what: &str, example: String, matches: u64, words: &Arc<Vec<String>>) -> Scenario {
+    let words = words.clone();
+    Scenario::new(name, format!("GET /contacts.json?search={{{what}}} (e.g. {example}: {matches} match)"), move |s| {
+        RequestSpec::get(format!("/contacts.json?search={}", enc(s.pick(&words[..]).as_str())))
+    })
+}
+
 /// The scenarios, in the order they run (reads first, then writes).
 pub(crate) fn scenarios(f: &Facts) -> Vec<Scenario> {
     let mut list = Vec::new();
@@ -175,48 +189,19 @@ pub(crate) fn scenarios(f: &Facts) -> Vec<Scenario> {
     list.push(Scenario::new("list", format!("GET /contacts.json ({} in total_count)", f.total), |_| {
         RequestSpec::get("/contacts.json")
     }));
-    let path = format!("/contacts.json?project_id={}", enc(&f.project_ident));
-    list.push(Scenario::new("list_project", format!("GET {path} ({} match)", f.project_matches), move |_| {
-        RequestSpec::get(path.clone())
-    }));
-    let path = format!("/contacts.json?tags={}", enc(&f.tag));
-    list.push(Scenario::new("list_tag", format!("GET {path} ({} match)", f.tag_matches), move |_| {
-        RequestSpec::get(path.clone())
-    }));
-    let path = format!("/contacts.json?assigned_to_id={}", f.assignee);
-    list.push(Scenario::new("list_assignee", format!("GET {path} ({} match)", f.assignee_matches), move |_| {
-        RequestSpec::get(path.clone())
-    }));
-    let path = format!("/contacts.json?search={}", enc(&f.common_word));
-    list.push(Scenario::new("search_common", format!("GET {path} ({} match)", f.common_matches), move |_| {
-        RequestSpec::get(path.clone())
-    }));
-    let emails = f.emails.clone();
-    list.push(Scenario::new(
-        "search_rare",
-        format!(
-            "GET /contacts.json?search={{one of {} e-mails}} (e.g. {}: {} match)",
-            f.emails.len(),
-            f.emails[0],
-            f.rare_matches
-        ),
-        move |s| RequestSpec::get(format!("/contacts.json?search={}", enc(s.pick(&emails[..]).as_str()))),
+    list.push(fixed_get(
+        "list_project",
+        format!("/contacts.json?project_id={}", enc(&f.project_ident)),
+        f.project_matches,
     ));
-    let path = format!("/contacts.json?search={}", enc(&f.short_word));
-    list.push(Scenario::new("search_2letter", format!("GET {path} ({} match)", f.short_matches), move |_| {
-        RequestSpec::get(path.clone())
-    }));
-    let names = f.names.clone();
-    list.push(Scenario::new(
-        "search_2words",
-        format!(
-            "GET /contacts.json?search={{first last of one of {} people}} (e.g. `{}`: {} match)",
-            f.names.len(),
-            f.names[0],
-            f.two_word_matches
-        ),
-        move |s| RequestSpec::get(format!("/contacts.json?search={}", enc(s.pick(&names[..]).as_str()))),
-    ));
+    list.push(fixed_get("list_tag", format!("/contacts.json?tags={}", enc(&f.tag)), f.tag_matches));
+    list.push(fixed_get("list_assignee", format!("/contacts.json?assigned_to_id={}", f.assignee), f.assignee_matches));
+    list.push(fixed_get("search_common", format!("/contacts.json?search={}", enc(&f.common_word)), f.common_matches));
+    let what = format!("one of {} e-mails", f.emails.len());
+    list.push(search_one_of("search_rare", &what, f.emails[0].clone(), f.rare_matches, &f.emails));
+    list.push(fixed_get("search_2letter", format!("/contacts.json?search={}", enc(&f.short_word)), f.short_matches));
+    let what = format!("first last of one of {} people", f.names.len());
+    list.push(search_one_of("search_2words", &what, format!("`{}`", f.names[0]), f.two_word_matches, &f.names));
     let offset = f.total.saturating_sub(25);
     list.push(Scenario::new("deep_page", format!("GET /contacts.json?offset={offset}"), move |_| {
         RequestSpec::get(format!("/contacts.json?offset={offset}"))
