@@ -11,10 +11,10 @@
 //! the four years before [`ANCHOR_MS`], not "now". Only the demo users' API keys are truly
 //! random, so that a demo instance never has guessable keys (the users have no password).
 //!
-//! Files by job: [`vocab`] (the words, from `data/*.txt`), [`rng`] (the seeded draws),
-//! [`text`] (folding, templates, surnames), [`setup`] (projects, users, fields, tags,
-//! statuses), [`company`] (companies and employers), [`contact`] (one contact), [`related`]
-//! (its address, tags, custom values, notes and deal).
+//! Files by job: `vocab` (the words, from `data/*.txt`), `rng` (the seeded draws), `text`
+//! (folding, templates, surnames), `setup` (projects, users, fields, tags, statuses),
+//! `company` (companies and employers), `contact` (one contact), `related` (its address, tags,
+//! custom values, notes and deal).
 
 mod company;
 mod contact;

@@ -9,7 +9,7 @@
 //!   at the end, and what the triggers maintain is built here in one pass instead;
 //! - hands a [`BulkLoad`] to the caller, whose rows go in through reused prepared statements,
 //!   while a second thread builds the full-text index from the same search text as the
-//!   store's own writes (see [`fts`]);
+//!   store's own writes (see `fts.rs`);
 //! - then puts the indexes and triggers back, installs the built full-text index, rebuilds
 //!   every contact card, commits, and leaves the planner fresh statistics.
 //!
