@@ -2,7 +2,7 @@
 //! [--scenario NAME] [--seed S] [--server PATH] [--smoke]`
 //!
 //! Benchmarks the real server (the `contacts` executable, in its own process; see
-//! `contacts::loadgen`) and prints a Markdown table.
+//! `loadgen/`) and prints a Markdown table.
 //! Without `--bench` on the command line (i.e. under `cargo test --benches`), and with
 //! `--smoke`, it runs the smoke check instead: every scenario for ~0.1 s at 2 connections on
 //! 300 contacts, failing when any scenario had errors or no requests.
@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use contacts::loadgen::{self, BenchOptions};
+mod loadgen;
+
+use loadgen::BenchOptions;
 
 const USAGE: &str = "usage: cargo bench --bench load -- [--contacts N] [--db PATH] [--duration SECS] \
 [--connections C] [--scenario NAME] [--seed S] [--server PATH] [--smoke]";

@@ -10,7 +10,6 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
-pub mod loadgen;
 pub mod render;
 pub mod secrets;
 pub mod store;

@@ -41,6 +41,7 @@
 //!   data or configuration version; `tuning.rs`: the list planner's thresholds.
 
 mod access;
+pub mod bulk;
 mod cache;
 pub(crate) mod cards;
 mod cascade;
@@ -73,7 +74,7 @@ use name_order::NameOrder;
 pub(crate) use open::init_sqlite;
 pub(crate) use schema::migrate;
 pub use tuning::Tuning;
-pub use writer::Writer;
+use writer::Writer;
 
 #[derive(Clone)]
 pub struct Store {

@@ -1,0 +1,149 @@
+//! The full-text index of a bulk load, built on a second thread.
+//!
+//! Indexing (trigram tokenizing) costs more than all the other inserts together, and one SQLite
+//! file has one writer at a time. So a second thread runs the very same
+//! `INSERT INTO contacts_search (rowid, body)` statements into an identical FTS5 table in a
+//! private temporary database while the main thread writes everything else; at the end the
+//! main transaction replaces the (empty) index's shadow tables with the built ones, row by
+//! row. FTS5 keeps all of an index's state in those shadow tables, so the copy is exactly the
+//! index the inserts would have built in place.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use rusqlite::types::ToSqlOutput;
+use rusqlite::{params, Connection};
+
+use crate::error::{Error, Result};
+
+/// Rows handed to the search index builder at a time, and how many such batches may wait
+/// (up to about a million rows, ~170 MB: the main thread must rarely wait for the builder).
+const FTS_BATCH: usize = 2048;
+const FTS_QUEUE: usize = 512;
+
+type Batch = Vec<(i64, String)>;
+
+pub(super) struct FtsBuilder {
+    batch: Batch,
+    sender: Option<std::sync::mpsc::SyncSender<Batch>>,
+    worker: Option<std::thread::JoinHandle<Result<Connection>>>,
+    /// Set when the load fails: the worker drops what is queued instead of indexing it.
+    cancelled: Arc<AtomicBool>,
+}
+
+impl FtsBuilder {
+    pub(super) fn start(create_sql: String, cache_kib: i64) -> Result<FtsBuilder> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(FTS_QUEUE);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let stop = cancelled.clone();
+        let worker = std::thread::Builder::new()
+            .name("bulk-search-index".into())
+            .spawn(move || -> Result<Connection> {
+                // "" is a private temporary database, deleted when the connection closes.
+                let scratch = Connection::open("")?;
+                scratch.execute_batch(&format!(
+                    "PRAGMA journal_mode = OFF;
+                     PRAGMA synchronous = OFF;
+                     PRAGMA cache_size = -{cache_kib};
+                     BEGIN;"
+                ))?;
+                scratch.execute_batch(&create_sql)?;
+                // Bulk-build settings (they stay in the scratch table's own config, which is
+                // not copied): flush pending terms every 4 MiB, never merge while loading, and
+                // merge everything into one segment once at the end. That writes each term
+                // twice instead of once per merge level, and leaves the fastest index to query.
+                for (key, value) in [("hashsize", 4 * 1024 * 1024), ("automerge", 0), ("crisismerge", 1999)] {
+                    scratch.execute(
+                        "INSERT INTO contacts_search (contacts_search, rank) VALUES (?, ?)",
+                        params![key, value],
+                    )?;
+                }
+                {
+                    let mut insert = scratch.prepare("INSERT INTO contacts_search (rowid, body) VALUES (?, ?)")?;
+                    for batch in receiver {
+                        if stop.load(Ordering::Relaxed) {
+                            return Err(Error::Internal("cancelled".into()));
+                        }
+                        for (id, body) in batch {
+                            insert.execute(params![id, body])?;
+                        }
+                    }
+                }
+                scratch.execute_batch("INSERT INTO contacts_search (contacts_search) VALUES ('optimize')")?;
+                scratch.execute_batch("COMMIT")?;
+                Ok(scratch)
+            })
+            .map_err(|e| Error::Internal(format!("cannot start the search index thread: {e}")))?;
+        Ok(FtsBuilder { batch: Vec::with_capacity(FTS_BATCH), sender: Some(sender), worker: Some(worker), cancelled })
+    }
+
+    pub(super) fn add(&mut self, id: i64, body: String) -> Result<()> {
+        self.batch.push((id, body));
+        if self.batch.len() >= FTS_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(FTS_BATCH));
+        let sent = self.sender.as_ref().map(|s| s.send(batch).is_ok()).unwrap_or(false);
+        if !sent {
+            // The worker stopped early: its error says why.
+            return Err(self.join().err().unwrap_or_else(|| Error::Internal("the search index thread stopped".into())));
+        }
+        Ok(())
+    }
+
+    fn join(&mut self) -> Result<Connection> {
+        self.sender = None;
+        match self.worker.take().map(|w| w.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(Error::Internal("the search index thread panicked".into())),
+            None => Err(Error::Internal("the search index thread is gone".into())),
+        }
+    }
+
+    /// Waits for the index and copies its shadow tables into `conn`'s, replacing their rows.
+    /// The config table stays as it is: it holds settings (and the format version, the same
+    /// on both sides), not index data.
+    pub(super) fn finish_into(mut self, conn: &Connection) -> Result<()> {
+        if !self.batch.is_empty() {
+            self.flush()?;
+        }
+        let scratch = self.join()?;
+        let tables: Vec<String> = scratch
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'contacts\\_search\\_%' ESCAPE '\\'
+                   AND name <> 'contacts_search_config'",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for table in tables {
+            let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+            conn.execute(&format!("DELETE FROM {quoted}"), [])?;
+            let mut read = scratch.prepare(&format!("SELECT * FROM {quoted}"))?;
+            let columns = read.column_count();
+            let placeholders = vec!["?"; columns].join(", ");
+            let mut write = conn.prepare(&format!("INSERT INTO {quoted} VALUES ({placeholders})"))?;
+            let mut rows = read.query([])?;
+            while let Some(row) = rows.next()? {
+                for i in 0..columns {
+                    write.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(row.get_ref(i)?))?;
+                }
+                write.raw_execute()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FtsBuilder {
+    fn drop(&mut self) {
+        // Still running when dropped means the load failed: let the worker stop early (it
+        // ends by itself, and its temporary database goes with its connection).
+        if self.worker.is_some() {
+            self.cancelled.store(true, Ordering::Relaxed);
+        }
+    }
+}
