@@ -69,10 +69,10 @@ pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
     if let Some(project) = &project {
         query.projects = Some(ctx.store.project_subtree(project.id)?.to_vec());
     }
-    query.apply_params(&ctx.params, p)?;
+    let fields = contact_fields(ctx)?;
+    query.apply_params(&ctx.params, p, &fields)?;
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
-    let fields = contact_fields(ctx)?;
     let mut d = ctx.doc();
     if with_projects {
         let (contacts, total) = ctx.store.contact_page(&query, offset, limit)?;

@@ -201,10 +201,17 @@ impl Filter {
             "t+" => days(first).and_then(|n| range(Some(today + n * DAY_MS), Some(today + (n + 1) * DAY_MS))),
             ">t-" => days(first).and_then(|n| range(Some(today - n * DAY_MS), Some(today + DAY_MS))),
             "<t-" => days(first).and_then(|n| range(None, Some(today - n * DAY_MS + DAY_MS))),
-            "><t-" => days(first).and_then(|n| range(Some(today - n * DAY_MS), Some(today + DAY_MS))),
             ">t+" => days(first).and_then(|n| range(Some(today + n * DAY_MS), None)),
             "<t+" => days(first).and_then(|n| range(Some(today), Some(today + (n + 1) * DAY_MS))),
-            "><t+" => days(first).and_then(|n| range(Some(today), Some(today + (n + 1) * DAY_MS))),
+            // Between n and m days ago / from now (Redmine's `relative_date_clause(-n, -m)`):
+            // two values, from the first day to the end of the second.
+            "><t-" | "><t+" => {
+                let sign = if self.op == "><t-" { -1 } else { 1 };
+                match (days(first), values.get(1).and_then(|v| days(v))) {
+                    (Some(n), Some(m)) => range(Some(today + sign * n * DAY_MS), Some(today + (sign * m + 1) * DAY_MS)),
+                    _ => None,
+                }
+            }
             _ => None,
         };
         if found.is_none() {
@@ -212,6 +219,56 @@ impl Filter {
         }
         found
     }
+}
+
+impl Filter {
+    /// An integer or float filter (`kind`) as values or bounds: `=` (for integers several,
+    /// given as values or as `1,2`), `>=`, `<=`, `><` (two values), `*`, `!*`. A value that is
+    /// not a number of the type is reported as Redmine's check does (`<label> is invalid`);
+    /// a float `=` matches within 1e-5, as Redmine's `BETWEEN v-1e-5 AND v+1e-5`.
+    pub fn number_range(&self, kind: FilterType, label: &str, problems: &mut Problems) -> Option<NumberRange> {
+        let values = self.required_values(label, problems)?;
+        let integer = kind == FilterType::Integer;
+        let number = |s: &str| -> Option<f64> {
+            let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+            let (whole, fraction) = match digits.split_once('.') {
+                Some((w, f)) if !integer => (w, f),
+                _ => (digits, ""),
+            };
+            let all_digits = |p: &str| p.chars().all(|c| c.is_ascii_digit());
+            (!whole.is_empty() && all_digits(whole) && all_digits(fraction)).then(|| s.parse::<f64>().ok()).flatten()
+        };
+        let numbers: Option<Vec<f64>> = if self.op == "=" && integer {
+            values.iter().flat_map(|v| v.split(',')).map(|v| number(v.trim())).collect()
+        } else {
+            values.iter().map(|v| number(v)).collect()
+        };
+        let found = match (self.op.as_str(), numbers.as_deref()) {
+            ("*", _) => Some(NumberRange::Any),
+            ("!*", _) => Some(NumberRange::None),
+            ("=", Some(n)) if integer && !n.is_empty() => Some(NumberRange::In(n.to_vec())),
+            ("=", Some([v, ..])) => Some(NumberRange::Between(Some(v - 1e-5), Some(v + 1e-5))),
+            (">=", Some([v, ..])) => Some(NumberRange::Between(Some(*v), None)),
+            ("<=", Some([v, ..])) => Some(NumberRange::Between(None, Some(*v))),
+            ("><", Some([a, b, ..])) => Some(NumberRange::Between(Some(*a), Some(*b))),
+            _ => None,
+        };
+        if found.is_none() {
+            problems.add(label, "is invalid");
+        }
+        found
+    }
+}
+
+/// A number filter resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NumberRange {
+    /// Equal to one of these.
+    In(Vec<f64>),
+    /// Inclusive bounds (None = open).
+    Between(Option<f64>, Option<f64>),
+    Any,
+    None,
 }
 
 /// A date filter resolved against today.
@@ -284,5 +341,40 @@ mod tests {
             panic!("last month")
         };
         assert!((28..=31).contains(&((b - a) / DAY_MS)) && b <= today);
+        let between = Filter { field: "d".into(), op: "><t-".into(), values: vec!["5".into(), "2".into()] };
+        assert_eq!(
+            between.date_range("C", &mut problems),
+            Some(DateRange::Between(Some(today - 5 * DAY_MS), Some(today - DAY_MS)))
+        );
+    }
+
+    #[test]
+    fn numbers_are_checked_by_type() {
+        let mut problems = Problems::default();
+        let filter = |op: &str, v: &[&str]| Filter {
+            field: "n".into(),
+            op: op.into(),
+            values: v.iter().map(|s| s.to_string()).collect(),
+        };
+        let int = FilterType::Integer;
+        assert_eq!(
+            filter("=", &["1,2", "3"]).number_range(int, "N", &mut problems),
+            Some(NumberRange::In(vec![1.0, 2.0, 3.0]))
+        );
+        assert_eq!(
+            filter("><", &["-1", "+4"]).number_range(int, "N", &mut problems),
+            Some(NumberRange::Between(Some(-1.0), Some(4.0)))
+        );
+        assert_eq!(
+            filter(">=", &["2.5"]).number_range(FilterType::Float, "N", &mut problems),
+            Some(NumberRange::Between(Some(2.5), None))
+        );
+        assert_eq!(filter("!*", &[]).number_range(int, "N", &mut problems), Some(NumberRange::None));
+        assert!(problems.0.is_empty(), "{problems:?}");
+        for bad in [filter(">=", &["2.5"]), filter("=", &["x"]), filter("><", &["1"]), filter("<=", &["1e3"])] {
+            assert_eq!(bad.number_range(int, "N", &mut problems), None, "{bad:?}");
+        }
+        assert_eq!(filter(">=", &["nan"]).number_range(FilterType::Float, "F", &mut problems), None);
+        assert_eq!(problems.0, ["N is invalid", "F is invalid"]);
     }
 }

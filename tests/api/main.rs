@@ -9,4 +9,5 @@ mod core;
 mod durability;
 mod golden;
 mod listing;
+mod query_language;
 mod visibility;
