@@ -3,6 +3,7 @@
 
 pub mod attributes;
 pub mod changes;
+pub mod custom_fields;
 pub mod filters;
 pub mod permission;
 pub mod principal;

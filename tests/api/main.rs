@@ -6,6 +6,7 @@ mod bad_input;
 mod common;
 mod contacts;
 mod core;
+mod custom_fields;
 mod durability;
 mod golden;
 mod listing;
