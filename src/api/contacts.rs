@@ -6,11 +6,12 @@ use serde_json::{Map, Value};
 
 use super::fragments::FragmentKey;
 use super::input::{self, paging, word_list};
-use super::{Ctx, Reply};
+use super::{queries, Ctx, Reply};
 use crate::domain::attributes::as_text;
 use crate::domain::changes::ContactChanges;
 use crate::domain::permission::Permission;
-use crate::domain::query::{ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
+use crate::domain::query::{filter_type, ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
+use crate::domain::saved_query::QueryKind;
 use crate::domain::validate;
 use crate::domain::{Contact, CustomField, Project};
 use crate::error::{Error, Result};
@@ -70,7 +71,9 @@ pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
         query.projects = Some(ctx.store.project_subtree(project.id)?.to_vec());
     }
     let fields = contact_fields(ctx)?;
-    query.apply_params(&ctx.params, p, &fields)?;
+    let scope = project.as_ref().map(|project| project.id);
+    let params = queries::params_with_saved_query(ctx, QueryKind::Contact, scope, |name| filter_type(name, &fields))?;
+    query.apply_params(&params, p, &fields)?;
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
     let mut d = ctx.doc();

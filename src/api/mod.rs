@@ -168,6 +168,7 @@ async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
         CustomFields if post => custom_fields::create_custom_field(&ctx).await,
         CrmQueries if get => queries::index(&ctx),
         CrmQueries if post => queries::create(&ctx).await,
+        CrmQuery if get => queries::show(&ctx),
         CrmQuery if delete => queries::destroy(&ctx).await,
         DealCategories if get => deal_categories::index(&ctx),
         DealCategories if post => deal_categories::create(&ctx).await,

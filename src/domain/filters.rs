@@ -99,8 +99,7 @@ pub fn read(
     kind_of: impl Fn(&str) -> Option<FilterType>,
     problems: &mut Problems,
 ) -> Vec<Filter> {
-    let listed = params.get("f").or_else(|| params.get("fields"));
-    let Some(listed) = listed else {
+    let Some(given) = long_form(params) else {
         return params
             .iter()
             .filter_map(|(name, value)| {
@@ -110,6 +109,25 @@ pub fn read(
             })
             .collect();
     };
+    let mut filters = Vec::new();
+    for filter in given {
+        let Some(kind) = kind_of(&filter.field) else {
+            problems.add("Filter", "name is invalid");
+            continue;
+        };
+        if !kind.operators().contains(&filter.op.as_str()) {
+            problems.add("Operator", "is invalid");
+            continue;
+        }
+        filters.push(filter);
+    }
+    filters
+}
+
+/// The long form's filters as given (`f[]`/`fields[]`, `op[…]` defaulting to `=`, `v[…][]`),
+/// names and operators not checked; None when the parameters have no `f`/`fields`.
+pub fn long_form(params: &Map<String, Value>) -> Option<Vec<Filter>> {
+    let listed = params.get("f").or_else(|| params.get("fields"))?;
     let names: Vec<String> = match listed {
         Value::Array(items) => items.iter().filter_map(as_text).collect(),
         other => as_text(other).into_iter().collect(),
@@ -122,20 +140,27 @@ pub fn read(
             None => Vec::new(),
         }
     };
-    let mut filters = Vec::new();
-    for name in names.into_iter().filter(|n| !n.is_empty()) {
-        let Some(kind) = kind_of(&name) else {
-            problems.add("Filter", "name is invalid");
-            continue;
-        };
-        let op = operator_of(&name).unwrap_or_else(|| "=".into());
-        if !kind.operators().contains(&op.as_str()) {
-            problems.add("Operator", "is invalid");
-            continue;
-        }
-        filters.push(Filter { values: values_of(&name), field: name, op });
+    let named = names.into_iter().filter(|n| !n.is_empty());
+    Some(
+        named
+            .map(|name| Filter {
+                op: operator_of(&name).unwrap_or_else(|| "=".into()),
+                values: values_of(&name),
+                field: name,
+            })
+            .collect(),
+    )
+}
+
+/// Filters written as long-form parameters (`f`, `op`, `v`): what [`long_form`] reads back.
+pub fn to_long_form(filters: &[Filter]) -> Map<String, Value> {
+    let (mut ops, mut values) = (Map::new(), Map::new());
+    for f in filters {
+        ops.insert(f.field.clone(), Value::String(f.op.clone()));
+        values.insert(f.field.clone(), f.values.iter().cloned().map(Value::String).collect());
     }
-    filters
+    let names = filters.iter().map(|f| Value::String(f.field.clone())).collect();
+    Map::from_iter([("f".to_string(), Value::Array(names)), ("op".into(), ops.into()), ("v".into(), values.into())])
 }
 
 impl Filter {
@@ -315,6 +340,9 @@ mod tests {
         assert!(problems.0.is_empty(), "{problems:?}");
         assert_eq!(filters.len(), 2, "the short form is ignored when f[] is given");
         assert_eq!(filters[0], Filter { field: "first_name".into(), op: "^".into(), values: vec!["Iv".into()] });
+
+        let round_trip = to_long_form(&filters);
+        assert_eq!(long_form(&round_trip), Some(filters));
 
         let bad = json!({"f": ["nope", "first_name"], "op": {"first_name": ">="}});
         read(bad.as_object().unwrap(), kinds, &mut problems);

@@ -8,6 +8,7 @@ pub mod filters;
 pub mod permission;
 pub mod principal;
 pub mod query;
+pub mod saved_query;
 pub mod time;
 pub mod validate;
 

@@ -11,4 +11,5 @@ mod durability;
 mod golden;
 mod listing;
 mod query_language;
+mod saved_queries;
 mod visibility;
