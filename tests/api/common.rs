@@ -127,6 +127,14 @@ impl Server {
         r.json()["contact"]["id"].as_i64().unwrap()
     }
 
+    /// Creates a custom field (as admin) from a `custom_field` hash and returns its id.
+    #[track_caller]
+    pub fn create_custom_field(&self, field: Value) -> i64 {
+        let r = self.post_json("/custom_fields.json", json!({ "custom_field": field }));
+        assert_eq!(r.status, 201, "create custom field: {}", r.text());
+        r.json()["custom_field"]["id"].as_i64().unwrap()
+    }
+
     /// A small world: projects alpha (1) and beta (2), user jsmith (2) with a viewer role in
     /// beta, the admin's password set, and a License custom field (1).
     pub fn seeded() -> Server {
@@ -165,6 +173,11 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A record's `custom_fields` array from (field id, value) pairs.
+pub fn custom_values(pairs: &[(i64, Value)]) -> Value {
+    pairs.iter().map(|(id, v)| json!({"id": id, "value": v})).collect::<Vec<_>>().into()
 }
 
 /// One request to `addr` on a fresh connection (`Connection: close`). A body, even an empty one,

@@ -4,18 +4,12 @@
 
 use serde_json::{json, Value};
 
-use super::common::Server;
-
-fn field(s: &Server, body: Value) -> i64 {
-    let r = s.post_json("/custom_fields.json", json!({ "custom_field": body }));
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["custom_field"]["id"].as_i64().unwrap()
-}
+use super::common::{custom_values as values, Server};
 
 fn contact_field(s: &Server, name: &str, format: &str, extra: Value) -> i64 {
     let mut body = json!({"name": name, "field_format": format, "customized_type": "contact"});
     body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    field(s, body)
+    s.create_custom_field(body)
 }
 
 /// The seeded License (1) and one field of every format: Motto string (2), Bio text (3),
@@ -37,10 +31,6 @@ fn world() -> Server {
         contact_field(&s, name, format, extra);
     }
     s
-}
-
-fn values(pairs: &[(i64, Value)]) -> Value {
-    pairs.iter().map(|(id, v)| json!({"id": id, "value": v})).collect::<Vec<_>>().into()
 }
 
 #[track_caller]
@@ -114,7 +104,11 @@ fn xml_and_form_bodies_carry_multiple_values() {
         </custom_fields></contact>"#;
     let r = s.admin("POST", "/contacts.xml", Some("application/xml"), body);
     assert_eq!(r.status, 201, "{}", r.text());
-    assert!(r.text().contains(r#"<custom_field id="9" name="Langs" multiple="true"><value type="array"><value>de</value><value>en</value></value></custom_field>"#), "{}", r.text());
+    let langs = concat!(
+        r#"<custom_field id="9" name="Langs" multiple="true">"#,
+        "<value type=\"array\"><value>de</value><value>en</value></value></custom_field>"
+    );
+    assert!(r.text().contains(langs), "{}", r.text());
     let shown = s.get("/contacts/1.json").json()["contact"]["custom_fields"].clone();
     assert_eq!(
         (shown[3]["value"].clone(), shown[6]["value"].clone(), shown[8]["value"].clone()),
@@ -185,7 +179,11 @@ fn bad_values_get_redmines_messages_in_both_formats() {
            <custom_field id="4"><value>four</value></custom_field>
            <custom_field id="9"><value type="array"><value>xx</value></value></custom_field></custom_fields></contact>"#);
     assert_eq!(xml.status, 422);
-    assert!(xml.text().ends_with(r#"<errors type="array"><error>Level is not a number</error><error>Langs is not included in the list</error></errors>"#), "{}", xml.text());
+    let errors = concat!(
+        r#"<errors type="array"><error>Level is not a number</error>"#,
+        "<error>Langs is not included in the list</error></errors>"
+    );
+    assert!(xml.text().ends_with(errors), "{}", xml.text());
     assert_eq!(s.get("/contacts.json").json()["total_count"], 0, "nothing was created");
 }
 
@@ -224,7 +222,11 @@ fn required_fields_regular_expressions_and_lengths_are_enforced() {
     let r = s.admin("PUT", &format!("/contacts/{id}.xml"), Some("application/xml"),
         &format!(r#"<contact><custom_fields type="array"><custom_field id="{code}"><value>zz</value></custom_field></custom_fields></contact>"#));
     assert_eq!(r.status, 422);
-    assert!(r.text().ends_with("<errors type=\"array\"><error>Code is invalid</error><error>Code is too short (minimum is 4 characters)</error></errors>"), "{}", r.text());
+    let errors = concat!(
+        r#"<errors type="array"><error>Code is invalid</error>"#,
+        "<error>Code is too short (minimum is 4 characters)</error></errors>"
+    );
+    assert!(r.text().ends_with(errors), "{}", r.text());
     assert_eq!(s.get(&format!("/contacts/{id}.json")).json()["contact"]["custom_fields"][1]["value"], "AB-12");
 }
 
@@ -246,7 +248,8 @@ fn new_records_take_default_values() {
     assert_eq!(fields[2], json!({"id": langs, "name": "Langs", "multiple": true, "value": ["en"]}));
     assert_eq!(fields[3], json!({"id": flag, "name": "Flag", "value": "0"}));
     // Given values win over defaults.
-    let id = s.create_contact(json!({"project_id": 1, "first_name": "E", "custom_fields": values(&[(tier, json!("Gold")), (langs, json!([]))])}));
+    let given = values(&[(tier, json!("Gold")), (langs, json!([]))]);
+    let id = s.create_contact(json!({"project_id": 1, "first_name": "E", "custom_fields": given}));
     let fields = s.get(&format!("/contacts/{id}.json")).json()["contact"]["custom_fields"].clone();
     assert_eq!((fields[1]["value"].clone(), fields[2]["value"].clone()), (json!("Gold"), json!([])));
 }
@@ -292,8 +295,7 @@ fn definitions_are_validated_and_listed() {
     for (body, expected) in cases {
         assert_eq!(refused(&s, "/custom_fields.json", json!({"custom_field": body})), expected, "{body}");
     }
-    let id = field(
-        &s,
+    let id = s.create_custom_field(
         json!({"name": "Langs", "field_format": "list", "customized_type": "deal", "multiple": true,
                               "possible_values": [{"value": "en"}, {"value": "ru"}], "default_value": "ru",
                               "is_required": true, "is_filter": true}),
@@ -310,7 +312,11 @@ fn definitions_are_validated_and_listed() {
     let xml = s.admin("POST", "/custom_fields.xml", Some("application/xml"),
         r#"<custom_field><name>Zip</name><field_format>string</field_format><customized_type>note</customized_type><regexp>^\d{5}$</regexp><max_length>5</max_length></custom_field>"#);
     assert_eq!(xml.status, 201, "{}", xml.text());
-    assert!(xml.text().contains(r"<name>Zip</name><customized_type>note</customized_type><field_format>string</field_format><regexp>^\d{5}$</regexp><min_length/><max_length>5</max_length>"), "{}", xml.text());
+    let shown = concat!(
+        "<name>Zip</name><customized_type>note</customized_type><field_format>string</field_format>",
+        r"<regexp>^\d{5}$</regexp><min_length/><max_length>5</max_length>"
+    );
+    assert!(xml.text().contains(shown), "{}", xml.text());
     let bad = s.admin(
         "POST",
         "/custom_fields.xml",
@@ -337,12 +343,12 @@ fn deals_and_notes_take_their_custom_fields() {
     let s = Server::seeded();
     let status = s.post_json("/deal_statuses.json", json!({"deal_status": {"name": "Open", "is_default": true}}));
     assert_eq!(status.status, 201);
-    let source = field(
-        &s,
+    let source = s.create_custom_field(
         json!({"name": "Source", "field_format": "list", "customized_type": "deal", "multiple": true, "possible_values": ["Expo", "Web"]}),
     );
-    let weight =
-        field(&s, json!({"name": "Weight", "field_format": "float", "customized_type": "deal", "is_required": true}));
+    let weight = s.create_custom_field(
+        json!({"name": "Weight", "field_format": "float", "customized_type": "deal", "is_required": true}),
+    );
     let r = s.post_json(
         "/deals.json",
         json!({"deal": {"name": "D", "project_id": 1,
@@ -357,7 +363,13 @@ fn deals_and_notes_take_their_custom_fields() {
     );
     let deal = r.json()["deal"]["id"].as_i64().unwrap();
     let xml = s.get(&format!("/deals/{deal}.xml")).text();
-    assert!(xml.contains(&format!(r#"<custom_fields type="array"><custom_field id="{source}" name="Source" multiple="true"><value type="array"><value>Web</value><value>Expo</value></value></custom_field><custom_field id="{weight}" name="Weight"><value>0.5</value></custom_field></custom_fields>"#)), "{xml}");
+    let shown = format!(
+        "{}{}{}",
+        format_args!(r#"<custom_fields type="array"><custom_field id="{source}" name="Source" multiple="true">"#),
+        r#"<value type="array"><value>Web</value><value>Expo</value></value></custom_field>"#,
+        format_args!(r#"<custom_field id="{weight}" name="Weight"><value>0.5</value></custom_field></custom_fields>"#),
+    );
+    assert!(xml.contains(&shown), "{xml}");
     assert_eq!(
         refused(
             &s,
@@ -367,14 +379,18 @@ fn deals_and_notes_take_their_custom_fields() {
         ["Source is not included in the list", "Weight cannot be blank"]
     );
 
-    let mood = field(&s, json!({"name": "Mood", "field_format": "int", "customized_type": "note"}));
+    let mood = s.create_custom_field(json!({"name": "Mood", "field_format": "int", "customized_type": "note"}));
     let contact = s.create_contact(json!({"project_id": 1, "first_name": "N"}));
-    let note = |value: Value| json!({"source_type": "Contact", "source_id": contact, "note": {"content": "c", "custom_fields": values(&[(mood, value)])}});
+    let note = |value: Value| {
+        let note = json!({"content": "c", "custom_fields": values(&[(mood, value)])});
+        json!({"source_type": "Contact", "source_id": contact, "note": note})
+    };
     assert_eq!(refused(&s, "/notes.json", note(json!("happy"))), ["Mood is not a number"]);
     let r = s.post_json("/notes.json", note(json!(7)));
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["note"]["custom_fields"], json!([{"id": mood, "name": "Mood", "value": "7"}]));
     let id = r.json()["note"]["id"].as_i64().unwrap();
     let xml = s.get(&format!("/notes/{id}.xml")).text();
-    assert!(xml.contains(&format!(r#"<custom_fields type="array"><custom_field id="{mood}" name="Mood"><value>7</value></custom_field></custom_fields>"#)), "{xml}");
+    let shown = format!(r#"<custom_field id="{mood}" name="Mood"><value>7</value></custom_field></custom_fields>"#);
+    assert!(xml.contains(&format!(r#"<custom_fields type="array">{shown}"#)), "{xml}");
 }

@@ -207,8 +207,11 @@ fn queries_are_validated_with_the_lists_messages() {
     ] {
         assert_eq!(refused(&s, ADMIN_KEY, query.clone()), expected, "{query}");
     }
-    let xml = s.admin("POST", "/crm_queries.xml", Some("application/xml"),
-        "<query><name>X</name><object_type>contact</object_type><filters><updated_on><operator>t+</operator><values type=\"array\"><value>1</value></values></updated_on></filters></query>");
+    let body = concat!(
+        "<query><name>X</name><object_type>contact</object_type><filters><updated_on><operator>t+</operator>",
+        r#"<values type="array"><value>1</value></values></updated_on></filters></query>"#
+    );
+    let xml = s.admin("POST", "/crm_queries.xml", Some("application/xml"), body);
     assert_eq!(xml.status, 422);
     assert!(
         xml.text().ends_with(r#"<errors type="array"><error>Operator is invalid</error></errors>"#),
