@@ -6,11 +6,12 @@ use serde_json::{Map, Value};
 
 use super::fragments::FragmentKey;
 use super::input::{self, paging, word_list};
-use super::{Ctx, Reply};
+use super::{queries, Ctx, Reply};
 use crate::domain::attributes::as_text;
 use crate::domain::changes::ContactChanges;
 use crate::domain::permission::Permission;
-use crate::domain::query::{ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
+use crate::domain::query::{filter_type, ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
+use crate::domain::saved_query::QueryKind;
 use crate::domain::validate;
 use crate::domain::{Contact, CustomField, Project};
 use crate::error::{Error, Result};
@@ -43,11 +44,13 @@ pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
     let p = &ctx.principal;
     let scope = ctx.list_scope(Permission::ViewContacts)?;
     let mut query = ContactQuery::new(p.contact_visibility());
-    query.projects = scope;
-    query.apply_params(&ctx.params, p)?;
+    query.projects = scope.as_ref().map(|s| s.projects.clone());
+    let fields = contact_fields(ctx)?;
+    let project_id = scope.as_ref().map(|s| s.project_id);
+    let params = queries::params_with_saved_query(ctx, QueryKind::Contact, project_id, |name| filter_type(name, &fields))?;
+    query.apply_params(&params, p, &fields)?;
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
-    let fields = contact_fields(ctx)?;
     let mut d = ctx.doc();
     if with_projects {
         let (contacts, total) = ctx.store.contact_page(&query, offset, limit)?;

@@ -4,10 +4,12 @@
 use serde_json::{Map, Value};
 
 use super::input::{self, paging, word_list};
+use super::queries;
 use super::{Ctx, Reply};
 use crate::domain::attributes::{as_text, Problems};
 use crate::domain::changes::DealChanges;
-use crate::domain::deal_query::DealQuery;
+use crate::domain::deal_query::{filter_type, DealQuery};
+use crate::domain::saved_query::QueryKind;
 use crate::domain::permission::Permission;
 use crate::domain::validate;
 use crate::domain::{CustomField, Deal};
@@ -45,7 +47,9 @@ pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
     let p = &ctx.principal;
     let scope = ctx.list_scope(Permission::ViewDeals)?;
     let fields = deal_fields(ctx)?;
-    let query = DealQuery::from_params(&ctx.params, p.deal_visibility(), scope, p, &fields)?;
+    let project_id = scope.as_ref().map(|s| s.project_id);
+    let params = queries::params_with_saved_query(ctx, QueryKind::Deal, project_id, |name| filter_type(name, &fields))?;
+    let query = DealQuery::from_params(&params, p.deal_visibility(), scope.map(|s| s.projects), p, &fields)?;
     let (offset, limit) = paging(&ctx.params);
     let (deals, total) = ctx.store.deal_page(&query, offset, limit)?;
     let mut d = ctx.doc();

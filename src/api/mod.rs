@@ -84,7 +84,7 @@ impl Ctx<'_> {
     /// The projects a list is scoped to: the one of the route's `/projects/:id/…`, else of
     /// `project_id`, with its subprojects; None when no project is named. The principal must
     /// have `perm` there, or anywhere when no project is named (else 401/403).
-    pub fn list_scope(&self, perm: Permission) -> Result<Option<Vec<i64>>> {
+    pub fn list_scope(&self, perm: Permission) -> Result<Option<ListScope>> {
         let p = &self.principal;
         let project = match self.matched.project.clone().or_else(|| self.param("project_id")) {
             Some(r) => Some(self.find_project(&r)?),
@@ -98,7 +98,9 @@ impl Ctx<'_> {
             return Err(p.deny());
         }
         match project {
-            Some(project) => Ok(Some(self.store.project_subtree(project.id)?.to_vec())),
+            Some(project) => {
+                Ok(Some(ListScope { project_id: project.id, projects: self.store.project_subtree(project.id)?.to_vec() }))
+            }
             None => Ok(None),
         }
     }
@@ -107,6 +109,13 @@ impl Ctx<'_> {
     pub fn param(&self, key: &str) -> Option<String> {
         self.params.get(key).and_then(crate::domain::attributes::as_text).filter(|s| !s.is_empty())
     }
+}
+
+/// The project a list is asked for (`/projects/:id/…` or `project_id`).
+pub struct ListScope {
+    pub project_id: i64,
+    /// The project and its subprojects, whose records the list shows.
+    pub projects: Vec<i64>,
 }
 
 /// What a handler answers.
@@ -213,6 +222,7 @@ async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
         CustomFields if post => custom_fields::create_custom_field(&ctx).await,
         CrmQueries if get => queries::index(&ctx),
         CrmQueries if post => queries::create(&ctx).await,
+        CrmQuery if get => queries::show(&ctx),
         CrmQuery if delete => queries::destroy(&ctx).await,
         DealCategories if get => deal_categories::index(&ctx),
         DealCategories if post => deal_categories::create(&ctx).await,

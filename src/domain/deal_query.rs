@@ -161,7 +161,7 @@ impl DealQuery {
         let scoped = projects.is_some();
         let kind_of = |name: &str| match name {
             "project_id" if scoped && !long_form => None,
-            name => filter_kind(name, fields),
+            name => filter_type(name, fields),
         };
         let mut problems = Problems::default();
         let read = filters::read(params, kind_of, &mut problems);
@@ -179,7 +179,7 @@ impl DealQuery {
                 }
                 continue;
             }
-            let (Some(column), Some(kind)) = (column(&f.field), filter_kind(&f.field, fields)) else { continue };
+            let (Some(column), Some(kind)) = (column(&f.field), filter_type(&f.field, fields)) else { continue };
             if let Some(test) = test(f, kind, column, &label, p, &mut problems) {
                 q.conditions.push(Condition { column, test });
             }
@@ -208,7 +208,8 @@ pub fn words(search: &str) -> Vec<String> {
 
 /// The filters of a deal list and their types (Redmine's DealQuery); `cf_N` for the deal custom
 /// fields by format.
-fn filter_kind(name: &str, fields: &[CustomField]) -> Option<FilterType> {
+/// The deal list's filters (API.md §4.6) and their types; None for a name that is no filter.
+pub fn filter_type(name: &str, fields: &[CustomField]) -> Option<FilterType> {
     use FilterType::*;
     Some(match name {
         "status_id" => ListStatus,

@@ -99,8 +99,7 @@ pub fn read(
     kind_of: impl Fn(&str) -> Option<FilterType>,
     problems: &mut Problems,
 ) -> Vec<Filter> {
-    let listed = params.get("f").or_else(|| params.get("fields"));
-    let Some(listed) = listed else {
+    let Some(given) = long_form(params) else {
         return params
             .iter()
             .filter_map(|(name, value)| {
@@ -110,6 +109,25 @@ pub fn read(
             })
             .collect();
     };
+    let mut filters = Vec::new();
+    for filter in given {
+        let Some(kind) = kind_of(&filter.field) else {
+            problems.add("Filter", "name is invalid");
+            continue;
+        };
+        if !kind.operators().contains(&filter.op.as_str()) {
+            problems.add("Operator", "is invalid");
+            continue;
+        }
+        filters.push(filter);
+    }
+    filters
+}
+
+/// The long form's filters as given (`f[]`/`fields[]`, `op[…]` defaulting to `=`, `v[…][]`),
+/// names and operators not checked; None when the parameters have no `f`/`fields`.
+pub fn long_form(params: &Map<String, Value>) -> Option<Vec<Filter>> {
+    let listed = params.get("f").or_else(|| params.get("fields"))?;
     let names: Vec<String> = match listed {
         Value::Array(items) => items.iter().filter_map(as_text).collect(),
         other => as_text(other).into_iter().collect(),
@@ -122,20 +140,27 @@ pub fn read(
             None => Vec::new(),
         }
     };
-    let mut filters = Vec::new();
-    for name in names.into_iter().filter(|n| !n.is_empty()) {
-        let Some(kind) = kind_of(&name) else {
-            problems.add("Filter", "name is invalid");
-            continue;
-        };
-        let op = operator_of(&name).unwrap_or_else(|| "=".into());
-        if !kind.operators().contains(&op.as_str()) {
-            problems.add("Operator", "is invalid");
-            continue;
-        }
-        filters.push(Filter { values: values_of(&name), field: name, op });
+    let named = names.into_iter().filter(|n| !n.is_empty());
+    Some(
+        named
+            .map(|name| Filter {
+                op: operator_of(&name).unwrap_or_else(|| "=".into()),
+                values: values_of(&name),
+                field: name,
+            })
+            .collect(),
+    )
+}
+
+/// Filters written as long-form parameters (`f`, `op`, `v`): what [`long_form`] reads back.
+pub fn to_long_form(filters: &[Filter]) -> Map<String, Value> {
+    let (mut ops, mut values) = (Map::new(), Map::new());
+    for f in filters {
+        ops.insert(f.field.clone(), Value::String(f.op.clone()));
+        values.insert(f.field.clone(), f.values.iter().cloned().map(Value::String).collect());
     }
-    filters
+    let names = filters.iter().map(|f| Value::String(f.field.clone())).collect();
+    Map::from_iter([("f".to_string(), Value::Array(names)), ("op".into(), ops.into()), ("v".into(), values.into())])
 }
 
 impl Filter {
@@ -201,10 +226,17 @@ impl Filter {
             "t+" => days(first).and_then(|n| range(Some(today + n * DAY_MS), Some(today + (n + 1) * DAY_MS))),
             ">t-" => days(first).and_then(|n| range(Some(today - n * DAY_MS), Some(today + DAY_MS))),
             "<t-" => days(first).and_then(|n| range(None, Some(today - n * DAY_MS + DAY_MS))),
-            "><t-" => days(first).and_then(|n| range(Some(today - n * DAY_MS), Some(today + DAY_MS))),
             ">t+" => days(first).and_then(|n| range(Some(today + n * DAY_MS), None)),
             "<t+" => days(first).and_then(|n| range(Some(today), Some(today + (n + 1) * DAY_MS))),
-            "><t+" => days(first).and_then(|n| range(Some(today), Some(today + (n + 1) * DAY_MS))),
+            // Between n and m days ago / from now (Redmine's `relative_date_clause(-n, -m)`):
+            // two values, from the first day to the end of the second.
+            "><t-" | "><t+" => {
+                let sign = if self.op == "><t-" { -1 } else { 1 };
+                match (days(first), values.get(1).and_then(|v| days(v))) {
+                    (Some(n), Some(m)) => range(Some(today + sign * n * DAY_MS), Some(today + (sign * m + 1) * DAY_MS)),
+                    _ => None,
+                }
+            }
             _ => None,
         };
         if found.is_none() {
@@ -212,6 +244,56 @@ impl Filter {
         }
         found
     }
+}
+
+impl Filter {
+    /// An integer or float filter (`kind`) as values or bounds: `=` (for integers several,
+    /// given as values or as `1,2`), `>=`, `<=`, `><` (two values), `*`, `!*`. A value that is
+    /// not a number of the type is reported as Redmine's check does (`<label> is invalid`);
+    /// a float `=` matches within 1e-5, as Redmine's `BETWEEN v-1e-5 AND v+1e-5`.
+    pub fn number_range(&self, kind: FilterType, label: &str, problems: &mut Problems) -> Option<NumberRange> {
+        let values = self.required_values(label, problems)?;
+        let integer = kind == FilterType::Integer;
+        let number = |s: &str| -> Option<f64> {
+            let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+            let (whole, fraction) = match digits.split_once('.') {
+                Some((w, f)) if !integer => (w, f),
+                _ => (digits, ""),
+            };
+            let all_digits = |p: &str| p.chars().all(|c| c.is_ascii_digit());
+            (!whole.is_empty() && all_digits(whole) && all_digits(fraction)).then(|| s.parse::<f64>().ok()).flatten()
+        };
+        let numbers: Option<Vec<f64>> = if self.op == "=" && integer {
+            values.iter().flat_map(|v| v.split(',')).map(|v| number(v.trim())).collect()
+        } else {
+            values.iter().map(|v| number(v)).collect()
+        };
+        let found = match (self.op.as_str(), numbers.as_deref()) {
+            ("*", _) => Some(NumberRange::Any),
+            ("!*", _) => Some(NumberRange::None),
+            ("=", Some(n)) if integer && !n.is_empty() => Some(NumberRange::In(n.to_vec())),
+            ("=", Some([v, ..])) => Some(NumberRange::Between(Some(v - 1e-5), Some(v + 1e-5))),
+            (">=", Some([v, ..])) => Some(NumberRange::Between(Some(*v), None)),
+            ("<=", Some([v, ..])) => Some(NumberRange::Between(None, Some(*v))),
+            ("><", Some([a, b, ..])) => Some(NumberRange::Between(Some(*a), Some(*b))),
+            _ => None,
+        };
+        if found.is_none() {
+            problems.add(label, "is invalid");
+        }
+        found
+    }
+}
+
+/// A number filter resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NumberRange {
+    /// Equal to one of these.
+    In(Vec<f64>),
+    /// Inclusive bounds (None = open).
+    Between(Option<f64>, Option<f64>),
+    Any,
+    None,
 }
 
 /// A date filter resolved against today.
@@ -259,6 +341,9 @@ mod tests {
         assert_eq!(filters.len(), 2, "the short form is ignored when f[] is given");
         assert_eq!(filters[0], Filter { field: "first_name".into(), op: "^".into(), values: vec!["Iv".into()] });
 
+        let round_trip = to_long_form(&filters);
+        assert_eq!(long_form(&round_trip), Some(filters));
+
         let bad = json!({"f": ["nope", "first_name"], "op": {"first_name": ">="}});
         read(bad.as_object().unwrap(), kinds, &mut problems);
         assert_eq!(problems.0, ["Filter name is invalid", "Operator is invalid"]);
@@ -284,5 +369,40 @@ mod tests {
             panic!("last month")
         };
         assert!((28..=31).contains(&((b - a) / DAY_MS)) && b <= today);
+        let between = Filter { field: "d".into(), op: "><t-".into(), values: vec!["5".into(), "2".into()] };
+        assert_eq!(
+            between.date_range("C", &mut problems),
+            Some(DateRange::Between(Some(today - 5 * DAY_MS), Some(today - DAY_MS)))
+        );
+    }
+
+    #[test]
+    fn numbers_are_checked_by_type() {
+        let mut problems = Problems::default();
+        let filter = |op: &str, v: &[&str]| Filter {
+            field: "n".into(),
+            op: op.into(),
+            values: v.iter().map(|s| s.to_string()).collect(),
+        };
+        let int = FilterType::Integer;
+        assert_eq!(
+            filter("=", &["1,2", "3"]).number_range(int, "N", &mut problems),
+            Some(NumberRange::In(vec![1.0, 2.0, 3.0]))
+        );
+        assert_eq!(
+            filter("><", &["-1", "+4"]).number_range(int, "N", &mut problems),
+            Some(NumberRange::Between(Some(-1.0), Some(4.0)))
+        );
+        assert_eq!(
+            filter(">=", &["2.5"]).number_range(FilterType::Float, "N", &mut problems),
+            Some(NumberRange::Between(Some(2.5), None))
+        );
+        assert_eq!(filter("!*", &[]).number_range(int, "N", &mut problems), Some(NumberRange::None));
+        assert!(problems.0.is_empty(), "{problems:?}");
+        for bad in [filter(">=", &["2.5"]), filter("=", &["x"]), filter("><", &["1"]), filter("<=", &["1e3"])] {
+            assert_eq!(bad.number_range(int, "N", &mut problems), None, "{bad:?}");
+        }
+        assert_eq!(filter(">=", &["nan"]).number_range(FilterType::Float, "F", &mut problems), None);
+        assert_eq!(problems.0, ["N is invalid", "F is invalid"]);
     }
 }

@@ -3,11 +3,13 @@
 
 pub mod attributes;
 pub mod changes;
+pub mod custom_fields;
 pub mod deal_query;
 pub mod filters;
 pub mod permission;
 pub mod principal;
 pub mod query;
+pub mod saved_query;
 pub mod time;
 pub mod validate;
 

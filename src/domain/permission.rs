@@ -50,6 +50,8 @@ permissions! {
     EditDeals = "edit_deals" in "deals",
     DeleteDeals = "delete_deals" in "deals",
     ManageDeals = "manage_deals" in "deals",
+    SaveDealsQueries = "save_deals_queries" in "deals",
+    ManagePublicDealsQueries = "manage_public_deals_queries" in "deals",
 }
 
 impl PermSet {

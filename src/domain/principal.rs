@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::deal_query::DealVisibility;
 use super::permission::{PermSet, Permission};
 use super::query::Visibility;
+use super::saved_query::{QueryKind, SavedQuery, QUERY_PUBLIC, QUERY_ROLES};
 use super::{Contact, Deal, Project, User, PROJECT_ACTIVE, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
 use crate::error::Error;
 
@@ -209,6 +210,43 @@ impl Principal {
         } else {
             DealVisibility::Projects(self.projects_with(Permission::ViewDeals))
         }
+    }
+
+    /// Whether a saved query shows to this principal (API.md §3.9, Redmine's `Query#visible?`):
+    /// admins see all; others need its list's view permission in its project (none for a
+    /// global one), and then it is public, shared with a role they hold there (anywhere, for a
+    /// global one; `member_roles` are their (project, role) pairs), or their own.
+    pub fn may_see_query(&self, q: &SavedQuery, member_roles: &[(i64, i64)]) -> bool {
+        if self.is_admin() {
+            return true;
+        }
+        if q.project_id.is_some_and(|project| !self.allowed(q.kind.view_permission(), project)) {
+            return false;
+        }
+        let own = !self.is_anonymous() && q.user_id == self.user_id();
+        let shared_with_me = || {
+            member_roles.iter().any(|(project, role)| {
+                q.role_ids.contains(role) && q.project_id.is_none_or(|own_project| own_project == *project)
+            })
+        };
+        match q.visibility {
+            QUERY_PUBLIC => true,
+            QUERY_ROLES => own || shared_with_me(),
+            _ => own,
+        }
+    }
+
+    /// Whether this principal may save queries of `kind` in `project` (None: global ones,
+    /// allowed where the permission is held anywhere): private ones with save_*_queries,
+    /// and (`shared`) ones for roles or everyone with manage_public_*_queries, which also
+    /// allows private ones.
+    pub fn may_save_query(&self, kind: QueryKind, project: Option<i64>, shared: bool) -> bool {
+        let held = |perm| match project {
+            Some(project) => self.allowed(perm, project),
+            None => self.allowed_anywhere(perm),
+        };
+        let may_share = held(kind.share_permission());
+        !self.is_anonymous() && (self.is_admin() || may_share || (!shared && held(kind.save_permission())))
     }
 
     /// Whether a project shows to this principal: admins see all; others active projects that

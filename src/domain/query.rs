@@ -1,13 +1,18 @@
-//! A contact list request in typed form (API.md §4): who may see what, the filters, the sort,
-//! and the parsing of Redmine's short filter form (`tags=vip|lead`, `created_on=>=2024-01-01`,
-//! `assigned_to_id=me`). No SQL: the store turns these into statements.
+//! A contact list request in typed form (API.md §4): who may see what, the filters, the sort.
+//! The filters of a request (short or long form) are read by `filters.rs`; this file names the
+//! contact filters and their types (§4.4) and turns each into its typed condition. No SQL: the
+//! store turns these into statements.
 
 use serde_json::{Map, Value};
 
-use super::attributes::{as_bool, as_text, Problems};
+use super::attributes::{as_text, Problems};
+use super::filters::{self, Filter, FilterType, NumberRange};
 use super::principal::Principal;
-use super::time::{day_start_ms, now_ms};
+use super::time::ymd;
+use super::CustomField;
 use crate::error::Result;
+
+pub use super::filters::DateRange;
 
 /// Who may see what (API.md §5.3), reduced to project id lists.
 #[derive(Clone, Debug)]
@@ -101,14 +106,6 @@ impl TextColumn {
     }
 }
 
-/// Millisecond bounds of a date filter (inclusive start, exclusive end).
-#[derive(Clone, Debug, PartialEq)]
-pub enum DateFilter {
-    Range(Option<i64>, Option<i64>),
-    Any,
-    None,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SortKey {
     Id,
@@ -132,6 +129,11 @@ pub enum SortKey {
     UpdatedOn,
     AssignedTo,
     Author,
+    /// A single-value custom field, compared as numbers when `numeric` (int and float).
+    Custom {
+        field_id: i64,
+        numeric: bool,
+    },
 }
 
 impl SortKey {
@@ -177,8 +179,15 @@ pub struct ContactQuery {
     pub author: Option<IdFilter>,
     pub is_company: Option<bool>,
     pub text: Vec<(TextColumn, TextOp)>,
-    pub created_on: Option<DateFilter>,
-    pub updated_on: Option<DateFilter>,
+    pub created_on: Option<DateRange>,
+    pub updated_on: Option<DateRange>,
+    /// The date of the contact's newest note.
+    pub last_note: Option<DateRange>,
+    /// Contacts that are (true) or are not (false) the primary contact of a deal.
+    pub has_deals: Option<bool>,
+    pub custom: Vec<CustomFilter>,
+    /// A filter no contact passes (`has_open_issues=*`: this product keeps no issues).
+    pub matches_nothing: bool,
     /// Sort keys with "descending"; empty means the default (last name, first name).
     pub sort: Vec<(SortKey, bool)>,
 }
@@ -197,9 +206,99 @@ impl ContactQuery {
             text: Vec::new(),
             created_on: None,
             updated_on: None,
+            last_note: None,
+            has_deals: None,
+            custom: Vec::new(),
+            matches_nothing: false,
             sort: Vec::new(),
         }
     }
+}
+
+/// A filter on one custom field's values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomFilter {
+    pub field_id: i64,
+    pub condition: CustomCondition,
+}
+
+/// What a custom field's values are tested for. A record matches a positive test when one of
+/// its values passes it; `IsNot`, `NotContains` and `None` hold when none of them matches.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CustomCondition {
+    /// string, text, link, list, bool (and "any"/"none" of every format).
+    Text(TextOp),
+    /// int and float: the stored text as a number.
+    Number(NumberRange),
+    /// date: `YYYY-MM-DD` bounds, from inclusive, to exclusive.
+    Dates(Option<String>, Option<String>),
+}
+
+/// The contact filters (API.md §4.4) and their types; `cf_<id>` for the custom fields used as
+/// filters, typed by format. None for anything else.
+pub fn filter_type(name: &str, fields: &[CustomField]) -> Option<FilterType> {
+    use FilterType::*;
+    Some(match name {
+        "ids" | "is_company" | "country" | "has_deals" => List,
+        "assigned_to_id" | "author_id" | "tags" | "has_open_issues" => ListOptional,
+        "created_on" => Date,
+        "updated_on" | "last_note" => DatePast,
+        "phone" | "email" | "full_address" | "street1" | "street2" | "city" | "region" | "postcode" => Text,
+        _ if TextColumn::from_filter_name(name).is_some() => String,
+        _ => return filter_field(name, fields).map(custom_filter_type),
+    })
+}
+
+/// The custom field `cf_<id>` names, if it is one used as a filter.
+fn filter_field<'f>(name: &str, fields: &'f [CustomField]) -> Option<&'f CustomField> {
+    let id: i64 = name.strip_prefix("cf_")?.parse().ok()?;
+    fields.iter().find(|f| f.id == id && f.is_filter)
+}
+
+/// Redmine's filter type of a custom field format.
+fn custom_filter_type(field: &CustomField) -> FilterType {
+    match field.field_format.as_str() {
+        "text" => FilterType::Text,
+        "int" => FilterType::Integer,
+        "float" => FilterType::Float,
+        "date" => FilterType::Date,
+        "list" | "bool" => FilterType::ListOptional,
+        _ => FilterType::String,
+    }
+}
+
+/// The label of a filter in messages (`Created is invalid`).
+fn label(name: &str, fields: &[CustomField]) -> String {
+    let known = match name {
+        "ids" => "Contact",
+        "is_company" => "Is company",
+        "first_name" => "First Name",
+        "last_name" => "Last Name",
+        "middle_name" => "Middle Name",
+        "job_title" => "Job title",
+        "company" => "Company",
+        "phone" => "Phone",
+        "email" => "Email",
+        "website" => "Website",
+        "skype_name" => "Skype",
+        "full_address" => "Address",
+        "street1" => "Street",
+        "street2" => "Street 2",
+        "city" => "City",
+        "region" => "Region",
+        "postcode" => "Postcode",
+        "country" => "Country",
+        "assigned_to_id" => "Assignee",
+        "author_id" => "Author",
+        "tags" => "Tags",
+        "created_on" => "Created",
+        "updated_on" => "Updated",
+        "last_note" => "Last note",
+        "has_deals" => "Has deals",
+        "has_open_issues" => "Has open issues",
+        _ => return filter_field(name, fields).map_or_else(|| name.to_string(), |f| f.name.clone()),
+    };
+    known.to_string()
 }
 
 /// The words of a search string, lower-cased.
@@ -207,156 +306,183 @@ pub fn words(search: &str) -> Vec<String> {
     search.split(char::is_whitespace).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
-/// Splits Redmine's short filter form `<op><values>` into operator and value.
-fn split_operator(raw: &str) -> (&str, &str) {
-    for op in ["!*", "!~", "><", ">=", "<=", "!", "*", "~", "^", "$", "="] {
-        if let Some(rest) = raw.strip_prefix(op) {
-            return (op, rest);
-        }
-    }
-    ("=", raw)
-}
-
-fn values(rest: &str) -> Vec<String> {
-    rest.split('|').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect()
-}
-
-fn id_filter(raw: &str, label: &str, p: &Principal, problems: &mut Problems) -> Option<IdFilter> {
-    let (op, rest) = split_operator(raw.trim());
+/// Ids (or `me`, where `me_allowed`), given as values or as `1,2`.
+fn id_filter(
+    f: &Filter,
+    values: &[String],
+    me_allowed: bool,
+    p: &Principal,
+    label: &str,
+    pr: &mut Problems,
+) -> Option<IdFilter> {
     let mut ids = Vec::new();
-    for v in rest.split(['|', ',']).map(str::trim).filter(|v| !v.is_empty()) {
-        match v {
-            "me" => ids.push(if p.is_anonymous() { -1 } else { p.user_id() }),
-            v => match v.parse() {
-                Ok(id) => ids.push(id),
-                Err(_) => {
-                    problems.add(label, "is invalid");
-                    return None;
-                }
-            },
-        }
-    }
-    match op {
-        "*" => Some(IdFilter::Any),
-        "!*" => Some(IdFilter::None),
-        "!" => Some(IdFilter::NotIn(ids)),
-        "=" if !ids.is_empty() => Some(IdFilter::In(ids)),
-        _ => {
-            problems.add(label, "is invalid");
-            None
-        }
-    }
-}
-
-fn text_op(raw: &str) -> TextOp {
-    let (op, rest) = split_operator(raw);
-    let rest = rest.to_string();
-    match op {
-        "!*" => TextOp::None,
-        "*" => TextOp::Any,
-        "~" => TextOp::Contains(rest),
-        "!~" => TextOp::NotContains(rest),
-        "^" => TextOp::StartsWith(rest),
-        "$" => TextOp::EndsWith(rest),
-        "!" => TextOp::IsNot(values(&rest)),
-        _ => TextOp::Is(values(&rest)),
-    }
-}
-
-fn date_filter(raw: &str, label: &str, problems: &mut Problems) -> Option<DateFilter> {
-    const DAY: i64 = 86_400_000;
-    let (op, rest) = split_operator(raw.trim());
-    let day = |s: &str| day_start_ms(s);
-    let today = now_ms() - now_ms().rem_euclid(DAY);
-    let filter = match (op, rest) {
-        ("*", _) => Some(DateFilter::Any),
-        ("!*", _) => Some(DateFilter::None),
-        (">=", d) => day(d).map(|f| DateFilter::Range(Some(f), None)),
-        ("<=", d) => day(d).map(|t| DateFilter::Range(None, Some(t + DAY))),
-        ("><", d) => {
-            let parts = values(d);
-            match (parts.first().and_then(|a| day(a)), parts.get(1).and_then(|b| day(b))) {
-                (Some(a), Some(b)) => Some(DateFilter::Range(Some(a), Some(b + DAY))),
-                _ => None,
+    for v in values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
+        match v.parse() {
+            Ok(id) => ids.push(id),
+            Err(_) if v == "me" && me_allowed => ids.push(if p.is_anonymous() { -1 } else { p.user_id() }),
+            Err(_) => {
+                pr.add(label, "is invalid");
+                return None;
             }
         }
-        ("=", "t") => Some(DateFilter::Range(Some(today), Some(today + DAY))),
-        ("=", "ld") => Some(DateFilter::Range(Some(today - DAY), Some(today))),
-        ("=", d) => day(d).map(|f| DateFilter::Range(Some(f), Some(f + DAY))),
-        _ => None,
-    };
-    if filter.is_none() {
-        problems.add(label, "is invalid");
     }
-    filter
+    Some(match f.op.as_str() {
+        "*" => IdFilter::Any,
+        "!*" => IdFilter::None,
+        "!" => IdFilter::NotIn(ids),
+        _ => IdFilter::In(ids),
+    })
 }
 
-fn tag_filter(raw: &str, problems: &mut Problems) -> Option<TagFilter> {
-    let (op, rest) = split_operator(raw.trim());
-    let names = values(rest);
+/// A text operator with its values (`~` and the like test the first one).
+fn text_op(op: &str, values: Vec<String>) -> TextOp {
+    let first = || values.first().cloned().unwrap_or_default();
     match op {
-        "*" => Some(TagFilter::Any),
-        "!*" => Some(TagFilter::None),
-        _ if names.is_empty() => {
-            problems.add("Tags", "cannot be blank");
-            None
-        }
-        "!" => Some(TagFilter::NotAll(names)),
-        _ => Some(TagFilter::All(names)),
+        "~" => TextOp::Contains(first()),
+        "!~" => TextOp::NotContains(first()),
+        "^" => TextOp::StartsWith(first()),
+        "$" => TextOp::EndsWith(first()),
+        "*" => TextOp::Any,
+        "!*" => TextOp::None,
+        "!" => TextOp::IsNot(values),
+        _ => TextOp::Is(values),
     }
+}
+
+/// A boolean value as the filters of flags take it (`1`/`0`, `true`/`false`, `t`/`f`).
+fn flag(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" | "yes" => Some(true),
+        "0" | "false" | "f" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DD` of a millisecond timestamp (a custom date field's bound).
+fn date_text(ms: i64) -> String {
+    let (y, m, d) = ymd(ms);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The condition on a custom field's values.
+fn custom_condition(
+    field: &CustomField,
+    f: &Filter,
+    values: Vec<String>,
+    label: &str,
+    pr: &mut Problems,
+) -> Option<CustomCondition> {
+    let kind = custom_filter_type(field);
+    Some(match kind {
+        FilterType::Integer | FilterType::Float => match f.number_range(kind, label, pr)? {
+            NumberRange::Any => CustomCondition::Text(TextOp::Any),
+            NumberRange::None => CustomCondition::Text(TextOp::None),
+            range => CustomCondition::Number(range),
+        },
+        FilterType::Date => match f.date_range(label, pr)? {
+            DateRange::Any => CustomCondition::Text(TextOp::Any),
+            DateRange::None => CustomCondition::Text(TextOp::None),
+            DateRange::Between(from, to) => CustomCondition::Dates(from.map(date_text), to.map(date_text)),
+        },
+        _ if field.field_format == "bool" => {
+            let mut flags = Vec::new();
+            for v in &values {
+                match flag(v) {
+                    Some(b) => flags.push(if b { "1" } else { "0" }.to_string()),
+                    None => {
+                        pr.add(label, "is invalid");
+                        return None;
+                    }
+                }
+            }
+            CustomCondition::Text(text_op(&f.op, flags))
+        }
+        _ => CustomCondition::Text(text_op(&f.op, values)),
+    })
 }
 
 impl ContactQuery {
-    /// Adds the filters and sort of a list request (short form, API.md §4); every malformed
-    /// filter is reported in one 422.
-    pub fn apply_params(&mut self, params: &Map<String, Value>, p: &Principal) -> Result<()> {
-        let q = self;
+    /// Adds the filters (short or long form, API.md §1.7 and §4.4), the search and the sort of
+    /// a list request; `fields` are the contact custom fields. Every unknown long-form filter,
+    /// operator the filter's type lacks and malformed value is reported in one 422.
+    pub fn apply_params(&mut self, params: &Map<String, Value>, p: &Principal, fields: &[CustomField]) -> Result<()> {
         let mut problems = Problems::default();
-        let text = |key: &str| params.get(key).and_then(as_text);
-        if let Some(s) = text("search") {
-            q.search_words = words(&s);
+        if let Some(s) = params.get("search").and_then(as_text) {
+            self.search_words = words(&s);
         }
-        if let Some(t) = text("tags").filter(|t| !t.is_empty()) {
-            q.tags = tag_filter(&t, &mut problems);
+        for f in filters::read(params, |name| filter_type(name, fields), &mut problems) {
+            self.apply_filter(&f, p, fields, &mut problems);
         }
-        if let Some(v) = text("assigned_to_id").filter(|v| !v.is_empty()) {
-            q.assigned_to = id_filter(&v, "Assignee", p, &mut problems);
-        }
-        if let Some(v) = text("author_id").filter(|v| !v.is_empty()) {
-            q.author = id_filter(&v, "Author", p, &mut problems);
-        }
-        if let Some(v) = text("ids").filter(|v| !v.is_empty()) {
-            q.ids = id_filter(&v, "Contact", p, &mut problems);
-        }
-        if let Some(v) = text("is_company").filter(|v| !v.is_empty()) {
-            let (_, rest) = split_operator(&v);
-            match as_bool(&Value::String(rest.to_string())) {
-                Some(b) if !rest.is_empty() => q.is_company = Some(b),
-                _ => problems.add("Company", "is invalid"),
-            }
-        }
-        for (key, value) in params {
-            if let (Some(column), Some(raw)) = (TextColumn::from_filter_name(key), as_text(value)) {
-                if !raw.is_empty() {
-                    q.text.push((column, text_op(&raw)));
-                }
-            }
-        }
-        if let Some(v) = text("created_on").filter(|v| !v.is_empty()) {
-            q.created_on = date_filter(&v, "Created", &mut problems);
-        }
-        if let Some(v) = text("updated_on").filter(|v| !v.is_empty()) {
-            q.updated_on = date_filter(&v, "Updated", &mut problems);
-        }
-        if let Some(sort) = text("sort") {
-            q.sort = sort
-                .split(',')
-                .filter_map(|part| {
-                    let (name, dir) = part.trim().split_once(':').unwrap_or((part.trim(), "asc"));
-                    SortKey::from_name(name).map(|k| (k, dir.eq_ignore_ascii_case("desc")))
-                })
-                .collect();
+        if let Some(sort) = params.get("sort").and_then(as_text) {
+            self.sort = sort_keys(&sort, fields);
         }
         problems.into_result()
     }
+
+    fn apply_filter(&mut self, f: &Filter, p: &Principal, fields: &[CustomField], pr: &mut Problems) {
+        let label = label(&f.field, fields);
+        let Some(values) = f.required_values(&label, pr) else { return };
+        let negated = f.op == "!";
+        match f.field.as_str() {
+            "ids" => self.ids = id_filter(f, &values, false, p, &label, pr),
+            "assigned_to_id" => self.assigned_to = id_filter(f, &values, true, p, &label, pr),
+            "author_id" => self.author = id_filter(f, &values, true, p, &label, pr),
+            "tags" => {
+                self.tags = Some(match f.op.as_str() {
+                    "*" => TagFilter::Any,
+                    "!*" => TagFilter::None,
+                    "!" => TagFilter::NotAll(values),
+                    _ => TagFilter::All(values),
+                })
+            }
+            "is_company" => {
+                let mut allowed = [false, false];
+                for v in &values {
+                    match flag(v) {
+                        Some(b) => allowed[b as usize] = true,
+                        None => return pr.add(&label, "is invalid"),
+                    }
+                }
+                match (allowed[0] != negated, allowed[1] != negated) {
+                    (true, true) => {}
+                    (false, false) => self.matches_nothing = true,
+                    (_, company) => self.is_company = Some(company),
+                }
+            }
+            "has_deals" => self.has_deals = Some(!negated),
+            "has_open_issues" => self.matches_nothing |= matches!(f.op.as_str(), "=" | "*"),
+            "created_on" => self.created_on = f.date_range(&label, pr),
+            "updated_on" => self.updated_on = f.date_range(&label, pr),
+            "last_note" => self.last_note = f.date_range(&label, pr),
+            "country" => {
+                let codes = values.iter().map(|v| v.to_ascii_uppercase()).collect();
+                self.text.push((TextColumn::Country, text_op(&f.op, codes)));
+            }
+            name => {
+                if let Some(column) = TextColumn::from_filter_name(name) {
+                    self.text.push((column, text_op(&f.op, values)));
+                } else if let Some(field) = filter_field(name, fields) {
+                    if let Some(condition) = custom_condition(field, f, values, &label, pr) {
+                        self.custom.push(CustomFilter { field_id: field.id, condition });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `sort=col[:desc],col2`: the sortable columns of API.md §4.5, single-value custom fields as
+/// `cf_<id>`; unknown columns are left out.
+fn sort_keys(spec: &str, fields: &[CustomField]) -> Vec<(SortKey, bool)> {
+    spec.split(',')
+        .filter_map(|part| {
+            let (name, dir) = part.trim().split_once(':').unwrap_or((part.trim(), "asc"));
+            let key = SortKey::from_name(name).or_else(|| {
+                let id: i64 = name.strip_prefix("cf_")?.parse().ok()?;
+                let field = fields.iter().find(|f| f.id == id && !f.multiple)?;
+                Some(SortKey::Custom { field_id: id, numeric: matches!(field.field_format.as_str(), "int" | "float") })
+            })?;
+            Some((key, dir.eq_ignore_ascii_case("desc")))
+        })
+        .collect()
 }

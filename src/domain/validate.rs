@@ -5,13 +5,14 @@
 
 use serde_json::{Map, Value};
 
-use super::attributes::{
-    as_bool, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, required_text, Problems,
-};
+use super::attributes::{as_bool, as_int, as_text, check_length, opt_bool, opt_int, opt_int_list, opt_text, Problems};
 use super::changes::{AddressChanges, ContactChanges, DealChanges, NoteChanges};
 use super::time::{parse_date, parse_datetime, parse_timestamp, with_time_of_day};
 use super::{emails_valid, normalize_decimal, parse_tag_list, CustomField, DealStatus};
 use crate::error::Result;
+
+/// The custom field parts: values checked against their fields, and field definitions.
+pub use super::custom_fields::{custom_field, custom_values};
 
 /// Longest value of a short text column (the plugin's varchar(255)).
 const SHORT_TEXT: usize = 255;
@@ -126,96 +127,6 @@ fn address_changes(value: &Value, pr: &mut Problems) -> Option<AddressChanges> {
         country_code: part("country_code", "Country"),
         destroy: a.get("_destroy").and_then(as_bool).unwrap_or(false),
     })
-}
-
-/// `custom_fields: [{id, value}]` or `custom_field_values: {id: value}`, checked against the
-/// field definitions; on create, fields not given take their default value.
-pub fn custom_values(
-    attrs: &Map<String, Value>,
-    fields: &[CustomField],
-    creating: bool,
-    pr: &mut Problems,
-) -> Vec<(i64, Vec<String>)> {
-    let mut given: Vec<(i64, &Value)> = Vec::new();
-    match attrs.get("custom_fields") {
-        Some(Value::Array(items)) => {
-            for item in items {
-                if let Value::Object(o) = item {
-                    if let (Some(id), Some(value)) = (o.get("id").and_then(as_int), o.get("value")) {
-                        given.push((id, value));
-                    }
-                }
-            }
-        }
-        Some(Value::Null) | None => {}
-        Some(_) => pr.add("Custom fields", "is invalid"),
-    }
-    if let Some(Value::Object(o)) = attrs.get("custom_field_values") {
-        for (k, v) in o {
-            if let Ok(id) = k.parse() {
-                given.push((id, v));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for f in fields {
-        let value = given.iter().rev().find(|(id, _)| *id == f.id).map(|(_, v)| *v);
-        let values: Vec<String> = match value {
-            Some(Value::Array(items)) => items.iter().filter_map(as_text).collect(),
-            Some(Value::Null) => Vec::new(),
-            Some(v) => match as_text(v) {
-                Some(s) => vec![s],
-                None => {
-                    pr.add(&f.name, "is invalid");
-                    continue;
-                }
-            },
-            None if creating => f.default_value.iter().filter(|d| !d.is_empty()).cloned().collect(),
-            None => continue,
-        };
-        let mut values: Vec<String> = values.into_iter().filter(|v| !v.trim().is_empty()).collect();
-        if !f.multiple {
-            values.truncate(1);
-        }
-        if f.is_required && values.is_empty() && (creating || value.is_some()) {
-            pr.add(&f.name, "cannot be blank");
-        }
-        for v in &values {
-            if let Some(message) = custom_value_problem(f, v) {
-                pr.add(&f.name, &message);
-            }
-        }
-        if value.is_some() || !values.is_empty() {
-            out.push((f.id, values));
-        }
-    }
-    out
-}
-
-/// Redmine's per-format checks of one custom field value.
-fn custom_value_problem(f: &CustomField, v: &str) -> Option<String> {
-    let length = v.chars().count() as i64;
-    if let Some(max) = f.max_length.filter(|m| *m > 0) {
-        if length > max {
-            return Some(format!("is too long (maximum is {max} characters)"));
-        }
-    }
-    if let Some(min) = f.min_length.filter(|m| *m > 0) {
-        if length < min {
-            return Some(format!("is too short (minimum is {min} characters)"));
-        }
-    }
-    if length > LONG_TEXT as i64 {
-        return Some(format!("is too long (maximum is {LONG_TEXT} characters)"));
-    }
-    match f.field_format.as_str() {
-        "int" if v.trim().parse::<i64>().is_err() => Some("is not a number".into()),
-        "float" if v.trim().parse::<f64>().map_or(true, |x| !x.is_finite()) => Some("is invalid".into()),
-        "date" if parse_date(v).is_none() => Some("is not a valid date".into()),
-        "list" if !f.possible_values.iter().any(|p| p == v) => Some("is not included in the list".into()),
-        "bool" if !matches!(v, "0" | "1") => Some("is not included in the list".into()),
-        _ => None,
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,63 +290,6 @@ fn hour_and_minute(s: &str) -> Option<(u8, u8)> {
             .filter(|n| *n <= max)
     };
     Some((part(h, 23)?, part(m, 59)?))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Custom field definitions
-
-const FIELD_FORMATS: &[&str] = &["string", "text", "int", "float", "date", "list", "bool", "link"];
-
-/// Reads and validates a `custom_field` hash (admin extension: fields of contacts, deals and
-/// notes).
-pub fn custom_field(attrs: &Map<String, Value>) -> Result<CustomField> {
-    let mut pr = Problems::default();
-    let name = required_text(attrs, "name", "Name", true, &mut pr).unwrap_or_default();
-    let customized_type = match attrs.get("customized_type").and_then(as_text).map(|t| t.to_ascii_lowercase()) {
-        Some(t) if ["contact", "deal", "note"].contains(&t.as_str()) => t,
-        _ => {
-            pr.add("Type", "is not included in the list");
-            String::new()
-        }
-    };
-    let field_format = attrs.get("field_format").and_then(as_text).unwrap_or_else(|| "string".into());
-    if !FIELD_FORMATS.contains(&field_format.as_str()) {
-        pr.add("Format", "is not included in the list");
-    }
-    let possible_values: Vec<String> = match attrs.get("possible_values") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::Object(o) => o.get("value").and_then(as_text),
-                v => as_text(v),
-            })
-            .collect(),
-        Some(Value::String(s)) => s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
-        _ => Vec::new(),
-    };
-    if field_format == "list" && possible_values.is_empty() {
-        pr.add("Possible values", "cannot be blank");
-    }
-    let flag = |key: &str, label: &str, pr: &mut Problems| opt_bool(attrs, key, label, pr).unwrap_or(false);
-    let field = CustomField {
-        id: 0,
-        name,
-        customized_type,
-        field_format,
-        possible_values,
-        regexp: opt_text(attrs, "regexp", "Regular expression", &mut pr).flatten().filter(|r| !r.is_empty()),
-        min_length: opt_int(attrs, "min_length", "Minimum length", &mut pr).flatten(),
-        max_length: opt_int(attrs, "max_length", "Maximum length", &mut pr).flatten(),
-        is_required: flag("is_required", "Required", &mut pr),
-        is_for_all: opt_bool(attrs, "is_for_all", "For all projects", &mut pr).unwrap_or(true),
-        is_filter: flag("is_filter", "Used as a filter", &mut pr),
-        searchable: flag("searchable", "Searchable", &mut pr),
-        multiple: flag("multiple", "Multiple values", &mut pr),
-        default_value: opt_text(attrs, "default_value", "Default value", &mut pr).flatten(),
-        visible: opt_bool(attrs, "visible", "Visible", &mut pr).unwrap_or(true),
-    };
-    pr.into_result()?;
-    Ok(field)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -92,7 +92,13 @@ fn unbracket(rest: &str) -> Result<String> {
     Ok(format!("{}{}", &inner[..end], &inner[end + 1..]))
 }
 
+/// Rack's `params_hash_has_key?`: whether `key` is already set in `obj`. A key that ends in a
+/// list (`value[]`, a multi-value custom field in a form) is never "set": its items go to the
+/// same hash.
 fn has_path(obj: &Map<String, Value>, key: &str) -> bool {
+    if key.contains("[]") {
+        return false;
+    }
     let head = key.split('[').next().unwrap_or(key);
     obj.contains_key(head)
 }
@@ -290,13 +296,15 @@ mod tests {
         let p = parse_urlencoded(
             b"key=k&contact[first_name]=A&contact[address_attributes][city]=X\
               &contact[custom_fields][][id]=1&contact[custom_fields][][value]=a\
-              &contact[custom_fields][][id]=2&contact[custom_fields][][value]=b&include[]=notes",
+              &contact[custom_fields][][id]=2&contact[custom_fields][][value]=b&include[]=notes\
+              &contact[custom_fields][][id]=3&contact[custom_fields][][value][]=x&contact[custom_fields][][value][]=y",
         )
         .unwrap();
         assert_eq!(
             Value::Object(p),
             json!({"key":"k","contact":{"first_name":"A","address_attributes":{"city":"X"},
-                   "custom_fields":[{"id":"1","value":"a"},{"id":"2","value":"b"}]},"include":["notes"]})
+                   "custom_fields":[{"id":"1","value":"a"},{"id":"2","value":"b"},{"id":"3","value":["x","y"]}]},
+                   "include":["notes"]})
         );
     }
 

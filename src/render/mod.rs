@@ -6,6 +6,7 @@ pub mod core;
 pub mod deals;
 mod doc;
 pub mod notes;
+pub mod queries;
 
 pub use doc::{Doc, Format, Meta, Val};
 

@@ -29,6 +29,8 @@
 //!   `update_user`, `delete_user`
 //! - access (`access.rs`): `principal`
 //! - custom fields (`custom_fields.rs`): `custom_fields`, `all_custom_fields`, `create_custom_field`
+//! - saved queries (`queries.rs`): `saved_queries`, `saved_query`, `create_saved_query`,
+//!   `delete_saved_query`, `member_roles`
 //!
 //! # Inside
 //!
@@ -53,6 +55,7 @@ mod name_order;
 mod notes;
 mod open;
 mod projects;
+mod queries;
 mod schema;
 pub(crate) mod search;
 mod search_index;

@@ -151,6 +151,14 @@ impl Server {
         r.json()["contact"]["id"].as_i64().unwrap()
     }
 
+    /// Creates a custom field (as admin) from a `custom_field` hash and returns its id.
+    #[track_caller]
+    pub fn create_custom_field(&self, field: Value) -> i64 {
+        let r = self.post_json("/custom_fields.json", json!({ "custom_field": field }));
+        assert_eq!(r.status, 201, "create custom field: {}", r.text());
+        r.json()["custom_field"]["id"].as_i64().unwrap()
+    }
+
     /// A small world: projects alpha (1) and beta (2), user jsmith (2) with a viewer role in
     /// beta, the admin's password set, and a License custom field (1).
     pub fn seeded() -> Server {
@@ -214,8 +222,14 @@ impl Drop for Server {
     }
 }
 
-/// One request to `addr` on a fresh connection (`Connection: close`), as [`request_bytes`]
-/// writes it. Errors are the connection's or an answer that is not HTTP.
+/// A record's `custom_fields` array from (field id, value) pairs.
+pub fn custom_values(pairs: &[(i64, Value)]) -> Value {
+    pairs.iter().map(|(id, v)| json!({"id": id, "value": v})).collect::<Vec<_>>().into()
+}
+
+/// One request to `addr` on a fresh connection (`Connection: close`). A body, even an empty one,
+/// and any POST, PUT or PATCH get a `Content-Length` unless `headers` name one. Errors are the
+/// connection's or an answer that is not HTTP.
 pub fn send(
     addr: SocketAddr,
     method: &str,

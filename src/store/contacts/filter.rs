@@ -6,7 +6,11 @@ use std::sync::Arc;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::domain::query::{ContactQuery, DateFilter, IdFilter, SortKey, TagFilter, TextColumn, TextOp, Visibility};
+use crate::domain::filters::NumberRange;
+use crate::domain::query::{
+    ContactQuery, CustomCondition, CustomFilter, DateRange, IdFilter, SortKey, TagFilter, TextColumn, TextOp,
+    Visibility,
+};
 use crate::error::Result;
 use crate::store::search;
 
@@ -41,10 +45,10 @@ fn needs_address(column: TextColumn) -> bool {
     text_column_sql(column).starts_with("ad.")
 }
 
-/// The SQL columns a sort key orders by.
-pub(super) fn sort_sql(key: SortKey) -> &'static [&'static str] {
+/// The SQL expressions a sort key orders by.
+pub(super) fn sort_sql(key: SortKey) -> Vec<String> {
     use SortKey::*;
-    match key {
+    let columns: &[&str] = match key {
         Id => &["c.id"],
         Name => &["c.first_name", "c.last_name"],
         FirstName => &["c.first_name"],
@@ -66,7 +70,15 @@ pub(super) fn sort_sql(key: SortKey) -> &'static [&'static str] {
         UpdatedOn => &["c.updated_on"],
         AssignedTo => &["(SELECT firstname || ' ' || lastname FROM users WHERE id = c.assigned_to_id)"],
         Author => &["(SELECT firstname || ' ' || lastname FROM users WHERE id = c.author_id)"],
-    }
+        Custom { field_id, numeric } => {
+            let value = format!(
+                "(SELECT NULLIF(value, '') FROM custom_values WHERE customized_type = 'contact'
+                    AND customized_id = c.id AND custom_field_id = {field_id} ORDER BY id LIMIT 1)"
+            );
+            return vec![if numeric { format!("CAST({value} AS REAL)") } else { value }];
+        }
+    };
+    columns.iter().map(|c| c.to_string()).collect()
 }
 
 /// A WHERE clause under construction with its bound values.
@@ -123,29 +135,36 @@ fn id_filter(w: &mut Where, column: &str, f: &IdFilter) {
     }
 }
 
+/// The positive test of a text operator on `col` with its values, and whether the operator
+/// is its negation (`!`, `!~`, `!*`).
+fn text_test(col: &str, op: &TextOp) -> (bool, String, Vec<Value>) {
+    let list = |v: &[String]| vec![Value::Text(serde_json::to_string(v).unwrap_or_default())];
+    let like = |pattern: String| (format!("{col} LIKE ? ESCAPE '\\'"), vec![text(&pattern)]);
+    let (negated, (sql, values)) = match op {
+        TextOp::Is(v) => (false, (format!("{col} IN (SELECT value FROM json_each(?))"), list(v))),
+        TextOp::IsNot(v) => (true, (format!("{col} IN (SELECT value FROM json_each(?))"), list(v))),
+        TextOp::Contains(s) => (false, like(format!("%{}%", like_escape(s)))),
+        TextOp::NotContains(s) => (true, like(format!("%{}%", like_escape(s)))),
+        TextOp::StartsWith(s) => (false, like(format!("{}%", like_escape(s)))),
+        TextOp::EndsWith(s) => (false, like(format!("%{}", like_escape(s)))),
+        TextOp::Any => (false, (format!("{col} <> ''"), Vec::new())),
+        TextOp::None => (true, (format!("{col} <> ''"), Vec::new())),
+    };
+    (negated, sql, values)
+}
+
 fn text_filter(w: &mut Where, column: TextColumn, op: &TextOp) {
     let col = text_column_sql(column);
     w.needs_address |= needs_address(column);
-    let list = |v: &[String]| Value::Text(serde_json::to_string(v).unwrap_or_default());
-    match op {
-        TextOp::Is(v) => w.push(format!("{col} IN (SELECT value FROM json_each(?))"), [list(v)]),
-        TextOp::IsNot(v) => {
-            w.push(format!("({col} IS NULL OR {col} NOT IN (SELECT value FROM json_each(?)))"), [list(v)])
-        }
-        TextOp::Contains(s) => w.push(format!("{col} LIKE ? ESCAPE '\\'"), [text(&format!("%{}%", like_escape(s)))]),
-        TextOp::NotContains(s) => {
-            w.push(format!("({col} IS NULL OR {col} NOT LIKE ? ESCAPE '\\')"), [text(&format!("%{}%", like_escape(s)))])
-        }
-        TextOp::StartsWith(s) => w.push(format!("{col} LIKE ? ESCAPE '\\'"), [text(&format!("{}%", like_escape(s)))]),
-        TextOp::EndsWith(s) => w.push(format!("{col} LIKE ? ESCAPE '\\'"), [text(&format!("%{}", like_escape(s)))]),
-        TextOp::Any => w.push(format!("({col} IS NOT NULL AND {col} <> '')"), []),
-        TextOp::None => w.push(format!("({col} IS NULL OR {col} = '')"), []),
+    match text_test(col, op) {
+        (false, test, values) => w.push(test, values),
+        (true, test, values) => w.push(format!("({col} IS NULL OR NOT ({test}))"), values),
     }
 }
 
-fn date_filter(w: &mut Where, column: &str, f: &DateFilter) {
+fn date_filter(w: &mut Where, column: &str, f: &DateRange) {
     match f {
-        DateFilter::Range(from, to) => {
+        DateRange::Between(from, to) => {
             if let Some(from) = from {
                 w.push(format!("{column} >= ?"), [Value::Integer(*from)]);
             }
@@ -153,9 +172,60 @@ fn date_filter(w: &mut Where, column: &str, f: &DateFilter) {
                 w.push(format!("{column} < ?"), [Value::Integer(*to)]);
             }
         }
-        DateFilter::Any => w.push(format!("{column} IS NOT NULL"), []),
-        DateFilter::None => w.push(format!("{column} IS NULL"), []),
+        DateRange::Any => w.push(format!("{column} IS NOT NULL"), []),
+        DateRange::None => w.push(format!("{column} IS NULL"), []),
     }
+}
+
+/// A custom field filter: the contacts having (or, negated, not having) a value of the field
+/// that passes the test. Driven from the field's values, so a selective test reads few.
+fn custom_filter(w: &mut Where, f: &CustomFilter) {
+    let number = "CAST(value AS REAL)";
+    let bounds = |tests: &mut Vec<String>, values: &mut Vec<Value>, bound: Option<Value>, test: &str| {
+        if let Some(bound) = bound {
+            tests.push(test.to_string());
+            values.push(bound);
+        }
+    };
+    let (negated, test, values) = match &f.condition {
+        CustomCondition::Text(op) => text_test("value", op),
+        CustomCondition::Number(range) => {
+            let (mut tests, mut values) = (vec!["value <> ''".to_string()], Vec::new());
+            match range {
+                NumberRange::In(numbers) => {
+                    let list = Value::Text(serde_json::to_string(numbers).unwrap_or_default());
+                    bounds(
+                        &mut tests,
+                        &mut values,
+                        Some(list),
+                        &format!("{number} IN (SELECT value FROM json_each(?))"),
+                    );
+                }
+                NumberRange::Between(from, to) => {
+                    bounds(&mut tests, &mut values, from.map(Value::Real), &format!("{number} >= ?"));
+                    bounds(&mut tests, &mut values, to.map(Value::Real), &format!("{number} <= ?"));
+                }
+                NumberRange::Any => {}
+                NumberRange::None => tests.push("0".into()),
+            }
+            (false, tests.join(" AND "), values)
+        }
+        CustomCondition::Dates(from, to) => {
+            let (mut tests, mut values) = (vec!["value <> ''".to_string()], Vec::new());
+            bounds(&mut tests, &mut values, from.as_deref().map(text), "value >= ?");
+            bounds(&mut tests, &mut values, to.as_deref().map(text), "value < ?");
+            (false, tests.join(" AND "), values)
+        }
+    };
+    w.push(
+        format!(
+            "c.id {}IN (SELECT customized_id FROM custom_values WHERE customized_type = 'contact'
+                AND custom_field_id = {} AND {test})",
+            if negated { "NOT " } else { "" },
+            f.field_id
+        ),
+        values,
+    );
 }
 
 /// Tag names → ids (case-insensitive); None when a name is not a tag at all.
@@ -278,6 +348,20 @@ pub(super) fn build_where(
     }
     if let Some(f) = &q.updated_on {
         date_filter(&mut w, "c.updated_on", f);
+    }
+    if let Some(f) = &q.last_note {
+        let newest = "(SELECT max(n.created_on) FROM notes n WHERE n.source_type = 'Contact' AND n.source_id = c.id)";
+        date_filter(&mut w, newest, f);
+    }
+    if let Some(has) = q.has_deals {
+        let exists = "EXISTS (SELECT 1 FROM deals d WHERE d.contact_id = c.id)";
+        w.push(if has { exists.to_string() } else { format!("NOT {exists}") }, []);
+    }
+    for f in &q.custom {
+        custom_filter(&mut w, f);
+    }
+    if q.matches_nothing {
+        w.push("0", []);
     }
     Ok(w)
 }

@@ -225,8 +225,9 @@ fn page(
     let direction = |desc: bool| if desc != backwards { " DESC" } else { "" };
     let mut order: Vec<String> = Vec::new();
     for (key, desc) in sort {
-        w.needs_address |= sort_sql(*key).iter().any(|s| s.starts_with("ad."));
-        for col in sort_sql(*key) {
+        let columns = sort_sql(*key);
+        w.needs_address |= columns.iter().any(|s| s.starts_with("ad."));
+        for col in columns {
             order.push(format!("{col}{}", direction(*desc)));
         }
     }
