@@ -47,7 +47,8 @@ pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
     query.projects = scope.as_ref().map(|s| s.projects.clone());
     let fields = contact_fields(ctx)?;
     let project_id = scope.as_ref().map(|s| s.project_id);
-    let params = queries::params_with_saved_query(ctx, QueryKind::Contact, project_id, |name| filter_type(name, &fields))?;
+    let params =
+        queries::params_with_saved_query(ctx, QueryKind::Contact, project_id, |name| filter_type(name, &fields))?;
     query.apply_params(&params, p, &fields)?;
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");

@@ -98,9 +98,10 @@ impl Ctx<'_> {
             return Err(p.deny());
         }
         match project {
-            Some(project) => {
-                Ok(Some(ListScope { project_id: project.id, projects: self.store.project_subtree(project.id)?.to_vec() }))
-            }
+            Some(project) => Ok(Some(ListScope {
+                project_id: project.id,
+                projects: self.store.project_subtree(project.id)?.to_vec(),
+            })),
             None => Ok(None),
         }
     }

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use super::input::{self, paging};
 use super::{created, Ctx, Reply};
 use crate::domain::attributes::{as_text, Problems};
-use crate::domain::filters::{self, parse_short, Filter, FilterType};
 use crate::domain::deal_query::{DealQuery, DealVisibility};
+use crate::domain::filters::{self, parse_short, Filter, FilterType};
 use crate::domain::query::{ContactQuery, Visibility};
 use crate::domain::saved_query::{self, QueryKind, SavedQuery, QUERY_ROLES};
 use crate::domain::time::now_ms;
@@ -112,7 +112,8 @@ fn check_filters(ctx: &Ctx<'_>, kind: QueryKind, filters: &[Filter]) -> Result<(
         QueryKind::Deal => {
             let fields = ctx.store.custom_fields("deal")?;
             let everything = DealVisibility::Everything;
-            DealQuery::from_params(&filters::to_long_form(filters), everything, None, &ctx.principal, &fields).map(|_| ())
+            DealQuery::from_params(&filters::to_long_form(filters), everything, None, &ctx.principal, &fields)
+                .map(|_| ())
         }
     }
 }

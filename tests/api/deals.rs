@@ -550,3 +550,28 @@ fn a_deleted_project_takes_its_deals_notes_and_values() {
     );
     assert_eq!(db_column(&w.s, "SELECT source_id FROM notes"), ["4"]);
 }
+
+#[test]
+fn a_saved_deal_query_applies_to_the_deal_list_and_its_filters_are_checked() {
+    let w = world();
+    let saved = w.s.post_json(
+        "/crm_queries.json",
+        json!({"query": {"name": "Closed", "object_type": "deal", "visibility": 2,
+                         "filters": {"status_id": {"operator": "c", "values": [""]}},
+                         "sort_criteria": [["price", "desc"]]}}),
+    );
+    let id = ok(&saved)["query"]["id"].as_i64().unwrap();
+    let closed = w.listed(&format!("query_id={id}"));
+    assert_eq!(closed, w.listed("status_id=c&sort=price:desc"), "the saved filters and sort apply");
+    assert_eq!(closed.len(), 2, "the won and the lost deal");
+    // A short-form parameter overrides the saved filter of the same field.
+    assert_eq!(w.listed(&format!("query_id={id}&status_id=*")).len(), 5);
+    let bad = w.s.post_json(
+        "/crm_queries.json",
+        json!({"query": {"name": "Bad", "object_type": "deal", "visibility": 2,
+                         "filters": {"price": {"operator": ">=", "values": ["lots"]}}}}),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    assert_eq!(bad.json()["errors"], json!(["Sum is invalid"]));
+    assert_eq!(w.s.get(&format!("/deals.json?query_id={}", id + 1)).status, 404);
+}
