@@ -31,6 +31,11 @@ pub struct Limits {
     /// Time a client has to send a request's headers, and again its body (slow senders get
     /// 408 instead of holding a connection).
     pub request_timeout: std::time::Duration,
+    /// Values one list parameter may carry (`ids=1|2|…`, `include=…`, `v[field][]=…`), so that
+    /// one request cannot ask for unbounded work; more get 422.
+    pub max_list_values: usize,
+    /// Tags one contact may have; more get 422.
+    pub max_tags: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +44,8 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_connections: 1024,
             request_timeout: std::time::Duration::from_secs(30),
+            max_list_values: 1000,
+            max_tags: 100,
         }
     }
 }

@@ -34,6 +34,12 @@ enum Command {
         /// Seconds a client has to send a request's headers, and again its body (408 after).
         #[arg(long, env = "CONTACTS_REQUEST_TIMEOUT", default_value_t = 30)]
         request_timeout: u64,
+        /// Values one list parameter of a read may carry (ids, include, filter values).
+        #[arg(long, env = "CONTACTS_MAX_LIST_VALUES", default_value_t = 1000)]
+        max_list_values: usize,
+        /// Tags one contact may have.
+        #[arg(long, env = "CONTACTS_MAX_TAGS", default_value_t = 100)]
+        max_tags: usize,
         /// Fill an empty database with 2,000 demo contacts first.
         #[arg(long)]
         demo: bool,
@@ -81,16 +87,27 @@ fn main() -> std::process::ExitCode {
         }
     };
     match cli.command {
-        Command::Serve { db, listen, admin_key, max_body_bytes, max_connections, request_timeout, demo } => runtime
-            .block_on(async move {
-                let mut config = Config::new(db);
-                config.admin_key = admin_key;
-                config.limits.max_body_bytes = max_body_bytes;
-                config.limits.max_connections = max_connections;
-                config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
-                config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
-                serve(config, &listen, demo).await
-            }),
+        Command::Serve {
+            db,
+            listen,
+            admin_key,
+            max_body_bytes,
+            max_connections,
+            request_timeout,
+            max_list_values,
+            max_tags,
+            demo,
+        } => runtime.block_on(async move {
+            let mut config = Config::new(db);
+            config.admin_key = admin_key;
+            config.limits.max_body_bytes = max_body_bytes;
+            config.limits.max_connections = max_connections;
+            config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            config.limits.max_list_values = max_list_values.max(1);
+            config.limits.max_tags = max_tags;
+            config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
+            serve(config, &listen, demo).await
+        }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
     }
 }

@@ -201,6 +201,10 @@ fn validated(
     creating: bool,
 ) -> Result<ContactChanges> {
     let (mut changes, mut problems) = validate::contact(attrs, fields, creating);
+    let max_tags = ctx.limits.max_tags;
+    if changes.tags.as_ref().is_some_and(|tags| tags.len() > max_tags) {
+        problems.add("Tags", &format!("are too many (maximum is {max_tags})"));
+    }
     if let Some(ids) = changes.project_ids.take() {
         match ctx.store.projects_exist(&ids)? {
             true => changes.project_ids = Some(ids),

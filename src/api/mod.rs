@@ -35,6 +35,8 @@ pub struct Ctx<'a> {
     pub store: &'a Store,
     /// List items already rendered (see `fragments`).
     pub fragments: &'a fragments::FragmentCache,
+    /// What one request may ask for.
+    pub limits: &'a crate::config::Limits,
     pub principal: std::sync::Arc<Principal>,
     pub format: Format,
     pub method: Method,
@@ -164,8 +166,39 @@ pub async fn handle(app: &App, request: Request) -> Result<Reply> {
     } else {
         app.store.principal(&credentials)?
     };
-    let ctx = Ctx { store: &app.store, fragments: &app.fragments, principal, format, method, params, matched, nometa };
+    if method == Method::GET || method == Method::HEAD {
+        check_list_sizes(&params, app.limits.max_list_values)?;
+    }
+    let limits = &app.limits;
+    let ctx = Ctx {
+        store: &app.store,
+        fragments: &app.fragments,
+        limits,
+        principal,
+        format,
+        method,
+        params,
+        matched,
+        nometa,
+    };
     dispatch(ctx).await
+}
+
+/// Refuses a read whose parameters name more values than `max` in one list (`ids=1|2|…`,
+/// `include=a,b,…`, `v[ids][]=…`): the work a request may ask for stays bounded.
+fn check_list_sizes(params: &Map<String, Value>, max: usize) -> Result<()> {
+    fn values(v: &Value) -> usize {
+        match v {
+            Value::String(s) => s.split(['|', ',']).count(),
+            Value::Array(items) => items.iter().map(values).sum(),
+            Value::Object(o) => o.values().map(values).max().unwrap_or(0),
+            _ => 1,
+        }
+    }
+    match params.iter().find(|(_, v)| values(v) > max) {
+        Some((name, _)) => Err(Error::invalid(format!("{name} has too many values (maximum is {max})"))),
+        None => Ok(()),
+    }
 }
 
 /// Runs the handler of a route and method.
