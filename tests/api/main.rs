@@ -1,6 +1,7 @@
 //! Integration tests over real HTTP: each starts the server on an ephemeral port with a fresh
 //! database and checks one behaviour of the API document.
 
+mod access_matrix;
 mod auth;
 mod bad_input;
 mod categories;
