@@ -81,6 +81,12 @@ fn request(s: &Server, actor: &Actor, method: &str, path: &str, body: Option<Val
     (r.status, r.text())
 }
 
+/// The ids of a JSON list answer whose array is `root`.
+fn ids_in(body: &str, root: &str) -> BTreeSet<i64> {
+    let list: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    list[root].as_array().unwrap().iter().map(|item| item["id"].as_i64().unwrap()).collect()
+}
+
 /// The matrix: two projects; users with view, view+private, edit+delete, notes rights, a user
 /// of the other project, one without contact rights, the admin and anonymous; for each project
 /// and visibility three contacts (authored by `viewer`, assigned to `viewer`, neither), and
@@ -148,12 +154,7 @@ fn every_contact_and_note_endpoint_follows_the_visibility_rules() {
         // The list shows exactly the visible contacts (without a view right anywhere: refused).
         let (status, body) = request(&s, actor, "GET", "/contacts.json?limit=100", None);
         if actor.anywhere("view_contacts") {
-            let listed: BTreeSet<i64> = serde_json::from_str::<Value>(&body).unwrap()["contacts"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["id"].as_i64().unwrap())
-                .collect();
+            let listed = ids_in(&body, "contacts");
             let expected: BTreeSet<i64> = cases.iter().filter(|c| may_view(actor, c)).map(|c| c.id).collect();
             if listed != expected {
                 failures.borrow_mut().push(format!("{}: list {listed:?}, expected {expected:?}", actor.name));
@@ -248,12 +249,7 @@ fn deals_show_only_to_view_deals_in_their_project() {
         }
         let (got, body) = request(&s, actor, "GET", "/deals.json", None);
         if actor.anywhere("view_deals") {
-            let listed: BTreeSet<i64> = serde_json::from_str::<Value>(&body).unwrap()["deals"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| d["id"].as_i64().unwrap())
-                .collect();
+            let listed = ids_in(&body, "deals");
             let expected: BTreeSet<i64> =
                 deals.iter().filter(|(_, p)| actor.has("view_deals", *p)).map(|(d, _)| *d).collect();
             if listed != expected {
