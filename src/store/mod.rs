@@ -29,6 +29,8 @@
 //!   `update_user`, `delete_user`
 //! - access (`access.rs`): `principal`
 //! - custom fields (`custom_fields.rs`): `custom_fields`, `all_custom_fields`, `create_custom_field`
+//! - backups (`backup.rs`): `backup_to`, `backup_temp`; and, for a file no server runs on, the
+//!   free function [`check_file`]
 //!
 //! # Inside
 //!
@@ -41,6 +43,7 @@
 //!   data or configuration version; `tuning.rs`: the list planner's thresholds.
 
 mod access;
+mod backup;
 pub mod bulk;
 mod cache;
 pub(crate) mod cards;
@@ -71,13 +74,17 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 use name_order::NameOrder;
 
+pub use backup::{check_file, BackupReport, FileCheck};
 pub(crate) use open::init_sqlite;
+use open::DbFile;
 pub(crate) use schema::migrate;
 pub use tuning::Tuning;
 use writer::Writer;
 
 #[derive(Clone)]
 pub struct Store {
+    /// The database file, as this store's connections open it.
+    file: DbFile,
     readers: Pool<SqliteConnectionManager>,
     writer: Writer,
     /// Bumped after each committed write batch; caches compare it to know they are stale.

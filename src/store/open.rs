@@ -2,7 +2,7 @@
 //! with its hooks, the reader pool, the background work that fills the caches, and the
 //! process-wide SQLite set-up.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -87,6 +87,7 @@ impl Store {
         let name_order: Arc<NameOrder> = Arc::default();
         name_order::spawn_build(path.to_path_buf(), Arc::downgrade(&name_order));
         Ok(Store {
+            file: DbFile { path: path.to_path_buf() },
             readers: pool,
             writer: Writer::start(
                 conn,
@@ -103,6 +104,12 @@ impl Store {
             tuning,
         })
     }
+}
+
+/// The database file of a store, as its connections open it.
+#[derive(Clone, Debug)]
+pub(super) struct DbFile {
+    pub(super) path: PathBuf,
 }
 
 /// Search index pages merged at most in one upkeep step between write batches: small steps that
