@@ -2,6 +2,7 @@
 //! database and checks one behaviour of the API document.
 
 mod auth;
+mod backup;
 mod bad_input;
 mod categories;
 mod common;
