@@ -1,4 +1,5 @@
-//! The `contacts` command: `contacts serve` runs the service.
+//! The `contacts` command: `contacts serve` runs the service; `demo` fills a database with
+//! demo data; `backup` and `restore` (in `contacts::cli`) copy a database out and back.
 
 use std::path::PathBuf;
 
@@ -50,6 +51,27 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Save a consistent, checked copy of a running server's database (through its
+    /// administrator-only GET /admin/backup). Exit codes: 1 failed, 3 the copy failed its check.
+    Backup {
+        /// The file to write (must not exist; written as OUT.tmp and renamed when checked).
+        out: PathBuf,
+        /// The server's address.
+        #[arg(long, env = "CONTACTS_URL", default_value = "http://127.0.0.1:3000")]
+        url: String,
+        /// The administrator's API key.
+        #[arg(long, env = "CONTACTS_API_KEY", hide_env_values = true)]
+        key: String,
+    },
+    /// Check a backup and install it as the database of a stopped server. Exit codes: 1 failed,
+    /// 3 not a sound backup, 4 the database is in use (stop the server first).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The database to replace (created when missing).
+        #[arg(long, env = "CONTACTS_DB", default_value = "contacts.db")]
+        db: PathBuf,
+    },
 }
 
 /// glibc gives every thread that allocates under contention an arena of its own (up to eight
@@ -72,7 +94,29 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    match Cli::parse().command {
+        Command::Backup { out, url, key } => finish(contacts::cli::backup::run(&out, &url, &key)),
+        Command::Restore { file, db } => finish(contacts::cli::restore::run(&file, &db)),
+        command => run_service(command),
+    }
+}
+
+/// Prints what an operator's command did (or why it failed) and gives its exit code.
+fn finish(done: Result<String, contacts::cli::Failed>) -> std::process::ExitCode {
+    match done {
+        Ok(line) => {
+            println!("{line}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(failed) => {
+            eprintln!("{}", failed.message);
+            std::process::ExitCode::from(failed.code)
+        }
+    }
+}
+
+/// `serve` and `demo`, on a multi-threaded runtime.
+fn run_service(command: Command) -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -80,7 +124,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match cli.command {
+    match command {
         Command::Serve { db, listen, admin_key, max_body_bytes, max_connections, request_timeout, demo } => runtime
             .block_on(async move {
                 let mut config = Config::new(db);
@@ -92,6 +136,9 @@ fn main() -> std::process::ExitCode {
                 serve(config, &listen, demo).await
             }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
+        Command::Backup { .. } | Command::Restore { .. } => {
+            finish(Err(contacts::cli::Failed::new(contacts::cli::exit::FAILED, "not a service command")))
+        }
     }
 }
 

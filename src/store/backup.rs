@@ -182,7 +182,7 @@ pub fn check_file(path: &Path) -> Result<FileCheck> {
     Ok(check)
 }
 
-fn has_sqlite_header(path: &Path) -> Result<bool> {
+pub(super) fn has_sqlite_header(path: &Path) -> Result<bool> {
     use std::io::Read;
     let mut head = [0u8; 16];
     let mut file = File::open(path).map_err(|e| io_error("open", path, e))?;

@@ -29,8 +29,8 @@
 //!   `update_user`, `delete_user`
 //! - access (`access.rs`): `principal`
 //! - custom fields (`custom_fields.rs`): `custom_fields`, `all_custom_fields`, `create_custom_field`
-//! - backups (`backup.rs`): `backup_to`, `backup_temp`; and, for a file no server runs on, the
-//!   free function [`check_file`]
+//! - backups (`backup.rs`): `backup_to`, `backup_temp`; and, for files no server runs on, the
+//!   free functions [`check_file`] and [`restore`] (`restore.rs`)
 //!
 //! # Inside
 //!
@@ -56,6 +56,7 @@ mod name_order;
 mod notes;
 mod open;
 mod projects;
+mod restore;
 mod schema;
 pub(crate) mod search;
 mod search_index;
@@ -77,6 +78,7 @@ use name_order::NameOrder;
 pub use backup::{check_file, BackupReport, FileCheck};
 pub(crate) use open::init_sqlite;
 use open::DbFile;
+pub use restore::{restore, Restored};
 pub(crate) use schema::migrate;
 pub use tuning::Tuning;
 use writer::Writer;
