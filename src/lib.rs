@@ -44,7 +44,7 @@ pub struct FirstStart {
 /// Opens the database and makes sure the administrator exists (creating it on first start)
 /// and, when configured, has the given API key.
 pub async fn open(config: &Config) -> Result<(App, Option<FirstStart>)> {
-    let store = Store::open(&config.db, config.readers)?;
+    let store = Store::open_with(&config.db, config.readers, store::Tuning::default(), config.locking)?;
     let mut first_start = None;
     if !store.has_users()? {
         let password = secrets::generate_password();

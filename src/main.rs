@@ -38,6 +38,11 @@ enum Command {
         /// Fill an empty database with 2,000 demo contacts first.
         #[arg(long)]
         demo: bool,
+        /// Let other processes open the database while the server runs (Litestream, to
+        /// replicate it): SQLite's ordinary locking, checkpoints left to Litestream. Another
+        /// contacts server on the file is still refused.
+        #[arg(long, env = "CONTACTS_SHARED_LOCK")]
+        shared_lock: bool,
     },
     /// Fill a database that holds no contacts yet with realistic demo data.
     Demo {
@@ -125,16 +130,27 @@ fn run_service(command: Command) -> std::process::ExitCode {
         }
     };
     match command {
-        Command::Serve { db, listen, admin_key, max_body_bytes, max_connections, request_timeout, demo } => runtime
-            .block_on(async move {
-                let mut config = Config::new(db);
-                config.admin_key = admin_key;
-                config.limits.max_body_bytes = max_body_bytes;
-                config.limits.max_connections = max_connections;
-                config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
-                config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
-                serve(config, &listen, demo).await
-            }),
+        Command::Serve {
+            db,
+            listen,
+            admin_key,
+            max_body_bytes,
+            max_connections,
+            request_timeout,
+            demo,
+            shared_lock,
+        } => runtime.block_on(async move {
+            let mut config = Config::new(db);
+            config.admin_key = admin_key;
+            config.limits.max_body_bytes = max_body_bytes;
+            config.limits.max_connections = max_connections;
+            config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
+            if shared_lock {
+                config.locking = contacts::store::Locking::Shared;
+            }
+            serve(config, &listen, demo).await
+        }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
         Command::Backup { .. } | Command::Restore { .. } => {
             finish(Err(contacts::cli::Failed::new(contacts::cli::exit::FAILED, "not a service command")))
@@ -220,8 +236,12 @@ async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCo
             return std::process::ExitCode::FAILURE;
         }
     };
+    let shared = match config.locking {
+        contacts::store::Locking::Shared => " (shared lock: other processes may open it)",
+        contacts::store::Locking::Exclusive => "",
+    };
     tracing::info!(
-        "serving {} on http://{}",
+        "serving {}{shared} on http://{}",
         config.db.display(),
         listener.local_addr().map_or(listen.to_string(), |a| a.to_string())
     );

@@ -89,7 +89,7 @@ mod tests {
         assert_eq!(collected, content);
 
         let body = FileBody::new(std::fs::File::open(&path).unwrap(), content.len() as u64 + 1);
-        let err = body.collect().await.err().expect("a short file fails");
+        let err = body.collect().await.expect_err("a short file fails");
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
 }

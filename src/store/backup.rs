@@ -255,7 +255,7 @@ mod tests {
         let copy = dir.path().join("copy.sqlite3");
         let report = store.backup_to(&copy).unwrap();
         assert_eq!(report.bytes, std::fs::metadata(&copy).unwrap().len());
-        assert!(report.pages > 0 && report.bytes % report.pages == 0, "{report:?}");
+        assert!(report.pages > 0 && report.bytes.is_multiple_of(report.pages), "{report:?}");
         // No WAL mark and nothing beside it: a single file.
         let header = std::fs::read(&copy).unwrap();
         assert_eq!((header[18], header[19]), (1, 1), "the copy is in rollback-journal mode");

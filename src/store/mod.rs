@@ -9,7 +9,8 @@
 //! backend (PostgreSQL, say) would implement exactly this surface; everything else here (the
 //! caches, the planner, the writer, the read model) is this backend's way of answering it.
 //!
-//! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]); `config_version` (this file)
+//! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]), `open_with` (and a
+//!   [`Locking`], `locking.rs`); `config_version` (this file)
 //! - contacts (`contacts/`): `contact`, `contacts`, `contact_page`, `contact_page_versions`,
 //!   `has_no_contacts`, `create_contact`, `update_contact`, `add_contact_project`,
 //!   `remove_contact_project`; `delete_contact` (`cascade.rs`)
@@ -40,7 +41,8 @@
 //!   single writer and its group commit; `cascade.rs`: deletes that reach across aggregates;
 //! - `cards.rs`: the contacts' read model; `search.rs`, `search_index.rs`, `census.rs`,
 //!   `name_order.rs`: the search and the default order; `cache.rs`: what is remembered per
-//!   data or configuration version; `tuning.rs`: the list planner's thresholds.
+//!   data or configuration version; `tuning.rs`: the list planner's thresholds; `locking.rs`:
+//!   how the file is shared with other processes (Litestream).
 
 mod access;
 mod backup;
@@ -52,6 +54,7 @@ mod census;
 mod contacts;
 mod custom_fields;
 mod deals;
+mod locking;
 mod name_order;
 mod notes;
 mod open;
@@ -76,8 +79,9 @@ use crate::error::{Error, Result};
 use name_order::NameOrder;
 
 pub use backup::{check_file, BackupReport, FileCheck};
+use locking::{DbFile, ServerLock};
+pub use locking::{Locking, SHARED_AUTOCHECKPOINT_PAGES};
 pub(crate) use open::init_sqlite;
-use open::DbFile;
 pub use restore::{restore, Restored};
 pub(crate) use schema::migrate;
 pub use tuning::Tuning;
@@ -87,6 +91,8 @@ use writer::Writer;
 pub struct Store {
     /// The database file, as this store's connections open it.
     file: DbFile,
+    /// Held while a store opened with `Locking::Shared` lives: no second server on the file.
+    _server_lock: Option<Arc<ServerLock>>,
     readers: Pool<SqliteConnectionManager>,
     writer: Writer,
     /// Bumped after each committed write batch; caches compare it to know they are stale.

@@ -5,9 +5,10 @@
 //! 2. the database must be unused: it is opened with an exclusive lock on the file (SQLite's
 //!    `EXCLUSIVE` locking mode), which fails while any process has it open — a server in
 //!    either locking mode (its own exclusive lock, or the shared lock every connection holds
-//!    in WAL mode), Litestream, an `sqlite3` shell. The lock is held to the end, so no server
-//!    can start on the old file meanwhile; the connection is closed without checkpointing, so
-//!    it never writes to or deletes anything by name after the swap;
+//!    in WAL mode), Litestream, an `sqlite3` shell — and the lock of a server in shared mode
+//!    (`DB-server.lock`) is taken too when that file is there. The locks are held to the end,
+//!    so no server can start on the old file meanwhile; the connection is closed without
+//!    checkpointing, so it never writes to or deletes anything by name after the swap;
 //! 3. the backup is copied with SQLite's backup API (a file with a `-wal` of its own comes
 //!    out whole) into a temporary file beside the database, switched to the rollback journal,
 //!    checked ([`check_file`]: integrity, search index, a schema version not newer than this
@@ -26,6 +27,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::backup::{has_sqlite_header, io_error, sidecar, sync_dir, sync_file_and_dir};
+use super::locking::ServerLock;
 use super::{check_file, FileCheck};
 use crate::error::{Error, Result};
 
@@ -49,6 +51,10 @@ pub fn restore(backup: &Path, db: &Path) -> Result<Restored> {
         let problems = vec![format!("{} is not a SQLite database", backup.display())];
         return Ok(Restored::Unsound(FileCheck { bytes, problems, ..FileCheck::default() }));
     }
+    let _server_lock = match ServerLock::ever_taken(db).then(|| ServerLock::try_take(db)).transpose()? {
+        Some(None) => return Ok(Restored::InUse),
+        taken => taken.flatten(),
+    };
     let Some(_lock) = lock_unused(db)? else { return Ok(Restored::InUse) };
     let temp = {
         let mut name = db.as_os_str().to_owned();

@@ -15,6 +15,8 @@ mod client;
 mod process;
 
 mod backup_restore;
+mod replication;
+mod shared_lock;
 
 use std::path::Path;
 use std::process::{Command, Output};
