@@ -43,6 +43,11 @@ impl Store {
         let conn = file
             .open(OpenFlags::default())
             .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
+        if locking == Locking::Shared {
+            // Litestream may hold a write lock for a moment (a checkpoint) even now. (In the
+            // exclusive mode a busy file is another server's: that fails at once.)
+            conn.busy_timeout(Duration::from_secs(5))?;
+        }
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
