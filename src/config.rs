@@ -13,11 +13,14 @@ pub struct Config {
     pub limits: Limits,
     /// Read-only connections in the pool (one per runtime worker is enough: reads never await).
     pub readers: u32,
+    /// Whether other processes (Litestream) may open the database meanwhile (`--shared-lock`;
+    /// see `store::Locking`).
+    pub locking: crate::store::Locking,
 }
 
 impl Config {
     pub fn new(db: impl Into<PathBuf>) -> Config {
-        Config { db: db.into(), admin_key: None, limits: Limits::default(), readers: 4 }
+        Config { db: db.into(), admin_key: None, limits: Limits::default(), readers: 4, locking: Default::default() }
     }
 }
 

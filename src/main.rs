@@ -1,4 +1,5 @@
-//! The `contacts` command: `contacts serve` runs the service.
+//! The `contacts` command: `contacts serve` runs the service; `demo` fills a database with
+//! demo data; `backup` and `restore` (in `contacts::cli`) copy a database out and back.
 
 use std::path::PathBuf;
 
@@ -43,6 +44,11 @@ enum Command {
         /// Fill an empty database with 2,000 demo contacts first.
         #[arg(long)]
         demo: bool,
+        /// Let other processes open the database while the server runs (Litestream, to
+        /// replicate it): SQLite's ordinary locking, checkpoints left to Litestream. Another
+        /// contacts server on the file is still refused.
+        #[arg(long, env = "CONTACTS_SHARED_LOCK")]
+        shared_lock: bool,
     },
     /// Fill a database that holds no contacts yet with realistic demo data.
     Demo {
@@ -55,6 +61,27 @@ enum Command {
         /// The same seed always gives the same contacts.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+    /// Save a consistent, checked copy of a running server's database (through its
+    /// administrator-only GET /admin/backup). Exit codes: 1 failed, 3 the copy failed its check.
+    Backup {
+        /// The file to write (must not exist; written as OUT.tmp and renamed when checked).
+        out: PathBuf,
+        /// The server's address.
+        #[arg(long, env = "CONTACTS_URL", default_value = "http://127.0.0.1:3000")]
+        url: String,
+        /// The administrator's API key.
+        #[arg(long, env = "CONTACTS_API_KEY", hide_env_values = true)]
+        key: String,
+    },
+    /// Check a backup and install it as the database of a stopped server. Exit codes: 1 failed,
+    /// 3 not a sound backup, 4 the database is in use (stop the server first).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The database to replace (created when missing).
+        #[arg(long, env = "CONTACTS_DB", default_value = "contacts.db")]
+        db: PathBuf,
     },
 }
 
@@ -78,7 +105,29 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    match Cli::parse().command {
+        Command::Backup { out, url, key } => finish(contacts::cli::backup::run(&out, &url, &key)),
+        Command::Restore { file, db } => finish(contacts::cli::restore::run(&file, &db)),
+        command => run_service(command),
+    }
+}
+
+/// Prints what an operator's command did (or why it failed) and gives its exit code.
+fn finish(done: Result<String, contacts::cli::Failed>) -> std::process::ExitCode {
+    match done {
+        Ok(line) => {
+            println!("{line}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(failed) => {
+            eprintln!("{}", failed.message);
+            std::process::ExitCode::from(failed.code)
+        }
+    }
+}
+
+/// `serve` and `demo`, on a multi-threaded runtime.
+fn run_service(command: Command) -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -86,7 +135,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match cli.command {
+    match command {
         Command::Serve {
             db,
             listen,
@@ -97,6 +146,7 @@ fn main() -> std::process::ExitCode {
             max_list_values,
             max_tags,
             demo,
+            shared_lock,
         } => runtime.block_on(async move {
             let mut config = Config::new(db);
             config.admin_key = admin_key;
@@ -106,9 +156,15 @@ fn main() -> std::process::ExitCode {
             config.limits.max_list_values = max_list_values.max(1);
             config.limits.max_tags = max_tags;
             config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
+            if shared_lock {
+                config.locking = contacts::store::Locking::Shared;
+            }
             serve(config, &listen, demo).await
         }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
+        Command::Backup { .. } | Command::Restore { .. } => {
+            finish(Err(contacts::cli::Failed::new(contacts::cli::exit::FAILED, "not a service command")))
+        }
     }
 }
 
@@ -190,8 +246,12 @@ async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCo
             return std::process::ExitCode::FAILURE;
         }
     };
+    let shared = match config.locking {
+        contacts::store::Locking::Shared => " (shared lock: other processes may open it)",
+        contacts::store::Locking::Exclusive => "",
+    };
     tracing::info!(
-        "serving {} on http://{}",
+        "serving {}{shared} on http://{}",
         config.db.display(),
         listener.local_addr().map_or(listen.to_string(), |a| a.to_string())
     );

@@ -1,6 +1,7 @@
 //! The API surface, one file per resource. Each handler reads typed input from [`Ctx`], checks
 //! permissions, calls the store and renders a [`Reply`]; errors are `crate::error::Error`.
 
+pub mod admin;
 pub mod contacts;
 pub mod custom_fields;
 pub mod deal_categories;
@@ -131,6 +132,9 @@ pub enum Reply {
     NoContent,
     /// 302 to an absolute URL (`redirect_on_success`).
     Redirect(String),
+    /// 200 with the first `length` bytes of an open file as an attachment named `filename`,
+    /// streamed as the client reads them (the admin backup).
+    Download { file: std::fs::File, length: u64, content_type: &'static str, filename: String },
 }
 
 /// 201 with a new record and its `Location` path.
@@ -262,6 +266,7 @@ async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
         DealCategories if post => deal_categories::create(&ctx).await,
         DealCategory if put => deal_categories::update(&ctx).await,
         DealCategory if delete => deal_categories::destroy(&ctx).await,
+        AdminBackup if m == Method::GET => admin::backup(&ctx),
         _ => Err(Error::NotFound),
     }
 }

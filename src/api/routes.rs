@@ -38,6 +38,8 @@ pub enum Route {
     DealStatus,
     ContactTag,
     ContactTagMerge,
+    /// Not Redmine's: a consistent copy of the database file (`api/admin.rs`).
+    AdminBackup,
 }
 
 fn router() -> &'static matchit::Router<Route> {
@@ -76,6 +78,7 @@ fn router() -> &'static matchit::Router<Route> {
             ("/deal_statuses/{id}", Route::DealStatus),
             ("/contacts_tags/{id}", Route::ContactTag),
             ("/contacts_tags/{id}/merge", Route::ContactTagMerge),
+            ("/admin/backup", Route::AdminBackup),
         ];
         for (path, route) in routes {
             r.insert(path, route).expect("route table is consistent");

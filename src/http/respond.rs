@@ -2,25 +2,33 @@
 //! get their status and Redmine's body (empty, or the `errors` document).
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::header::{HeaderValue, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use http_body_util::{Either, Full};
+use hyper::header::{HeaderValue, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
 
 use crate::api::Reply;
 use crate::error::Error;
 use crate::render::{Doc, Format};
 
-pub type HttpResponse = Response<Full<Bytes>>;
+use super::file_body::FileBody;
+
+/// A document in memory (every answer but one), or a file streamed as it is read (a backup).
+pub type Body = Either<Full<Bytes>, FileBody>;
+pub type HttpResponse = Response<Body>;
+
+fn in_memory(body: impl Into<Bytes>) -> Body {
+    Either::Left(Full::new(body.into()))
+}
 
 fn with_body(status: u16, format: Format, body: Vec<u8>) -> HttpResponse {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    let mut r = Response::new(in_memory(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     r
 }
 
 fn empty(status: StatusCode) -> HttpResponse {
-    let mut r = Response::new(Full::new(Bytes::new()));
+    let mut r = Response::new(in_memory(Bytes::new()));
     *r.status_mut() = status;
     r
 }
@@ -38,6 +46,15 @@ pub fn reply(reply: Reply, format: Format, host: &str) -> HttpResponse {
         }
         Reply::NoContent => empty(StatusCode::NO_CONTENT),
         Reply::Redirect(url) => redirect(&url),
+        Reply::Download { file, length, content_type, filename } => {
+            let mut r = Response::new(Either::Right(FileBody::new(file, length)));
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            // The name is the handler's own (no client bytes); quoted as RFC 6266 shows.
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+                r.headers_mut().insert(CONTENT_DISPOSITION, v);
+            }
+            r
+        }
     }
 }
 
@@ -55,7 +72,7 @@ fn redirect(url: &str) -> HttpResponse {
     }
     let body =
         format!("<html><body>You are being <a href=\"{}\">redirected</a>.</body></html>", html_escape(&location));
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    let mut r = Response::new(in_memory(body));
     *r.status_mut() = StatusCode::FOUND;
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     if let Ok(v) = HeaderValue::from_str(&location) {

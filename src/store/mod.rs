@@ -9,7 +9,8 @@
 //! backend (PostgreSQL, say) would implement exactly this surface; everything else here (the
 //! caches, the planner, the writer, the read model) is this backend's way of answering it.
 //!
-//! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]); `config_version` (this file)
+//! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]), `open_with` (and a
+//!   [`Locking`], `locking.rs`); `config_version` (this file)
 //! - contacts (`contacts/`): `contact`, `contacts`, `contact_page`, `contact_page_versions`,
 //!   `has_no_contacts`, `create_contact`, `update_contact`, `add_contact_project`,
 //!   `remove_contact_project`; `delete_contact` (`cascade.rs`)
@@ -31,6 +32,8 @@
 //! - custom fields (`custom_fields.rs`): `custom_fields`, `all_custom_fields`, `create_custom_field`
 //! - saved queries (`queries.rs`): `saved_queries`, `saved_query`, `create_saved_query`,
 //!   `delete_saved_query`, `member_roles`
+//! - backups (`backup.rs`): `backup_to`, `backup_temp`; and, for files no server runs on, the
+//!   free functions [`check_file`] and [`restore`] (`restore.rs`)
 //!
 //! # Inside
 //!
@@ -40,9 +43,11 @@
 //!   single writer and its group commit; `cascade.rs`: deletes that reach across aggregates;
 //! - `cards.rs`: the contacts' read model; `search.rs`, `search_index.rs`, `census.rs`,
 //!   `name_order.rs`: the search and the default order; `cache.rs`: what is remembered per
-//!   data or configuration version; `tuning.rs`: the list planner's thresholds.
+//!   data or configuration version; `tuning.rs`: the list planner's thresholds; `locking.rs`:
+//!   how the file is shared with other processes (Litestream).
 
 mod access;
+mod backup;
 pub mod bulk;
 mod cache;
 pub(crate) mod cards;
@@ -51,11 +56,13 @@ mod census;
 mod contacts;
 mod custom_fields;
 mod deals;
+mod locking;
 mod name_order;
 mod notes;
 mod open;
 mod projects;
 mod queries;
+mod restore;
 mod schema;
 pub(crate) mod search;
 mod search_index;
@@ -74,13 +81,21 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 use name_order::NameOrder;
 
+pub use backup::{check_file, BackupReport, FileCheck};
+use locking::{DbFile, ServerLock};
+pub use locking::{Locking, SHARED_AUTOCHECKPOINT_PAGES};
 pub(crate) use open::init_sqlite;
+pub use restore::{restore, Restored};
 pub(crate) use schema::migrate;
 pub use tuning::Tuning;
 use writer::Writer;
 
 #[derive(Clone)]
 pub struct Store {
+    /// The database file, as this store's connections open it.
+    file: DbFile,
+    /// Held while a store opened with `Locking::Shared` lives: no second server on the file.
+    _server_lock: Option<Arc<ServerLock>>,
     readers: Pool<SqliteConnectionManager>,
     writer: Writer,
     /// Bumped after each committed write batch; caches compare it to know they are stale.

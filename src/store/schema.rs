@@ -15,7 +15,7 @@ pub(super) const SCHEMA: &str = include_str!("../../schema.sql");
 /// 4: the search index fed from a queue once per write transaction (`store/search_index.rs`).
 /// 5: deal status history (`deal_processes`), saved queries (`crm_queries`), deal list indexes;
 ///    `taggings` with its key columns first (see `key_columns_first`).
-const SCHEMA_VERSION: i64 = 5;
+pub(super) const SCHEMA_VERSION: i64 = 5;
 
 /// The part of `schema` between `-- BEGIN {name}` and `-- END {name}`: a section an older
 /// file gains in a migration (its statements are written to run on any older file).

@@ -3,6 +3,7 @@
 
 mod access_matrix;
 mod auth;
+mod backup;
 mod bad_input;
 mod categories;
 mod common;
