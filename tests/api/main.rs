@@ -18,6 +18,7 @@ mod golden;
 mod limits;
 mod listing;
 mod notes;
+mod openapi;
 mod query_language;
 mod saved_queries;
 mod statuses;
