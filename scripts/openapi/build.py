@@ -44,6 +44,10 @@ cannot be parsed), 408 (a request not sent in time), 413 (a body over the size l
 (validation) carry `{"errors": [..]}`. Lists are paged with `limit` (1–100, default 25),
 `offset` and `page`; `nometa=1` or the `X-Redmine-Nometa` header leaves the counters out.
 
+Limits (options of `contacts serve`): a body over `--max-body-bytes` (1 MiB) gets 413; a read
+whose parameter carries more than `--max-list-values` values (1000: `ids=1|2|…`, `include=a,b`,
+`v[field][]=…`) gets 422; a contact with more than `--max-tags` tags (100) gets 422.
+
 The contract with the plugin and this product's decisions are in API.md.
 """
 

@@ -169,6 +169,17 @@ def category(scoped):
 
 
 def paths():
+    """Every operation; a read may answer 422 (a list parameter over `--max-list-values`)."""
+    operations = every_operation()
+    for path, item in operations.items():
+        get = item.get("get")
+        if get and path != "/openapi.json" and "422" not in get["responses"]:
+            get["responses"]["422"] = {"$ref": "#/components/responses/Unprocessable"}
+            get["responses"] = dict(sorted(get["responses"].items()))
+    return operations
+
+
+def every_operation():
     return {
         "/contacts.json": contacts(False),
         "/contacts/{id}.json": contact(False),
