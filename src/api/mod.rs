@@ -10,6 +10,7 @@ pub mod deals;
 pub mod fragments;
 pub mod input;
 pub mod notes;
+pub mod openapi;
 pub mod projects;
 pub mod queries;
 pub mod roles;
@@ -159,6 +160,9 @@ pub struct Request {
 /// Authenticates a request and runs the handler of its route and method.
 pub async fn handle(app: &App, request: Request) -> Result<Reply> {
     let Request { credentials, peer, format, method, params, matched, nometa } = request;
+    if matched.route == Route::OpenApi {
+        return openapi::document(&method, format);
+    }
     let principal = if credentials.api_key.is_some() || credentials.basic.is_some() {
         let wait = app.logins.wait_for(peer);
         if !wait.is_zero() {

@@ -40,48 +40,54 @@ pub enum Route {
     ContactTagMerge,
     /// Not Redmine's: a consistent copy of the database file (`api/admin.rs`).
     AdminBackup,
+    /// `GET /openapi.json`: the API's description.
+    OpenApi,
 }
+
+/// Every path pattern and its route. `openapi.json` documents each (`{pattern}.json`), which
+/// `tests/api/openapi.rs` checks.
+pub const ROUTES: &[(&str, Route)] = &[
+    ("/contacts", Route::Contacts),
+    ("/contacts/{id}", Route::Contact),
+    ("/projects/{project}/contacts", Route::ProjectContacts),
+    ("/projects/{project}/contacts/{id}", Route::ProjectContact),
+    ("/contacts/{id}/projects", Route::ContactProjects),
+    ("/contacts/{id}/projects/{project}", Route::ContactProject),
+    ("/notes", Route::Notes),
+    ("/notes/{id}", Route::Note),
+    ("/deals", Route::Deals),
+    ("/projects/{project}/deals", Route::ProjectDeals),
+    ("/deals/{id}", Route::Deal),
+    ("/deal_statuses", Route::DealStatuses),
+    ("/contacts_tags", Route::ContactTags),
+    ("/users", Route::Users),
+    ("/users/current", Route::CurrentUser),
+    ("/users/{id}", Route::User),
+    ("/projects", Route::Projects),
+    ("/projects/{project}", Route::Project),
+    ("/projects/{project}/memberships", Route::Memberships),
+    ("/memberships/{id}", Route::Membership),
+    ("/roles", Route::Roles),
+    ("/roles/{id}", Route::Role),
+    ("/custom_fields", Route::CustomFields),
+    ("/crm_queries", Route::CrmQueries),
+    ("/crm_queries/{id}", Route::CrmQuery),
+    ("/projects/{project}/deal_categories", Route::DealCategories),
+    ("/projects/{project}/deal_categories/{id}", Route::DealCategory),
+    ("/deal_categories/{id}", Route::DealCategory),
+    ("/deal_statuses/{id}", Route::DealStatus),
+    ("/contacts_tags/{id}", Route::ContactTag),
+    ("/contacts_tags/{id}/merge", Route::ContactTagMerge),
+    ("/openapi", Route::OpenApi),
+    ("/admin/backup", Route::AdminBackup),
+];
 
 fn router() -> &'static matchit::Router<Route> {
     static ROUTER: OnceLock<matchit::Router<Route>> = OnceLock::new();
     ROUTER.get_or_init(|| {
         let mut r = matchit::Router::new();
-        let routes = [
-            ("/contacts", Route::Contacts),
-            ("/contacts/{id}", Route::Contact),
-            ("/projects/{project}/contacts", Route::ProjectContacts),
-            ("/projects/{project}/contacts/{id}", Route::ProjectContact),
-            ("/contacts/{id}/projects", Route::ContactProjects),
-            ("/contacts/{id}/projects/{project}", Route::ContactProject),
-            ("/notes", Route::Notes),
-            ("/notes/{id}", Route::Note),
-            ("/deals", Route::Deals),
-            ("/projects/{project}/deals", Route::ProjectDeals),
-            ("/deals/{id}", Route::Deal),
-            ("/deal_statuses", Route::DealStatuses),
-            ("/contacts_tags", Route::ContactTags),
-            ("/users", Route::Users),
-            ("/users/current", Route::CurrentUser),
-            ("/users/{id}", Route::User),
-            ("/projects", Route::Projects),
-            ("/projects/{project}", Route::Project),
-            ("/projects/{project}/memberships", Route::Memberships),
-            ("/memberships/{id}", Route::Membership),
-            ("/roles", Route::Roles),
-            ("/roles/{id}", Route::Role),
-            ("/custom_fields", Route::CustomFields),
-            ("/crm_queries", Route::CrmQueries),
-            ("/crm_queries/{id}", Route::CrmQuery),
-            ("/projects/{project}/deal_categories", Route::DealCategories),
-            ("/projects/{project}/deal_categories/{id}", Route::DealCategory),
-            ("/deal_categories/{id}", Route::DealCategory),
-            ("/deal_statuses/{id}", Route::DealStatus),
-            ("/contacts_tags/{id}", Route::ContactTag),
-            ("/contacts_tags/{id}/merge", Route::ContactTagMerge),
-            ("/admin/backup", Route::AdminBackup),
-        ];
-        for (path, route) in routes {
-            r.insert(path, route).expect("route table is consistent");
+        for (path, route) in ROUTES {
+            r.insert(*path, *route).expect("route table is consistent");
         }
         r
     })

@@ -19,6 +19,7 @@ mod golden;
 mod limits;
 mod listing;
 mod notes;
+mod openapi;
 mod query_language;
 mod saved_queries;
 mod statuses;
