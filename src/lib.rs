@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod exchange;
 pub mod formats;
 pub mod http;
 pub mod render;

@@ -6,6 +6,7 @@ pub mod custom_fields;
 pub mod deal_categories;
 pub mod deal_statuses;
 pub mod deals;
+pub mod exchange;
 pub mod fragments;
 pub mod input;
 pub mod notes;
@@ -43,6 +44,15 @@ pub struct Ctx<'a> {
     pub matched: Matched,
     /// Lists leave out their counters.
     pub nometa: bool,
+    /// The raw body of an upload route (`POST /contacts/import`).
+    pub upload: Option<Upload>,
+}
+
+/// A request body kept as it came (a multipart file upload), with its content type.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub content_type: Option<String>,
+    pub body: bytes::Bytes,
 }
 
 impl Ctx<'_> {
@@ -129,6 +139,17 @@ pub enum Reply {
     NoContent,
     /// 302 to an absolute URL (`redirect_on_success`).
     Redirect(String),
+    /// 200 with a file to save (a vCard or CSV export), whole or streamed.
+    File { content_type: &'static str, file_name: String, body: FileBody },
+    /// 422 with a document that is not Redmine's `errors` (an import's report).
+    Rejected(Vec<u8>),
+}
+
+/// The bytes of an exported file.
+pub enum FileBody {
+    Whole(Vec<u8>),
+    /// Chunks from a producer; an `Err` ends the answer early.
+    Stream(tokio::sync::mpsc::Receiver<Result<bytes::Bytes>>),
 }
 
 /// 201 with a new record and its `Location` path.
@@ -148,11 +169,13 @@ pub struct Request {
     pub matched: Matched,
     /// Lists leave out their counters.
     pub nometa: bool,
+    /// The raw body of an upload route.
+    pub upload: Option<Upload>,
 }
 
 /// Authenticates a request and runs the handler of its route and method.
 pub async fn handle(app: &App, request: Request) -> Result<Reply> {
-    let Request { credentials, peer, format, method, params, matched, nometa } = request;
+    let Request { credentials, peer, format, method, params, matched, nometa, upload } = request;
     let principal = if credentials.api_key.is_some() || credentials.basic.is_some() {
         let wait = app.logins.wait_for(peer);
         if !wait.is_zero() {
@@ -164,7 +187,17 @@ pub async fn handle(app: &App, request: Request) -> Result<Reply> {
     } else {
         app.store.principal(&credentials)?
     };
-    let ctx = Ctx { store: &app.store, fragments: &app.fragments, principal, format, method, params, matched, nometa };
+    let ctx = Ctx {
+        store: &app.store,
+        fragments: &app.fragments,
+        principal,
+        format,
+        method,
+        params,
+        matched,
+        nometa,
+        upload,
+    };
     dispatch(ctx).await
 }
 
@@ -176,7 +209,13 @@ async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
     let post = m == Method::POST;
     let put = m == Method::PUT || m == Method::PATCH;
     let delete = m == Method::DELETE;
+    if ctx.matched.file.is_some() {
+        return exchange::export(&ctx, get);
+    }
     match ctx.matched.route {
+        ContactsImport if post => exchange::import(&ctx).await,
+        ContactDuplicates if get => exchange::duplicates(&ctx),
+        ContactMerge if post => exchange::merge(&ctx).await,
         Contacts | ProjectContacts if get => contacts::index(&ctx),
         Contacts | ProjectContacts if post => contacts::create(&ctx).await,
         Contact | ProjectContact if get => contacts::show(&ctx),

@@ -227,12 +227,9 @@ impl Record {
         project_id: i64,
     ) -> Result<ContactChanges, Vec<(String, String)>> {
         let (mut attrs, mut problems) = self.attributes(fields, users);
-        if !attrs.contains_key("first_name") {
-            // A person named only by a last name (or a company only by its ORG) still has a
-            // name: the plugin requires the first one, so the other moves there.
-            if let Some(last) = attrs.remove("last_name") {
-                attrs.insert("first_name".into(), last);
-            } else if let Some(company) = attrs.get("company").cloned().filter(|_| self.is_company) {
+        if !attrs.contains_key("first_name") && self.is_company {
+            // A company named by its company column only: that is its name.
+            if let Some(company) = attrs.get("company").cloned() {
                 attrs.insert("first_name".into(), company);
             }
         }

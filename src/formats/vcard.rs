@@ -390,6 +390,10 @@ pub fn record_of(card: &VCard) -> Record {
         r.middle_name = None;
     } else {
         r.company = org;
+        if r.first_name.is_none() && r.last_name.is_some() {
+            // `N:Smith;;;;`: the plugin requires a first name, so the only name moves there.
+            r.first_name = r.last_name.take();
+        }
         if r.first_name.is_none() && r.last_name.is_none() {
             // No N: the formatted name, its last word as the last name.
             if let Some(full) = full_name {

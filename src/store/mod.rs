@@ -31,6 +31,9 @@
 //! - custom fields (`custom_fields.rs`): `custom_fields`, `all_custom_fields`, `create_custom_field`
 //! - saved queries (`queries.rs`): `saved_queries`, `saved_query`, `create_saved_query`,
 //!   `delete_saved_query`, `member_roles`
+//! - exchange (`exchange.rs`, issue 15): `contact_list_ids`, `user_logins`, `user_ids_by_login`,
+//!   `import_contacts` (with [`ImportItem`], [`ImportCounts`]), `duplicate_candidates`,
+//!   `duplicate_groups`, `merge_contacts`; and for an empty file, `bulk::import_contacts`
 //!
 //! # Inside
 //!
@@ -51,6 +54,7 @@ mod census;
 mod contacts;
 mod custom_fields;
 mod deals;
+mod exchange;
 mod name_order;
 mod notes;
 mod open;
@@ -74,6 +78,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 use name_order::NameOrder;
 
+pub use exchange::{ImportCounts, ImportItem};
 pub(crate) use open::init_sqlite;
 pub(crate) use schema::migrate;
 pub use tuning::Tuning;

@@ -14,6 +14,7 @@ mod deals_python;
 mod durability;
 mod forms;
 mod golden;
+mod imports;
 mod limits;
 mod listing;
 mod notes;
