@@ -12,6 +12,7 @@ mod deals;
 mod deals_access;
 mod deals_python;
 mod durability;
+mod exports;
 mod forms;
 mod golden;
 mod imports;
