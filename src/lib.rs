@@ -5,6 +5,7 @@
 //! listener until the shutdown future completes (tests bind `127.0.0.1:0` and run it in-process).
 
 pub mod api;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;

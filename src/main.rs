@@ -1,4 +1,5 @@
-//! The `contacts` command: `contacts serve` runs the service.
+//! The `contacts` command: `contacts serve` runs the service; `demo` fills a file; `export`,
+//! `import` and `duplicates` (src/cli.rs) move contacts in and out of files.
 
 use std::path::PathBuf;
 
@@ -50,6 +51,12 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Export contacts as vCard or CSV (from a stopped server's file, or through --url).
+    Export(contacts::cli::ExportArgs),
+    /// Import a vCard or CSV file into a project (all or nothing unless --skip-invalid).
+    Import(contacts::cli::ImportArgs),
+    /// List groups of likely duplicate contacts (same names, or the same primary e-mail).
+    Duplicates(contacts::cli::DuplicatesArgs),
 }
 
 /// glibc gives every thread that allocates under contention an arena of its own (up to eight
@@ -92,6 +99,21 @@ fn main() -> std::process::ExitCode {
                 serve(config, &listen, demo).await
             }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
+        Command::Export(args) => exit_with(runtime.block_on(contacts::cli::export(args)).map(|()| true)),
+        Command::Import(args) => exit_with(runtime.block_on(contacts::cli::import(args))),
+        Command::Duplicates(args) => exit_with(runtime.block_on(contacts::cli::duplicates(args)).map(|()| true)),
+    }
+}
+
+/// Success, a refusal (an import that wrote nothing: 2), or an error (1) said on stderr.
+fn exit_with(outcome: contacts::error::Result<bool>) -> std::process::ExitCode {
+    match outcome {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(2),
+        Err(e) => {
+            eprintln!("{}", e.to_string().trim_start_matches("internal error: "));
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
