@@ -29,6 +29,8 @@ impl Config {
 pub struct Limits {
     /// Largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
+    /// Largest file upload to `POST /contacts/import` (held in memory while it is imported).
+    pub max_import_bytes: usize,
     /// Connections served at once; further ones wait in the listen queue until one closes.
     pub max_connections: usize,
     /// Time a client has to send a request's headers, and again its body (slow senders get
@@ -45,6 +47,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_body_bytes: 1024 * 1024,
+            max_import_bytes: 64 * 1024 * 1024,
             max_connections: 1024,
             request_timeout: std::time::Duration::from_secs(30),
             max_list_values: 1000,

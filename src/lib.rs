@@ -10,6 +10,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod exchange;
+pub mod formats;
 pub mod http;
 pub mod render;
 pub mod secrets;

@@ -1,5 +1,6 @@
 //! The `contacts` command: `contacts serve` runs the service; `demo` fills a database with
-//! demo data; `backup` and `restore` (in `contacts::cli`) copy a database out and back.
+//! demo data; `backup` and `restore` copy a database out and back; `export`, `import` and
+//! `duplicates` move contacts in and out of files (all in `contacts::cli`).
 
 use std::path::PathBuf;
 
@@ -83,6 +84,12 @@ enum Command {
         #[arg(long, env = "CONTACTS_DB", default_value = "contacts.db")]
         db: PathBuf,
     },
+    /// Export contacts as vCard or CSV (from a stopped server's file, or through --url).
+    Export(contacts::cli::ExportArgs),
+    /// Import a vCard or CSV file into a project (all or nothing unless --skip-invalid).
+    Import(contacts::cli::ImportArgs),
+    /// List groups of likely duplicate contacts (same names, or the same primary e-mail).
+    Duplicates(contacts::cli::DuplicatesArgs),
 }
 
 /// glibc gives every thread that allocates under contention an arena of its own (up to eight
@@ -162,8 +169,23 @@ fn run_service(command: Command) -> std::process::ExitCode {
             serve(config, &listen, demo).await
         }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
+        Command::Export(args) => exit_with(runtime.block_on(contacts::cli::export(args)).map(|()| true)),
+        Command::Import(args) => exit_with(runtime.block_on(contacts::cli::import(args))),
+        Command::Duplicates(args) => exit_with(runtime.block_on(contacts::cli::duplicates(args)).map(|()| true)),
         Command::Backup { .. } | Command::Restore { .. } => {
             finish(Err(contacts::cli::Failed::new(contacts::cli::exit::FAILED, "not a service command")))
+        }
+    }
+}
+
+/// Success, a refusal (an import that wrote nothing: 2), or an error (1) said on stderr.
+fn exit_with(outcome: contacts::error::Result<bool>) -> std::process::ExitCode {
+    match outcome {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(2),
+        Err(e) => {
+            eprintln!("{}", e.to_string().trim_start_matches("internal error: "));
+            std::process::ExitCode::FAILURE
         }
     }
 }

@@ -557,6 +557,69 @@ def every_operation():
         },
         "/projects/{project}/deal_categories/{id}.json": category(True),
         "/deal_categories/{id}.json": category(False),
+        "/contacts/{id}/duplicates.json": {
+            "get": operation(
+                "listDuplicates",
+                "Contacts",
+                "Likely duplicates of a contact: same names or the same primary e-mail, visible ones, at most 10",
+                (200, "ContactList"),
+                SHOW,
+                params=[ID],
+            )
+        },
+        "/contacts/{id}/merge.json": {
+            "post": operation(
+                "mergeContact",
+                "Contacts",
+                "Merge a duplicate into this contact (extension): notes, deals, projects, e-mails, phones and tags move; the duplicate is deleted",
+                (200, "ContactDocument"),
+                WRITE,
+                params=[ID],
+                body={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "properties": {"duplicate_id": {"type": ["integer", "string"]}}},
+                            "example": {"duplicate_id": 2},
+                        }
+                    },
+                },
+            )
+        },
+        "/contacts/import.json": {
+            "post": {
+                "operationId": "importContacts",
+                "tags": ["Contacts"],
+                "summary": "Import a vCard or CSV file into a project (extension; admin or import_contacts)",
+                "description": "Multipart upload (`file`, `project_id`, optional `format`, `skip_invalid`, "
+                "`dry_run`, `update_existing`, `map[column]=field`). All or nothing unless `skip_invalid`; "
+                "a refused import answers 422 with the same report.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file", "project_id"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "project_id": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "The import report.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "403": {"$ref": "#/components/responses/Forbidden"},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                    "413": {"$ref": "#/components/responses/PayloadTooLarge"},
+                    "422": {"description": "The report of a refused import, or the request's problems.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                },
+            }
+        },
         "/admin/backup.json": {
             "get": {
                 "operationId": "downloadBackup",

@@ -7,6 +7,7 @@ pub mod custom_fields;
 pub mod deal_categories;
 pub mod deal_statuses;
 pub mod deals;
+pub mod exchange;
 pub mod fragments;
 pub mod input;
 pub mod notes;
@@ -47,6 +48,15 @@ pub struct Ctx<'a> {
     pub matched: Matched,
     /// Lists leave out their counters.
     pub nometa: bool,
+    /// The raw body of an upload route (`POST /contacts/import`).
+    pub upload: Option<Upload>,
+}
+
+/// A request body kept as it came (a multipart file upload), with its content type.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub content_type: Option<String>,
+    pub body: bytes::Bytes,
 }
 
 impl Ctx<'_> {
@@ -136,6 +146,17 @@ pub enum Reply {
     /// 200 with the first `length` bytes of an open file as an attachment named `filename`,
     /// streamed as the client reads them (the admin backup).
     Download { file: std::fs::File, length: u64, content_type: &'static str, filename: String },
+    /// 200 with a file to save (a vCard or CSV export), whole or streamed.
+    File { content_type: &'static str, file_name: String, body: FileBody },
+    /// 422 with a document that is not Redmine's `errors` (an import's report).
+    Rejected(Vec<u8>),
+}
+
+/// The bytes of an exported file.
+pub enum FileBody {
+    Whole(Vec<u8>),
+    /// Chunks from a producer; an `Err` ends the answer early.
+    Stream(tokio::sync::mpsc::Receiver<Result<bytes::Bytes>>),
 }
 
 /// 201 with a new record and its `Location` path.
@@ -155,11 +176,13 @@ pub struct Request {
     pub matched: Matched,
     /// Lists leave out their counters.
     pub nometa: bool,
+    /// The raw body of an upload route.
+    pub upload: Option<Upload>,
 }
 
 /// Authenticates a request and runs the handler of its route and method.
 pub async fn handle(app: &App, request: Request) -> Result<Reply> {
-    let Request { credentials, peer, format, method, params, matched, nometa } = request;
+    let Request { credentials, peer, format, method, params, matched, nometa, upload } = request;
     if matched.route == Route::OpenApi {
         return openapi::document(&method, format);
     }
@@ -188,6 +211,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Reply> {
         params,
         matched,
         nometa,
+        upload,
     };
     dispatch(ctx).await
 }
@@ -217,7 +241,13 @@ async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
     let post = m == Method::POST;
     let put = m == Method::PUT || m == Method::PATCH;
     let delete = m == Method::DELETE;
+    if ctx.matched.file.is_some() {
+        return exchange::export(&ctx, get);
+    }
     match ctx.matched.route {
+        ContactsImport if post => exchange::import(&ctx).await,
+        ContactDuplicates if get => exchange::duplicates(&ctx),
+        ContactMerge if post => exchange::merge(&ctx).await,
         Contacts | ProjectContacts if get => contacts::index(&ctx),
         Contacts | ProjectContacts if post => contacts::create(&ctx).await,
         Contact | ProjectContact if get => contacts::show(&ctx),

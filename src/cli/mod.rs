@@ -1,10 +1,14 @@
 //! The operator's commands beside `serve` and `demo`: `contacts backup` (a copy of a running
 //! server's database, through its admin endpoint) and `contacts restore` (a backup installed in
 //! place of a stopped server's database). Each answers a line for the terminal, or a [`Failed`]
-//! with its exit code.
+//! with its exit code. `export`, `import` and `duplicates` (`exchange.rs`) move contacts in
+//! and out of vCard and CSV files.
 
 pub mod backup;
+mod exchange;
 pub mod restore;
+
+pub use exchange::{duplicates, export, import, DuplicatesArgs, ExportArgs, ImportArgs};
 
 /// Exit codes, beside 0 (done) and clap's 2 (a usage error).
 pub mod exit {

@@ -143,15 +143,19 @@ async fn answer(app: &App, req: Request<Incoming>, peer: IpAddr) -> std::result:
     let content_type = header(&req, CONTENT_TYPE).map(str::to_string);
     let declared_length = header(&req, CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
     let limits = &app.limits;
-    if declared_length.is_some_and(|n| n > limits.max_body_bytes as u64) {
+    // Imports upload whole files: their route has a limit of its own.
+    let uploads = matched.route == routes::Route::ContactsImport;
+    let max_body = if uploads { limits.max_import_bytes } else { limits.max_body_bytes };
+    if declared_length.is_some_and(|n| n > max_body as u64) {
         return Err(fail(Error::PayloadTooLarge));
     }
     let mut method = req.method().clone();
     let (parts, body) = req.into_parts();
-    let body = match tokio::time::timeout(limits.request_timeout, read_body(body, limits.max_body_bytes)).await {
+    let body = match tokio::time::timeout(limits.request_timeout, read_body(body, max_body)).await {
         Ok(read) => read.map_err(fail)?,
         Err(_) => return Err(fail(Error::RequestTimeout)),
     };
+    let upload = uploads.then(|| api::Upload { content_type: content_type.clone(), body: body.clone() });
     let body_params = params::parse_body(content_type.as_deref(), body).await.map_err(fail)?;
     let mut all = query;
     all.extend(body_params);
@@ -169,7 +173,7 @@ async fn answer(app: &App, req: Request<Incoming>, peer: IpAddr) -> std::result:
     let credentials = super::auth::credentials(&parts.headers, &all);
     let nometa = parts.headers.contains_key("x-redmine-nometa")
         || all.get("nometa").and_then(Value::as_str).is_some_and(|v| v == "1" || v == "true");
-    let request = api::Request { credentials, peer, format, method, params: all, matched, nometa };
+    let request = api::Request { credentials, peer, format, method, params: all, matched, nometa, upload };
     let reply = api::handle(app, request).await.map_err(fail)?;
     let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     Ok(respond::reply(reply, format, host))

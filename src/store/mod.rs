@@ -34,6 +34,9 @@
 //!   `delete_saved_query`, `member_roles`
 //! - backups (`backup.rs`): `backup_to`, `backup_temp`; and, for files no server runs on, the
 //!   free functions [`check_file`] and [`restore`] (`restore.rs`)
+//! - exchange (`exchange.rs`, issue 15): `contact_list_ids`, `user_logins`, `user_ids_by_login`,
+//!   `import_contacts` (with [`ImportItem`], [`ImportCounts`]), `duplicate_candidates`,
+//!   `duplicate_groups`, `merge_contacts`; and for an empty file, `bulk::import_contacts`
 //!
 //! # Inside
 //!
@@ -56,6 +59,7 @@ mod census;
 mod contacts;
 mod custom_fields;
 mod deals;
+mod exchange;
 mod locking;
 mod name_order;
 mod notes;
@@ -82,6 +86,7 @@ use crate::error::{Error, Result};
 use name_order::NameOrder;
 
 pub use backup::{check_file, BackupReport, FileCheck};
+pub use exchange::{ImportCounts, ImportItem};
 use locking::{DbFile, ServerLock};
 pub use locking::{Locking, SHARED_AUTOCHECKPOINT_PAGES};
 pub(crate) use open::init_sqlite;

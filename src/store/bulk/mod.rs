@@ -16,6 +16,7 @@
 //! Also here, for tools that open the file themselves (the load benchmark):
 //! [`init_sqlite`] and [`upgrade`]; a load into a file that holds contacts is refused.
 
+mod changes;
 mod fts;
 mod reference;
 #[cfg(test)]
@@ -29,6 +30,7 @@ use crate::domain::Address;
 use crate::error::{Error, Result};
 use fts::FtsBuilder;
 
+pub use changes::import_contacts;
 pub use reference::{NewCustomField, NewProject, NewUser};
 
 /// The service's process-wide SQLite set-up (see `store::init_sqlite`), for a process that
