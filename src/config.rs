@@ -13,11 +13,13 @@ pub struct Config {
     pub limits: Limits,
     /// Read-only connections in the pool (one per runtime worker is enough: reads never await).
     pub readers: u32,
+    /// TLS ends in a proxy in front of the service: the web interface's cookies are `Secure`.
+    pub behind_proxy: bool,
 }
 
 impl Config {
     pub fn new(db: impl Into<PathBuf>) -> Config {
-        Config { db: db.into(), admin_key: None, limits: Limits::default(), readers: 4 }
+        Config { db: db.into(), admin_key: None, limits: Limits::default(), readers: 4, behind_proxy: false }
     }
 }
 

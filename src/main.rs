@@ -37,6 +37,9 @@ enum Command {
         /// Fill an empty database with 2,000 demo contacts first.
         #[arg(long)]
         demo: bool,
+        /// TLS ends in a proxy in front of the service: the web interface's cookies are Secure.
+        #[arg(long, env = "CONTACTS_BEHIND_PROXY")]
+        behind_proxy: bool,
     },
     /// Fill a database that holds no contacts yet with realistic demo data.
     Demo {
@@ -81,16 +84,25 @@ fn main() -> std::process::ExitCode {
         }
     };
     match cli.command {
-        Command::Serve { db, listen, admin_key, max_body_bytes, max_connections, request_timeout, demo } => runtime
-            .block_on(async move {
-                let mut config = Config::new(db);
-                config.admin_key = admin_key;
-                config.limits.max_body_bytes = max_body_bytes;
-                config.limits.max_connections = max_connections;
-                config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
-                config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
-                serve(config, &listen, demo).await
-            }),
+        Command::Serve {
+            db,
+            listen,
+            admin_key,
+            max_body_bytes,
+            max_connections,
+            request_timeout,
+            demo,
+            behind_proxy,
+        } => runtime.block_on(async move {
+            let mut config = Config::new(db);
+            config.admin_key = admin_key;
+            config.behind_proxy = behind_proxy;
+            config.limits.max_body_bytes = max_body_bytes;
+            config.limits.max_connections = max_connections;
+            config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
+            serve(config, &listen, demo).await
+        }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
     }
 }

@@ -168,8 +168,9 @@ pub async fn handle(app: &App, request: Request) -> Result<Reply> {
     dispatch(ctx).await
 }
 
-/// Runs the handler of a route and method.
-async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
+/// Runs the handler of a route and method (also for the web interface's forms, with the
+/// session's principal: a form does what the API allows).
+pub async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
     use Route::*;
     let m = ctx.method.clone();
     let get = m == Method::GET || m == Method::HEAD;

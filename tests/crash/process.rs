@@ -26,10 +26,17 @@ impl Served {
     /// until it listens.
     #[track_caller]
     pub fn start(db: &Path) -> Served {
+        Served::start_with(db, &[])
+    }
+
+    /// `start` with further arguments for `serve` (`--behind-proxy`, say).
+    #[track_caller]
+    pub fn start_with(db: &Path, args: &[&str]) -> Served {
         let started = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_contacts"))
             .args(["serve", "--listen", "127.0.0.1:0", "--admin-key", ADMIN_KEY, "--db"])
             .arg(db)
+            .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
