@@ -438,3 +438,20 @@ CREATE TRIGGER IF NOT EXISTS notes_high_water AFTER DELETE ON notes BEGIN
     ON CONFLICT (name) DO UPDATE SET last = max(last, excluded.last);
 END;
 -- END crm v5
+
+-- BEGIN web sessions (schema 6; `migrate` applies this section to older files)
+-- Sessions of the web interface (src/web/): the cookie carries a random token, the table only
+-- its BLAKE2s hash, so that the file alone opens no session. A session ends at logout, when
+-- its user is deleted (cascade) or locked (not found then), and `expires_on` after the last
+-- time it was seen (moved forward at most once an hour).
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash BLOB PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_on INTEGER NOT NULL,
+  seen_on    INTEGER NOT NULL,
+  expires_on INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
+CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires_on);
+-- END web sessions

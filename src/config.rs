@@ -16,11 +16,20 @@ pub struct Config {
     /// Whether other processes (Litestream) may open the database meanwhile (`--shared-lock`;
     /// see `store::Locking`).
     pub locking: crate::store::Locking,
+    /// TLS ends in a proxy in front of the service: the web interface's cookies are `Secure`.
+    pub behind_proxy: bool,
 }
 
 impl Config {
     pub fn new(db: impl Into<PathBuf>) -> Config {
-        Config { db: db.into(), admin_key: None, limits: Limits::default(), readers: 4, locking: Default::default() }
+        Config {
+            db: db.into(),
+            admin_key: None,
+            limits: Limits::default(),
+            readers: 4,
+            locking: Default::default(),
+            behind_proxy: false,
+        }
     }
 }
 

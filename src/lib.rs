@@ -16,6 +16,7 @@ pub mod http;
 pub mod render;
 pub mod secrets;
 pub mod store;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct App {
     /// Failed logins per client address (slowed down).
     pub logins: api::throttle::LoginThrottle,
     pub limits: config::Limits,
+    /// The web interface's cookies are `Secure` (TLS ends in a proxy in front).
+    pub secure_cookies: bool,
 }
 
 /// What the first start created, to be shown once to whoever started the service.
@@ -68,7 +71,13 @@ pub async fn open(config: &Config) -> Result<(App, Option<FirstStart>)> {
             store.update_user(admin.id, UserChanges { api_key: Some(key), ..Default::default() }).await?;
         }
     }
-    let app = App { store, fragments: Default::default(), logins: Default::default(), limits: config.limits.clone() };
+    let app = App {
+        store,
+        fragments: Default::default(),
+        logins: Default::default(),
+        limits: config.limits.clone(),
+        secure_cookies: config.behind_proxy,
+    };
     Ok((app, first_start))
 }
 

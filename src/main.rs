@@ -50,6 +50,9 @@ enum Command {
         /// contacts server on the file is still refused.
         #[arg(long, env = "CONTACTS_SHARED_LOCK")]
         shared_lock: bool,
+        /// TLS ends in a proxy in front of the service: the web interface's cookies are Secure.
+        #[arg(long, env = "CONTACTS_BEHIND_PROXY")]
+        behind_proxy: bool,
     },
     /// Fill a database that holds no contacts yet with realistic demo data.
     Demo {
@@ -154,9 +157,11 @@ fn run_service(command: Command) -> std::process::ExitCode {
             max_tags,
             demo,
             shared_lock,
+            behind_proxy,
         } => runtime.block_on(async move {
             let mut config = Config::new(db);
             config.admin_key = admin_key;
+            config.behind_proxy = behind_proxy;
             config.limits.max_body_bytes = max_body_bytes;
             config.limits.max_connections = max_connections;
             config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));

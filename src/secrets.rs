@@ -16,6 +16,11 @@ pub fn generate_api_key() -> String {
     random_bytes::<20>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A 64-hex-digit secret (256 bits): web session tokens and their CSRF tokens.
+pub fn generate_token() -> String {
+    random_bytes::<32>().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A readable random password for the first administrator.
 pub fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

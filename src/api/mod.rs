@@ -233,8 +233,9 @@ fn check_list_sizes(params: &Map<String, Value>, max: usize) -> Result<()> {
     }
 }
 
-/// Runs the handler of a route and method.
-async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
+/// Runs the handler of a route and method (also for the web interface's forms, with the
+/// session's principal: a form does what the API allows).
+pub async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
     use Route::*;
     let m = ctx.method.clone();
     let get = m == Method::GET || m == Method::HEAD;

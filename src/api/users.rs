@@ -64,9 +64,9 @@ fn user_changes(ctx: &Ctx<'_>, creating: bool) -> Result<UserChanges> {
         }
     }
     if let Some(Some(password)) = opt_text(&attrs, "password", "Password", &mut pr) {
-        if password.chars().count() < 8 {
-            pr.add("Password", "is too short (minimum is 8 characters)");
-        } else {
+        let before = pr.0.len();
+        crate::domain::validate::password(&password, &mut pr);
+        if pr.0.len() == before {
             c.password_hash = Some(secrets::hash_password(&password)?);
         }
     }

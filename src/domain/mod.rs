@@ -305,6 +305,14 @@ pub fn country_code(code_or_name: &str) -> Option<&'static str> {
         .copied()
 }
 
+/// Every (ISO code, English name) of the plugin's country list, by name (for a form's select).
+pub fn countries() -> Vec<(&'static str, &'static str)> {
+    let mut all: Vec<(&'static str, &'static str)> =
+        include_str!("countries.tsv").lines().skip(1).filter_map(|line| line.split_once('\t')).collect();
+    all.sort_by_key(|(_, name)| *name);
+    all
+}
+
 /// Parses a tag list the way redmine_crm does: comma separated, double-quoted items may hold
 /// commas, trimmed, blanks dropped, duplicates (case-insensitive) dropped, order kept.
 pub fn parse_tag_list(raw: &str) -> Vec<String> {

@@ -293,6 +293,19 @@ fn hour_and_minute(s: &str) -> Option<(u8, u8)> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Passwords
+
+/// Shortest password Redmine accepts (its default `password_min_length`).
+pub const PASSWORD_MIN_LENGTH: usize = 8;
+
+/// A new password: at least `PASSWORD_MIN_LENGTH` characters.
+pub fn password(password: &str, pr: &mut Problems) {
+    if password.chars().count() < PASSWORD_MIN_LENGTH {
+        pr.add("Password", &format!("is too short (minimum is {PASSWORD_MIN_LENGTH} characters)"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Names of deal categories and tags
 
 /// The `name` of a deal category (`category[name]`, at most 30 characters as in the plugin) or

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, Either, Limited};
 use hyper::body::Incoming;
 use hyper::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use hyper::server::conn::http1;
@@ -86,9 +86,13 @@ pub async fn handle(app: &App, req: Request<Incoming>, peer: IpAddr) -> HttpResp
     let method = req.method().clone();
     // Kept only for the log line (the request is consumed on the way).
     let path = tracing::enabled!(tracing::Level::INFO).then(|| req.uri().path().to_string());
-    let response = match answer(app, req, peer).await {
-        Ok(done) => done,
-        Err((e, format)) => respond::error(e, format),
+    let response = if crate::web::is_page_request(req.uri(), req.headers()) {
+        page(app, req, peer).await
+    } else {
+        match answer(app, req, peer).await {
+            Ok(done) => done,
+            Err((e, format)) => respond::error(e, format),
+        }
     };
     if let Some(path) = path {
         tracing::info!(
@@ -102,13 +106,13 @@ pub async fn handle(app: &App, req: Request<Incoming>, peer: IpAddr) -> HttpResp
     response
 }
 
-fn header<'a>(req: &'a Request<Incoming>, name: hyper::header::HeaderName) -> Option<&'a str> {
+fn header<'a, B>(req: &'a Request<B>, name: hyper::header::HeaderName) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The format of the answer: the path's extension, then `format=`, then the body's content
 /// type or `Accept` (Product decision 2); JSON by default.
-fn negotiate(req: &Request<Incoming>, matched: Option<&Matched>, query: Option<&Map<String, Value>>) -> Format {
+fn negotiate<B>(req: &Request<B>, matched: Option<&Matched>, query: Option<&Map<String, Value>>) -> Format {
     if let Some(f) = matched.and_then(|m| m.format) {
         return f;
     }
@@ -132,7 +136,62 @@ fn negotiate(req: &Request<Incoming>, matched: Option<&Matched>, query: Option<&
     Format::Json
 }
 
-async fn answer(app: &App, req: Request<Incoming>, peer: IpAddr) -> std::result::Result<HttpResponse, (Error, Format)> {
+/// A page request (API.md product decision 9): read and decoded as an API request is, then
+/// answered by the web interface; a form that carries an API key (`key`) is an API request
+/// after all and takes the API's way with the same bytes.
+async fn page(app: &App, req: Request<Incoming>, peer: IpAddr) -> HttpResponse {
+    let (parts, body) = req.into_parts();
+    let limits = &app.limits;
+    let declared_length = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        return crate::web::error_response(Error::PayloadTooLarge).map(Either::Left);
+    }
+    let body = match tokio::time::timeout(limits.request_timeout, read_body(body, limits.max_body_bytes)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => return crate::web::error_response(e).map(Either::Left),
+        Err(_) => return crate::web::error_response(Error::RequestTimeout).map(Either::Left),
+    };
+    let content_type = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let decoded = async {
+        let query = parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes())?;
+        let form = params::parse_body(content_type.as_deref(), body.clone()).await?;
+        Ok::<_, Error>((query, form))
+    };
+    let (query, form) = match decoded.await {
+        Ok(decoded) => decoded,
+        Err(e) => return crate::web::error_response(e).map(Either::Left),
+    };
+    if form.contains_key("key") {
+        let req = Request::from_parts(parts, http_body_util::Full::new(body));
+        return match answer(app, req, peer).await {
+            Ok(done) => done,
+            Err((e, format)) => respond::error(e, format),
+        };
+    }
+    let method = method_override(parts.method.clone(), &form);
+    let request = crate::web::PageRequest { method, uri: parts.uri, headers: parts.headers, query, form, peer };
+    // Pages are whole documents: the in-memory side of the body type.
+    crate::web::handle(app, request).await.map(Either::Left)
+}
+
+/// Rails' method override, for HTML forms that cannot send PUT or DELETE: `_method` of a POST.
+fn method_override(method: Method, params: &Map<String, Value>) -> Method {
+    if method != Method::POST {
+        return method;
+    }
+    match params.get("_method").and_then(Value::as_str).map(str::to_ascii_uppercase).as_deref() {
+        Some("PUT") => Method::PUT,
+        Some("PATCH") => Method::PATCH,
+        Some("DELETE") => Method::DELETE,
+        _ => method,
+    }
+}
+
+async fn answer<B>(app: &App, req: Request<B>, peer: IpAddr) -> std::result::Result<HttpResponse, (Error, Format)>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let matched = routes::route(req.uri().path());
     let query = parse_urlencoded(req.uri().query().unwrap_or("").as_bytes());
     let format = negotiate(&req, matched.as_ref(), query.as_ref().ok());
@@ -149,7 +208,6 @@ async fn answer(app: &App, req: Request<Incoming>, peer: IpAddr) -> std::result:
     if declared_length.is_some_and(|n| n > max_body as u64) {
         return Err(fail(Error::PayloadTooLarge));
     }
-    let mut method = req.method().clone();
     let (parts, body) = req.into_parts();
     let body = match tokio::time::timeout(limits.request_timeout, read_body(body, max_body)).await {
         Ok(read) => read.map_err(fail)?,
@@ -159,17 +217,7 @@ async fn answer(app: &App, req: Request<Incoming>, peer: IpAddr) -> std::result:
     let body_params = params::parse_body(content_type.as_deref(), body).await.map_err(fail)?;
     let mut all = query;
     all.extend(body_params);
-    if method == Method::POST {
-        // Rails' method override, for HTML forms that cannot send PUT or DELETE.
-        if let Some(m) = all.get("_method").and_then(Value::as_str) {
-            method = match m.to_ascii_uppercase().as_str() {
-                "PUT" => Method::PUT,
-                "PATCH" => Method::PATCH,
-                "DELETE" => Method::DELETE,
-                _ => method,
-            };
-        }
-    }
+    let method = method_override(parts.method.clone(), &all);
     let credentials = super::auth::credentials(&parts.headers, &all);
     let nometa = parts.headers.contains_key("x-redmine-nometa")
         || all.get("nometa").and_then(Value::as_str).is_some_and(|v| v == "1" || v == "true");
@@ -179,7 +227,11 @@ async fn answer(app: &App, req: Request<Incoming>, peer: IpAddr) -> std::result:
     Ok(respond::reply(reply, format, host))
 }
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes> {
+async fn read_body<B>(body: B, limit: usize) -> Result<Bytes>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(Error::PayloadTooLarge),

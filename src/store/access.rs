@@ -139,6 +139,32 @@ impl Store {
         self.config_cache.put_principal(version, credentials.fingerprint, principal.clone());
         Ok(principal)
     }
+
+    /// The principal of a user signed in to the web interface (cached as `principal` is):
+    /// anonymous when the user is gone or no longer active.
+    pub fn user_principal(&self, user_id: i64) -> Result<Arc<Principal>> {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> = std::sync::OnceLock::new();
+        let mut h = KEYS.get_or_init(Default::default).build_hasher();
+        ("web session", user_id).hash(&mut h);
+        let fingerprint = h.finish();
+        let version = self.config_version();
+        if let Some(principal) = self.config_cache.principal(version, fingerprint) {
+            return Ok(principal);
+        }
+        let principal = Arc::new(self.read(|c| {
+            let user = users::find_by(c, "id = ? AND status = 1", [user_id])?;
+            load_principal(c, user)
+        })?);
+        self.config_cache.put_principal(version, fingerprint, principal.clone());
+        Ok(principal)
+    }
+
+    /// The active user with this login whose password matches (argon2, as HTTP Basic checks
+    /// it); None for an unknown login, a wrong password or a locked user.
+    pub fn user_by_password(&self, login: &str, password: &str) -> Result<Option<User>> {
+        super::long_read(|| self.read(|c| user_by_password(c, login, password)))
+    }
 }
 
 /// An API key first; else Basic with login and password, or with a key as the user name; then

@@ -12,11 +12,11 @@
 //! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]), `open_with` (and a
 //!   [`Locking`], `locking.rs`); `config_version` (this file)
 //! - contacts (`contacts/`): `contact`, `contacts`, `contact_page`, `contact_page_versions`,
-//!   `has_no_contacts`, `create_contact`, `update_contact`, `add_contact_project`,
-//!   `remove_contact_project`; `delete_contact` (`cascade.rs`)
+//!   `has_no_contacts`, `contact_duplicates`, `create_contact`, `update_contact`,
+//!   `add_contact_project`, `remove_contact_project`; `delete_contact` (`cascade.rs`)
 //! - tags (`tags.rs`): `contact_tags`, `rename_tag`, `merge_tags`, `delete_tag`
 //! - notes (`notes.rs`): `note`, `notes_of`, `create_note`, `update_note`; `delete_note` (`cascade.rs`)
-//! - deals (`deals/`): `deal`, `deal_page`, `deals_of_contact`, `unknown_contacts`,
+//! - deals (`deals/`): `deal`, `deal_page`, `deal_totals`, `deals_of_contact`, `unknown_contacts`,
 //!   `create_deal`, `update_deal`; `delete_deal` (`cascade.rs`); categories
 //!   (`deals/categories.rs`): `deal_categories`, `deal_category_in_project`, `deal_category`,
 //!   `create_deal_category`, `rename_deal_category`, `delete_deal_category`; statuses
@@ -28,7 +28,9 @@
 //!   (`cascade.rs`)
 //! - users (`users.rs`): `users_page`, `user`, `user_by_login`, `has_users`, `create_user`,
 //!   `update_user`, `delete_user`
-//! - access (`access.rs`): `principal`
+//! - access (`access.rs`): `principal`, `user_principal`, `user_by_password`
+//! - web sessions and own account (`sessions.rs`): `create_session`, `session`,
+//!   `refresh_session`, `end_session`, `set_password`, `reset_api_key`
 //! - custom fields (`custom_fields.rs`): `custom_fields`, `all_custom_fields`, `create_custom_field`
 //! - saved queries (`queries.rs`): `saved_queries`, `saved_query`, `create_saved_query`,
 //!   `delete_saved_query`, `member_roles`
@@ -70,6 +72,7 @@ mod restore;
 mod schema;
 pub(crate) mod search;
 mod search_index;
+mod sessions;
 mod tags;
 mod tuning;
 mod users;
@@ -92,6 +95,7 @@ pub use locking::{Locking, SHARED_AUTOCHECKPOINT_PAGES};
 pub(crate) use open::init_sqlite;
 pub use restore::{restore, Restored};
 pub(crate) use schema::migrate;
+pub use sessions::Session;
 pub use tuning::Tuning;
 use writer::Writer;
 

@@ -15,7 +15,8 @@ pub(super) const SCHEMA: &str = include_str!("../../schema.sql");
 /// 4: the search index fed from a queue once per write transaction (`store/search_index.rs`).
 /// 5: deal status history (`deal_processes`), saved queries (`crm_queries`), deal list indexes;
 ///    `taggings` with its key columns first (see `key_columns_first`).
-pub(super) const SCHEMA_VERSION: i64 = 5;
+/// 6: web interface sessions (`sessions`, `store/sessions.rs`).
+pub(super) const SCHEMA_VERSION: i64 = 6;
 
 /// The part of `schema` between `-- BEGIN {name}` and `-- END {name}`: a section an older
 /// file gains in a migration (its statements are written to run on any older file).
@@ -66,6 +67,9 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     if (1..5).contains(&version) {
         tx.execute_batch(schema_section(SCHEMA, "crm v5"))?;
         key_columns_first(&tx, "taggings", "contact_id, position, tag_id")?;
+    }
+    if (1..6).contains(&version) {
+        tx.execute_batch(schema_section(SCHEMA, "web sessions"))?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
     tx.commit()?;
@@ -334,5 +338,31 @@ mod tests {
             .unwrap();
         assert_eq!(tags, "2,1");
         conn.execute_batch("INSERT INTO taggings (contact_id, tag_id, position) VALUES (8, 1, 1)").unwrap_err();
+    }
+
+    #[test]
+    fn version_5_files_gain_the_sessions_table() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(
+            "DROP TABLE sessions;
+             INSERT INTO users (id, login, firstname, lastname, created_on, updated_on) VALUES (3, 'kim', 'Kim', 'Park', 0, 0);
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        conn.execute_batch(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_on, seen_on, expires_on)
+             VALUES (x'01', 3, 'c', 0, 0, 1);",
+        )
+        .unwrap();
+        let indexes: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(indexes, 2);
     }
 }

@@ -277,6 +277,23 @@ pub fn page(conn: &Connection, q: &DealQuery, offset: i64, limit: i64) -> Result
     Ok((deals, total))
 }
 
+/// The deals of a list summed per status and currency: (status id, currency, sum of prices,
+/// number of deals), for the board's column totals. Deals without a status are left out.
+pub fn totals(conn: &Connection, q: &DealQuery) -> Result<Vec<(i64, String, f64, i64)>> {
+    let w = build_where(conn, q)?;
+    let sql = format!(
+        "SELECT d.status_id, coalesce(d.currency, ''), total(d.price), count(*) FROM deals d {}
+          GROUP BY d.status_id, coalesce(d.currency, '') HAVING d.status_id IS NOT NULL ORDER BY 1, 2",
+        w.sql()
+    );
+    long_read(|| {
+        conn.prepare_cached(&sql)?
+            .query_map(params_from_iter(&w.values), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()
+    })
+    .map_err(Into::into)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,5 +326,27 @@ mod tests {
             let count = plan(&conn, &count_sql(&w), &w.values);
             assert!(count.contains("COVERING INDEX"), "{count}");
         }
+    }
+
+    #[test]
+    fn totals_sum_prices_per_status_and_currency_over_the_visible_deals() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(crate::store::schema::SCHEMA).unwrap();
+        conn.execute_batch(
+            "INSERT INTO deal_statuses (id, name, status_type) VALUES (1, 'Open', 0), (2, 'Won', 1);
+             INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'A', 'a', 0, 0), (2, 'B', 'b', 0, 0);
+             INSERT INTO deals (id, name, project_id, status_id, price, currency, created_on, updated_on)
+                  VALUES (1, 'a', 1, 1, '100.5', 'EUR', 0, 0), (2, 'b', 1, 1, '20.0', 'EUR', 0, 0),
+                         (3, 'c', 1, 2, '7.0', 'USD', 0, 0), (4, 'd', 2, 2, '1000.0', 'USD', 0, 0),
+                         (5, 'e', 1, NULL, '3.0', 'EUR', 0, 0), (6, 'f', 1, 1, NULL, NULL, 0, 0);",
+        )
+        .unwrap();
+        let mut q = DealQuery::new(DealVisibility::Projects(vec![1]));
+        q.status = StatusFilter::Any;
+        let totals = totals(&conn, &q).unwrap();
+        assert_eq!(
+            totals,
+            [(1, String::new(), 0.0, 1), (1, "EUR".to_string(), 120.5, 2), (2, "USD".to_string(), 7.0, 1)]
+        );
     }
 }

@@ -151,6 +151,11 @@ impl Store {
         self.read(|c| list::page(c, query, offset, limit))
     }
 
+    /// A deal list summed per status and currency: (status id, currency, sum, count).
+    pub fn deal_totals(&self, query: &DealQuery) -> Result<Vec<(i64, String, f64, i64)>> {
+        self.read(|c| list::totals(c, query))
+    }
+
     /// The ids among `ids` that name no contact.
     pub fn unknown_contacts(&self, ids: &[i64]) -> Result<Vec<i64>> {
         self.read(|c| unknown_contacts(c, ids))
