@@ -29,6 +29,9 @@ enum Command {
         /// Largest request body in bytes; larger bodies get 413.
         #[arg(long, env = "CONTACTS_MAX_BODY", default_value_t = 1024 * 1024)]
         max_body_bytes: usize,
+        /// Largest file upload to POST /contacts/import in bytes (held in memory); larger get 413.
+        #[arg(long, env = "CONTACTS_MAX_IMPORT", default_value_t = 64 * 1024 * 1024)]
+        max_import_bytes: usize,
         /// Connections served at once; more wait in the listen queue.
         #[arg(long, env = "CONTACTS_MAX_CONNECTIONS", default_value_t = 1024)]
         max_connections: usize,
@@ -88,16 +91,25 @@ fn main() -> std::process::ExitCode {
         }
     };
     match cli.command {
-        Command::Serve { db, listen, admin_key, max_body_bytes, max_connections, request_timeout, demo } => runtime
-            .block_on(async move {
-                let mut config = Config::new(db);
-                config.admin_key = admin_key;
-                config.limits.max_body_bytes = max_body_bytes;
-                config.limits.max_connections = max_connections;
-                config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
-                config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
-                serve(config, &listen, demo).await
-            }),
+        Command::Serve {
+            db,
+            listen,
+            admin_key,
+            max_body_bytes,
+            max_import_bytes,
+            max_connections,
+            request_timeout,
+            demo,
+        } => runtime.block_on(async move {
+            let mut config = Config::new(db);
+            config.admin_key = admin_key;
+            config.limits.max_body_bytes = max_body_bytes;
+            config.limits.max_import_bytes = max_import_bytes;
+            config.limits.max_connections = max_connections;
+            config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
+            serve(config, &listen, demo).await
+        }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
         Command::Export(args) => exit_with(runtime.block_on(contacts::cli::export(args)).map(|()| true)),
         Command::Import(args) => exit_with(runtime.block_on(contacts::cli::import(args))),
