@@ -30,6 +30,9 @@ enum Command {
         /// Largest request body in bytes; larger bodies get 413.
         #[arg(long, env = "CONTACTS_MAX_BODY", default_value_t = 1024 * 1024)]
         max_body_bytes: usize,
+        /// Largest file upload to POST /contacts/import in bytes (held in memory); larger get 413.
+        #[arg(long, env = "CONTACTS_MAX_IMPORT", default_value_t = 64 * 1024 * 1024)]
+        max_import_bytes: usize,
         /// Connections served at once; more wait in the listen queue.
         #[arg(long, env = "CONTACTS_MAX_CONNECTIONS", default_value_t = 1024)]
         max_connections: usize,
@@ -151,6 +154,7 @@ fn run_service(command: Command) -> std::process::ExitCode {
             listen,
             admin_key,
             max_body_bytes,
+            max_import_bytes,
             max_connections,
             request_timeout,
             max_list_values,
@@ -163,6 +167,7 @@ fn run_service(command: Command) -> std::process::ExitCode {
             config.admin_key = admin_key;
             config.behind_proxy = behind_proxy;
             config.limits.max_body_bytes = max_body_bytes;
+            config.limits.max_import_bytes = max_import_bytes;
             config.limits.max_connections = max_connections;
             config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
             config.limits.max_list_values = max_list_values.max(1);

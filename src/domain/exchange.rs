@@ -264,8 +264,10 @@ pub fn normalize_birthday(s: &str) -> Option<String> {
     if digits.len() == 8 {
         return Some(format!("{}-{}-{}", &digits[..4], &digits[4..6], &digits[6..8]));
     }
-    if s.len() >= 10 && s.as_bytes()[4] == b'-' {
-        return Some(s[..10].to_string());
+    if s.as_bytes().get(4) == Some(&b'-') {
+        if let Some(date) = s.get(..10) {
+            return Some(date.to_string());
+        }
     }
     let parts: Vec<&str> = s.split(['.', '/']).collect();
     if let [a, b, y] = parts[..] {
@@ -311,6 +313,7 @@ mod tests {
         assert_eq!(normalize_birthday("1980-10-21T00:00:00Z").as_deref(), Some("1980-10-21"));
         assert_eq!(normalize_birthday("21.10.1980").as_deref(), Some("1980-10-21"));
         assert_eq!(normalize_birthday("10/21/1980").as_deref(), Some("1980-10-21"));
+        assert_eq!(normalize_birthday("1980-10-2é").as_deref(), Some("1980-10-2é"), "no panic on a cut character");
     }
 
     #[test]

@@ -212,7 +212,7 @@ pub async fn run(
     let reader = tokio::task::spawn_blocking(move || read_all(open, context, options, progress, Some(send)));
     let written: Result<ImportCounts> = match sink {
         Sink::Store(store) => store.import_contacts(receive, update_existing).await,
-        Sink::Bulk(path) => tokio::task::spawn_blocking(move || bulk::import_contacts(&path, 1 << 20, receive))
+        Sink::Bulk(path) => tokio::task::spawn_blocking(move || bulk::import_contacts(&path, receive))
             .await
             .map_err(join)
             .and_then(|r| r),

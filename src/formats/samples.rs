@@ -203,3 +203,40 @@ fn csv_files_that_are_not_what_they_claim() {
     let semicolons = "\u{feff}First Name;Email\r\nAnn;ann@x.example, ann2@x.example\r\n".as_bytes();
     assert_eq!(rows(semicolons)[0].emails, ["ann@x.example", "ann2@x.example"]);
 }
+
+/// Random bytes, and sample files cut and mangled at random: errors or records, never a panic.
+#[test]
+fn garbage_never_panics() {
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let samples: Vec<Vec<u8>> =
+        ["apple-3.0.vcf", "android-2.1.vcf", "rfc6350-4.0.vcf", "google-contacts.csv", "outlook.csv"]
+            .iter()
+            .map(|n| data(n))
+            .collect();
+    for round in 0..400 {
+        let mut bytes = samples[round % samples.len()].clone();
+        match round % 3 {
+            0 => bytes.truncate((next() as usize) % (bytes.len() + 1)),
+            1 => {
+                for _ in 0..8 {
+                    let i = (next() as usize) % bytes.len();
+                    bytes[i] = next() as u8;
+                }
+            }
+            _ => bytes = (0..(next() % 300)).map(|_| next() as u8).collect(),
+        }
+        let _: Vec<_> = Cards::new(&bytes[..]).collect();
+        if let Ok(s) = scan(&bytes[..]) {
+            let head = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+            if let Ok(rows) = Rows::new(&bytes[..], &s, head, &[], &HashMap::new()) {
+                let _: Vec<_> = rows.collect();
+            }
+        }
+    }
+}

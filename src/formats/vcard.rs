@@ -31,7 +31,11 @@ pub enum Version {
 }
 
 fn text(s: &str) -> VCardValue {
-    VCardValue::Text(s.replace("\r\n", "\n").replace('\r', "\n"))
+    if s.contains('\r') {
+        VCardValue::Text(s.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        VCardValue::Text(s.to_string())
+    }
 }
 
 fn entry(name: VCardProperty, values: Vec<VCardValue>) -> VCardEntry {

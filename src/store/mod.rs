@@ -136,6 +136,15 @@ impl Store {
         self.writer.run(f).await
     }
 
+    /// A write in a transaction of its own (see `Writer::run_alone`): an import.
+    async fn write_alone<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.run_alone(f).await
+    }
+
     /// A write that changes configuration (users, projects, roles, memberships, custom field
     /// definitions, deal statuses and categories) or what rendered contacts show without their
     /// `updated_on` moving (tag names): cached principals, field lists and rendered contacts

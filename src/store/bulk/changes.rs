@@ -6,18 +6,24 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::Receiver;
 
-use super::{load, NewContact};
+use super::{load_with_cache, NewContact};
 use crate::domain::changes::ContactChanges;
 use crate::domain::time::now_ms;
 use crate::domain::Address;
 use crate::error::{Error, Result};
 use crate::store::{ImportCounts, ImportItem};
 
+/// The page cache of each of the bulk import's two connections, in KiB, and the batches of
+/// search texts that may wait for the index (2,048 texts each).
+const IMPORT_CACHE_KIB: i64 = 24 * 1024;
+const IMPORT_FTS_QUEUE: usize = 16;
+
 /// Loads the contacts `items` brings into the empty database at `path`, in one transaction:
 /// `Done` commits, `Abort` (or a reader gone without a word) leaves the file as it was.
-/// `expected` (how many will come, roughly) sizes the page cache.
-pub fn import_contacts(path: &Path, expected: usize, items: Receiver<ImportItem>) -> Result<ImportCounts> {
-    load(path, expected, |bulk| {
+/// Memory stays bounded (an import streams a file of any size): page caches of
+/// [`IMPORT_CACHE_KIB`] for the file and for the search index built beside it.
+pub fn import_contacts(path: &Path, items: Receiver<ImportItem>) -> Result<ImportCounts> {
+    load_with_cache(path, IMPORT_CACHE_KIB, IMPORT_FTS_QUEUE, |bulk| {
         let mut id: i64 = bulk.conn.query_row(
             "SELECT coalesce((SELECT last FROM id_high_water WHERE name = 'contacts'), 0) + 1",
             [],

@@ -116,11 +116,22 @@ pub struct NewDeal<'a> {
 /// A running service may have the file open, but the load must happen before it answers
 /// requests: its caches do not see writes made here.
 pub fn load<T>(path: &Path, contacts: usize, fill: impl FnOnce(&mut BulkLoad<'_>) -> Result<T>) -> Result<T> {
+    // A page cache that holds most of what is loaded (about 1 KiB a contact, 64 MiB to 1 GiB).
+    load_with_cache(path, (contacts as i64).clamp(65_536, 1_048_576), fts::FTS_QUEUE, fill)
+}
+
+/// [`load`] with page caches of `cache_kib` (for the file, and again for the search index
+/// built beside it) and at most `fts_queue` batches of search texts waiting for the index:
+/// an import keeps its memory bounded with small ones.
+pub(super) fn load_with_cache<T>(
+    path: &Path,
+    cache_kib: i64,
+    fts_queue: usize,
+    fill: impl FnOnce(&mut BulkLoad<'_>) -> Result<T>,
+) -> Result<T> {
     super::init_sqlite();
     let mut conn = open(path)?;
     // Bulk-load settings, for this connection only (the service opens its own with FULL sync).
-    // A page cache that holds most of what is loaded (about 1 KiB a contact, 64 MiB to 1 GiB).
-    let cache_kib = (contacts as i64).clamp(65_536, 1_048_576);
     conn.execute_batch(&format!(
         "PRAGMA busy_timeout = 10000;
          PRAGMA journal_mode = WAL;
@@ -138,7 +149,8 @@ pub fn load<T>(path: &Path, contacts: usize, fill: impl FnOnce(&mut BulkLoad<'_>
     let fts_sql: String =
         tx.query_row("SELECT sql FROM sqlite_master WHERE name = 'contacts_search'", [], |r| r.get(0))?;
     let (out, fts) = {
-        let mut bulk = BulkLoad { conn: &tx, rows: Rows::prepare(&tx)?, fts: FtsBuilder::start(fts_sql, cache_kib)? };
+        let mut bulk =
+            BulkLoad { conn: &tx, rows: Rows::prepare(&tx)?, fts: FtsBuilder::start(fts_sql, cache_kib, fts_queue)? };
         (fill(&mut bulk)?, bulk.fts)
     };
     set_aside.restore(&tx)?;
