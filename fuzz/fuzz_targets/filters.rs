@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     let fields = common::fields();
     for p in common::principals() {
         let mut query = ContactQuery::new(p.contact_visibility());
-        accepted_or_422("contacts", query.apply_params(&params, &p));
+        accepted_or_422("contacts", query.apply_params(&params, &p, &fields));
         for scope in [None, Some(vec![1, 2])] {
             let deals = DealQuery::from_params(&params, p.deal_visibility(), scope, &p, &fields);
             accepted_or_422("deals", deals.map(|_| ()));
