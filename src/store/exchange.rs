@@ -38,7 +38,7 @@ pub struct ImportCounts {
 }
 
 /// The writer's page cache during an import (KiB), given back afterwards.
-const IMPORT_CACHE_KIB: i64 = 48 * 1024;
+const IMPORT_CACHE_KIB: i64 = 32 * 1024;
 
 /// The primary e-mail of a stored comma list, as compared: trimmed, lower case.
 fn primary_email(list: &str) -> Option<String> {
