@@ -240,3 +240,19 @@ fn garbage_never_panics() {
         }
     }
 }
+
+/// Headers as Apple/iCloud export tools write them ("Email : work", "Address : home : city").
+#[test]
+fn apple_style_csv_headers() {
+    let file = "First name,Last name,Organization,Job Title,Email : work,Phone : mobile,Address : work : street,\
+Address : work : city,Address : work : zip,Address : work : country,Note\r\n\
+Tim,Apple,Orchard,CEO,tim@orchard.example,+1 408 555 0100,1 Loop,Cupertino,95014,United States,Hello\r\n";
+    let r = rows(file.as_bytes()).remove(0);
+    assert_eq!((r.first_name, r.last_name, r.company, r.job_title), (s("Tim"), s("Apple"), s("Orchard"), s("CEO")));
+    assert_eq!((r.emails, r.phones), (vec!["tim@orchard.example".to_string()], vec!["+1 408 555 0100".to_string()]));
+    assert_eq!(
+        (r.street1, r.city, r.postcode, r.country),
+        (s("1 Loop"), s("Cupertino"), s("95014"), s("United States"))
+    );
+    assert_eq!(r.background, s("Hello"));
+}

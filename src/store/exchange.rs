@@ -38,7 +38,7 @@ pub struct ImportCounts {
 }
 
 /// The writer's page cache during an import (KiB), given back afterwards.
-const IMPORT_CACHE_KIB: i64 = 48 * 1024;
+const IMPORT_CACHE_KIB: i64 = 32 * 1024;
 
 /// The primary e-mail of a stored comma list, as compared: trimmed, lower case.
 fn primary_email(list: &str) -> Option<String> {
@@ -47,11 +47,21 @@ fn primary_email(list: &str) -> Option<String> {
 
 /// Runs an import inside the writer's job (see `Store::import_contacts`).
 fn import(conn: &Connection, items: Receiver<ImportItem>, update_existing: bool) -> Result<ImportCounts> {
-    let mut counts = ImportCounts::default();
     // A large transaction spills its dirty pages to the log whenever the page cache is full:
     // with the writer's small everyday cache that was a third of an import's time.
     let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
     conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
+    let outcome = write_all(conn, items, update_existing);
+    if update_existing {
+        conn.execute_batch("DROP TABLE IF EXISTS temp.import_emails")?;
+    }
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+    outcome
+}
+
+/// The body of [`import`]: what `items` brings, created or updated.
+fn write_all(conn: &Connection, items: Receiver<ImportItem>, update_existing: bool) -> Result<ImportCounts> {
+    let mut counts = ImportCounts::default();
     if update_existing {
         // Primary e-mail → contact, for the whole import (the first contact of an address
         // wins, and contacts created here are found by the rows after them).
@@ -69,7 +79,7 @@ fn import(conn: &Connection, items: Receiver<ImportItem>, update_existing: bool)
             }
         }
     }
-    let outcome = (|| {
+    {
         loop {
             let item = items.recv().unwrap_or(ImportItem::Abort("the import's reader stopped".into()));
             let mut changes = match item {
@@ -114,12 +124,7 @@ fn import(conn: &Connection, items: Receiver<ImportItem>, update_existing: bool)
                 }
             }
         }
-    })();
-    if update_existing {
-        conn.execute_batch("DROP TABLE IF EXISTS temp.import_emails")?;
     }
-    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
-    outcome
 }
 
 /// Moves everything of contact `merged` to `kept` and deletes `merged` (API.md §9 "Merge").

@@ -15,7 +15,7 @@ use crate::store::{ImportCounts, ImportItem};
 
 /// The page cache of each of the bulk import's two connections, in KiB, and the batches of
 /// search texts that may wait for the index (2,048 texts each).
-const IMPORT_CACHE_KIB: i64 = 24 * 1024;
+const IMPORT_CACHE_KIB: i64 = 16 * 1024;
 const IMPORT_FTS_QUEUE: usize = 16;
 
 /// Loads the contacts `items` brings into the empty database at `path`, in one transaction:

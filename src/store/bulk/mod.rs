@@ -122,7 +122,8 @@ pub fn load<T>(path: &Path, contacts: usize, fill: impl FnOnce(&mut BulkLoad<'_>
 
 /// [`load`] with page caches of `cache_kib` (for the file, and again for the search index
 /// built beside it) and at most `fts_queue` batches of search texts waiting for the index:
-/// an import keeps its memory bounded with small ones.
+/// an import keeps its memory bounded with small ones (fewer than `FTS_QUEUE` batches also
+/// finishes the search index before the other indexes are built, one after the other).
 pub(super) fn load_with_cache<T>(
     path: &Path,
     cache_kib: i64,
@@ -153,8 +154,15 @@ pub(super) fn load_with_cache<T>(
             BulkLoad { conn: &tx, rows: Rows::prepare(&tx)?, fts: FtsBuilder::start(fts_sql, cache_kib, fts_queue)? };
         (fill(&mut bulk)?, bulk.fts)
     };
-    set_aside.restore(&tx)?;
-    fts.finish_into(&tx)?;
+    if fts_queue < fts::FTS_QUEUE {
+        // A bounded load: the search index is merged and copied (and its connection closed)
+        // before the indexes are sorted, not while, so that their memory never adds up.
+        fts.finish_into(&tx)?;
+        set_aside.restore(&tx)?;
+    } else {
+        set_aside.restore(&tx)?;
+        fts.finish_into(&tx)?;
+    }
     super::cards::rebuild_all(&tx)?;
     tx.commit()?;
     // Statistics for the planner: full ones (about a second per million contacts; sampled
