@@ -62,6 +62,7 @@ mod contacts;
 mod custom_fields;
 mod deals;
 mod exchange;
+mod listing;
 mod locking;
 mod name_order;
 mod notes;
@@ -116,6 +117,8 @@ pub struct Store {
     counts: Arc<cache::CountCache>,
     trigrams: Arc<cache::TrigramCache>,
     name_order: Arc<NameOrder>,
+    /// The list index (`listing/`): counts and pages of most lists, kept by the writer.
+    listing: Arc<listing::Listing>,
     tuning: Tuning,
 }
 
@@ -234,7 +237,7 @@ pub(crate) mod test_support {
     /// takes: searches matched by more than 100 are not remembered, the name keys sort 10
     /// matches or more, and a walk gives way to the index after 500 steps.
     pub(crate) const SMALL: Tuning =
-        Tuning { max_remembered_matches: 100, name_keys_from_matches: 10, scan_budget_ops: 500 };
+        Tuning { max_remembered_matches: 100, name_keys_from_matches: 10, scan_budget_ops: 500, list_bucket: 4 };
 
     /// Opens the store at `path` (two readers) with the `SMALL` thresholds.
     pub(crate) fn open_small(path: &std::path::Path) -> Store {

@@ -41,7 +41,7 @@ impl BatchHooks for IndexFeed {
         Ok(())
     }
 
-    fn after_commit(&mut self, committed: bool) {
+    fn after_commit(&mut self, _conn: &Connection, committed: bool) {
         if let Some(changed) = self.changed.take() {
             self.names.committed(if committed { &changed } else { &[] });
         }

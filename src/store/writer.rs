@@ -48,7 +48,20 @@ pub trait BatchHooks: Send {
     /// After the batch's jobs, before COMMIT. When it fails the batch is rolled back.
     fn before_commit(&mut self, conn: &Connection) -> Result<()>;
     /// After the COMMIT (`committed`) or the rollback, before the data version is bumped.
-    fn after_commit(&mut self, committed: bool);
+    fn after_commit(&mut self, conn: &Connection, committed: bool);
+}
+
+/// Two sets of hooks, one after the other.
+impl<A: BatchHooks, B: BatchHooks> BatchHooks for (A, B) {
+    fn before_commit(&mut self, conn: &Connection) -> Result<()> {
+        self.0.before_commit(conn)?;
+        self.1.before_commit(conn)
+    }
+
+    fn after_commit(&mut self, conn: &Connection, committed: bool) {
+        self.0.after_commit(conn, committed);
+        self.1.after_commit(conn, committed);
+    }
 }
 
 #[derive(Clone)]
@@ -199,7 +212,7 @@ fn writer_loop(
         if alone && !succeeded.iter().all(|ok| *ok) {
             // The job failed outside any savepoint: its whole transaction goes.
             let _ = conn.execute_batch("ROLLBACK");
-            hooks.after_commit(false);
+            hooks.after_commit(&conn, false);
             for done in completions {
                 done(Ok(()));
             }
@@ -212,7 +225,7 @@ fn writer_loop(
             .inspect_err(|_| {
                 let _ = conn.execute_batch("ROLLBACK");
             });
-        hooks.after_commit(commit.is_ok());
+        hooks.after_commit(&conn, commit.is_ok());
         data_version.fetch_add(1, Ordering::Release);
         for done in completions {
             done(commit.clone());

@@ -24,6 +24,20 @@ pub(in crate::store) fn list_ids(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<i64>, i64)> {
+    match caches.listing.answer(conn, caches.trigrams, q, (offset, limit))? {
+        Some(answer) => Ok(answer),
+        None => sql_list_ids(conn, caches, q, offset, limit),
+    }
+}
+
+/// [`list_ids`] answered by SQL alone (what the list index is checked against in tests).
+pub(in crate::store) fn sql_list_ids(
+    conn: &Connection,
+    caches: &ListCaches,
+    q: &ContactQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<i64>, i64)> {
     let w = build_where(conn, caches, q, SearchMode::Index)?;
     let total = count(conn, caches, &w)?;
     if offset >= total {

@@ -30,14 +30,20 @@ use crate::domain::query::ContactQuery;
 use crate::domain::{Contact, UserRef};
 use crate::error::{Error, Result};
 
+pub(in crate::store) use filter::sort_sql;
 pub(in crate::store) use list::all_ids;
+pub(in crate::store) use plan::word_matches;
 use list::list_ids;
+#[cfg(test)]
+pub(in crate::store) use list::sql_list_ids;
 use load::{load, versions};
 use write::{add_project, remove_project};
 pub(in crate::store) use write::{create, delete, touch, update};
 
 /// The caches a list query consults, and the data version its results are remembered under.
 pub struct ListCaches<'a> {
+    /// The list index, asked first (`store::listing`).
+    pub listing: &'a super::listing::Listing,
     pub counts: &'a CountCache,
     pub trigrams: &'a TrigramCache,
     pub names: &'a NameOrder,
@@ -127,6 +133,7 @@ impl Store {
     /// The caches a list reads with, as of now (before its read transaction begins).
     pub(super) fn list_caches(&self) -> ListCaches<'_> {
         ListCaches {
+            listing: &self.listing,
             counts: &self.counts,
             trigrams: &self.trigrams,
             names: &self.name_order,

@@ -1,0 +1,489 @@
+//! One sort order of the contact list kept in memory as buckets: the contacts in order, cut into
+//! runs of about `Tuning::list_bucket` contacts (256), and for each contact id the number of its bucket (2 bytes
+//! a contact). A page at any offset is found by counting the matching contacts per bucket (one
+//! pass over the matches) and sorting only the few hundred of the buckets the page falls in
+//! (SQLite, with the list's own ORDER BY): its cost follows the matches' count, never the
+//! offset or the number of rows SQLite would walk.
+//!
+//! Each bucket starts at a key (the sort columns' values) and an id; a contact belongs to the
+//! last bucket whose start is not after its `(key, id)`. The list's order is `key, id` ascending
+//! or `key DESC, id` (the id breaks ties upwards either way), so a run of equal keys is read in
+//! the same id order both ways. Buckets therefore never mix such a run with other keys once it
+//! is at least a bucket long: it gets buckets of its own ("pure" ones, split by id), which a
+//! descending walk reads forwards; every other bucket ("mixed") holds whole runs and starts
+//! where a run starts (id 0).
+
+use std::cmp::Ordering;
+
+use roaring::RoaringBitmap;
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection};
+
+use crate::domain::query::SortKey;
+use crate::error::{Error, Result};
+use crate::store::contacts::sort_sql;
+use crate::store::id_list;
+
+/// The most buckets a 2-byte bucket number can name (16 million contacts at 256 a bucket).
+const MAX_BUCKETS: usize = u16::MAX as usize;
+
+/// Which columns an order sorts by (each ascending or each descending, ties by id ascending).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderSpec(pub Vec<SortKey>);
+
+impl OrderSpec {
+    /// The default list order: last name, first name.
+    pub fn default_order() -> OrderSpec {
+        OrderSpec(vec![SortKey::LastName, SortKey::FirstName])
+    }
+
+    fn columns(&self) -> Vec<String> {
+        self.0.iter().flat_map(|k| sort_sql(*k)).collect()
+    }
+
+    fn needs_address(&self) -> bool {
+        self.columns().iter().any(|c| c.contains("ad."))
+    }
+
+    fn from_clause(&self) -> &'static str {
+        if self.needs_address() {
+            "FROM contacts c LEFT JOIN addresses ad ON ad.contact_id = c.id"
+        } else {
+            "FROM contacts c"
+        }
+    }
+
+    /// The ORDER BY of the list in this order (`desc`: every column descending).
+    pub fn order_by(&self, desc: bool) -> String {
+        let direction = if desc { " DESC" } else { "" };
+        let mut order: Vec<String> = self.columns().iter().map(|c| format!("{c}{direction}")).collect();
+        order.push("c.id".into());
+        order.join(", ")
+    }
+
+    /// Whether it sorts by user names (which change with the configuration).
+    pub fn names_users(&self) -> bool {
+        self.0.iter().any(|k| matches!(k, SortKey::AssignedTo | SortKey::Author))
+    }
+}
+
+/// A sort key's values, compared as SQLite compares them (NULL first, numbers, then text by
+/// bytes: the BINARY collation).
+pub type Key = Vec<Value>;
+
+fn rank(v: &Value) -> u8 {
+    match v {
+        Value::Null => 0,
+        Value::Integer(_) | Value::Real(_) => 1,
+        Value::Text(_) => 2,
+        Value::Blob(_) => 3,
+    }
+}
+
+fn cmp_value(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Integer(x), Value::Real(y)) => (*x as f64).total_cmp(y),
+        (Value::Real(x), Value::Integer(y)) => x.total_cmp(&(*y as f64)),
+        (Value::Real(x), Value::Real(y)) => x.total_cmp(y),
+        (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+fn cmp_key(a: &[Value], b: &[Value]) -> Ordering {
+    a.iter().zip(b).map(|(x, y)| cmp_value(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+}
+
+fn cmp_entry(a: &(Key, u32), b: &(Key, u32)) -> Ordering {
+    cmp_key(&a.0, &b.0).then(a.1.cmp(&b.1))
+}
+
+struct Bucket {
+    /// The first `(key, id)` it holds.
+    start: (Key, u32),
+    /// Holds one run of equal keys only, a run other buckets share (see the module comment).
+    pure: bool,
+    /// Live contacts in it.
+    size: u32,
+}
+
+pub struct Order {
+    pub spec: OrderSpec,
+    /// Contacts per bucket when it is built or a bucket is split (split at twice as many).
+    bucket: usize,
+    /// The contacts it holds.
+    members: RoaringBitmap,
+    buckets: Vec<Bucket>,
+    /// Bucket number by contact id (meaningless for ids that are not live contacts).
+    labels: Vec<u16>,
+    /// The buckets in descending order: mixed ones backwards, each pure run forwards.
+    descending: Vec<u16>,
+}
+
+/// The rows the page falls in: `candidates` (matching contacts of the page's buckets) to be
+/// sorted in the list's order, the page being `limit` of them after skipping `skip`.
+pub struct PageCandidates {
+    pub candidates: Vec<i64>,
+    pub skip: u64,
+}
+
+impl Order {
+    /// Builds the order from the database (every contact, sorted by SQLite).
+    pub fn build(conn: &Connection, spec: OrderSpec, bucket: usize) -> Result<Order> {
+        let columns = spec.columns();
+        let sql = format!("SELECT c.id, {} {} ORDER BY {}", columns.join(", "), spec.from_clause(), spec.order_by(false));
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        let mut sorted: Vec<(Key, u32)> = Vec::new();
+        let mut order = Order {
+            spec,
+            bucket,
+            members: RoaringBitmap::new(),
+            buckets: Vec::new(),
+            labels: Vec::new(),
+            descending: Vec::new(),
+        };
+        // Runs of equal keys are cut into buckets as they end, so that only one run is held.
+        while let Some(row) = rows.next()? {
+            let id = contact_id(row.get(0)?)?;
+            let key: Key = (1..=columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?;
+            if sorted.last().is_some_and(|(last, _)| cmp_key(last, &key).is_ne()) && sorted.len() >= bucket {
+                order.append(std::mem::take(&mut sorted))?;
+            }
+            order.members.insert(id);
+            sorted.push((key, id));
+        }
+        order.append(sorted)?;
+        order.refresh_descending();
+        Ok(order)
+    }
+
+    /// Appends sorted entries that follow every bucket, as buckets (see [`cut`]).
+    fn append(&mut self, sorted: Vec<(Key, u32)>) -> Result<()> {
+        let at = self.buckets.len();
+        let (buckets, members) = cut(sorted, None, self.bucket);
+        if at + buckets.len() > MAX_BUCKETS {
+            return Err(Error::Internal("too many contacts for an in-memory order".into()));
+        }
+        for (i, ids) in members.iter().enumerate() {
+            for id in ids {
+                self.set_label(*id, (at + i) as u16);
+            }
+        }
+        self.buckets.extend(buckets);
+        Ok(())
+    }
+
+    fn set_label(&mut self, id: u32, label: u16) {
+        let id = id as usize;
+        if self.labels.len() <= id {
+            self.labels.resize(id + 1, 0);
+        }
+        self.labels[id] = label;
+    }
+
+    fn refresh_descending(&mut self) {
+        let n = self.buckets.len();
+        let mut descending = Vec::with_capacity(n);
+        let mut end = n;
+        while end > 0 {
+            let mut start = end - 1;
+            if self.buckets[start].pure {
+                while start > 0
+                    && self.buckets[start - 1].pure
+                    && cmp_key(&self.buckets[start - 1].start.0, &self.buckets[start].start.0).is_eq()
+                {
+                    start -= 1;
+                }
+            }
+            descending.extend((start..end).map(|b| b as u16));
+            end = start;
+        }
+        self.descending = descending;
+    }
+
+    /// The bucket `(key, id)` belongs to.
+    fn bucket_of(&self, entry: &(Key, u32)) -> usize {
+        self.buckets.partition_point(|b| cmp_entry(&b.start, entry).is_le()).saturating_sub(1)
+    }
+
+    /// The key of one contact (None: no such contact).
+    pub fn key_of(&self, conn: &Connection, id: u32) -> Result<Option<Key>> {
+        let columns = self.spec.columns();
+        let sql = format!("SELECT {} {} WHERE c.id = ?", columns.join(", "), self.spec.from_clause());
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([id])?;
+        match rows.next()? {
+            Some(row) => Ok(Some((0..columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Takes a live contact out of its bucket's count (before it moves or when it is deleted).
+    pub fn remove(&mut self, id: u32) {
+        if !self.members.remove(id) {
+            return;
+        }
+        if let Some(label) = self.labels.get(id as usize) {
+            let bucket = &mut self.buckets[*label as usize];
+            bucket.size = bucket.size.saturating_sub(1);
+        }
+    }
+
+    /// Puts a contact where `key` places it now (None: deleted), and splits its bucket when it
+    /// has grown too large (reading the bucket's keys from `conn`).
+    pub fn sync(&mut self, conn: &Connection, id: u32, key: Option<Key>) -> Result<()> {
+        self.remove(id);
+        match key {
+            Some(key) => self.place(conn, id, key),
+            None => Ok(()),
+        }
+    }
+
+    fn place(&mut self, conn: &Connection, id: u32, key: Key) -> Result<()> {
+        if self.buckets.is_empty() {
+            self.buckets.push(Bucket { start: (key.clone(), 0), pure: false, size: 0 });
+            self.refresh_descending();
+        }
+        let entry = (key, id);
+        let mut b = self.bucket_of(&entry);
+        let bucket = &self.buckets[b];
+        if cmp_entry(&entry, &bucket.start).is_lt() {
+            // Before every bucket: the first one starts here now (a mixed one of its own when
+            // the first is a run's).
+            if bucket.pure {
+                let mixed = Bucket { start: (entry.0.clone(), 0), pure: false, size: 0 };
+                self.insert_buckets(0, vec![mixed], &[], false)?;
+            } else {
+                self.buckets[0].start = (entry.0.clone(), 0);
+            }
+        } else if bucket.pure && cmp_key(&bucket.start.0, &entry.0).is_ne() {
+            // A new key after a run that has buckets of its own: a mixed bucket of its own,
+            // right after the run (nothing else lies between the run and the next bucket).
+            let mixed = Bucket { start: (entry.0.clone(), 0), pure: false, size: 0 };
+            self.insert_buckets(b + 1, vec![mixed], &[], false)?;
+            b += 1;
+        }
+        self.set_label(id, b as u16);
+        self.members.insert(id);
+        self.buckets[b].size += 1;
+        if self.buckets[b].size as usize >= 2 * self.bucket {
+            self.split(conn, b)?;
+        }
+        Ok(())
+    }
+
+    /// Cuts bucket `b` anew from its members' keys.
+    fn split(&mut self, conn: &Connection, b: usize) -> Result<()> {
+        let members: Vec<i64> = self.members.iter().filter(|id| self.label(*id) == Some(b as u16)).map(i64::from).collect();
+        let columns = self.spec.columns();
+        let sql = format!(
+            "SELECT c.id, {} {} WHERE c.id IN (SELECT value FROM json_each(?))",
+            columns.join(", "),
+            self.spec.from_clause()
+        );
+        let mut entries: Vec<(Key, u32)> = conn
+            .prepare_cached(&sql)?
+            .query_map([id_list(&members)], |row| {
+                let key: Key = (1..=columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?;
+                Ok((key, row.get::<_, i64>(0)? as u32))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        entries.sort_by(cmp_entry);
+        let first_start = self.buckets[b].start.clone();
+        let (mut buckets, members) = cut(entries, Some(first_start), self.bucket);
+        if buckets.len() <= 1 {
+            return Ok(());
+        }
+        if self.buckets[b].pure {
+            // A pure bucket's members all share its key: what it splits into stays pure.
+            buckets.iter_mut().for_each(|nb| nb.pure = true);
+        }
+        self.buckets.remove(b);
+        self.insert_buckets(b, buckets, &members, true)
+    }
+
+    /// Inserts `new` buckets at `at` with their `members` labelled, moving the later buckets
+    /// up; `replaces`: they take the place of bucket `at` (already removed), whose members are
+    /// all among `members`.
+    fn insert_buckets(&mut self, at: usize, new: Vec<Bucket>, members: &[Vec<u32>], replaces: bool) -> Result<()> {
+        let moved_by = new.len() - usize::from(replaces);
+        if self.buckets.len() + moved_by > MAX_BUCKETS {
+            return Err(Error::Internal("too many buckets in an in-memory order".into()));
+        }
+        // Labels still name the old positions: those after the insertion point move up.
+        let first_moved = (at + usize::from(replaces)) as u16;
+        if moved_by > 0 {
+            for label in self.labels.iter_mut().filter(|l| **l >= first_moved) {
+                *label += moved_by as u16;
+            }
+        }
+        for (i, ids) in members.iter().enumerate() {
+            for id in ids {
+                self.set_label(*id, (at + i) as u16);
+            }
+        }
+        let tail = self.buckets.split_off(at);
+        self.buckets.extend(new);
+        self.buckets.extend(tail);
+        self.refresh_descending();
+        Ok(())
+    }
+
+    /// Checks that every member lies in its bucket (tests).
+    #[cfg(test)]
+    pub fn verify(&self, conn: &Connection) {
+        for id in &self.members {
+            let key = self.key_of(conn, id).unwrap().expect("a member is a contact");
+            let label = self.labels[id as usize] as usize;
+            let entry = (key, id);
+            assert!(cmp_entry(&self.buckets[label].start, &entry).is_le(), "{entry:?} before its bucket {label}");
+            if let Some(next) = self.buckets.get(label + 1) {
+                assert!(cmp_entry(&entry, &next.start).is_lt(), "{entry:?} past its bucket {label}");
+            }
+            let b = &self.buckets[label];
+            assert!(!b.pure || cmp_key(&b.start.0, &entry.0).is_eq(), "{entry:?} in pure bucket {label}");
+        }
+        let sizes: u32 = self.buckets.iter().map(|b| b.size).sum();
+        assert_eq!(sizes as u64, self.members.len());
+    }
+
+    /// The contacts it holds.
+    pub fn members(&self) -> &RoaringBitmap {
+        &self.members
+    }
+
+    fn label(&self, id: u32) -> Option<u16> {
+        self.labels.get(id as usize).copied()
+    }
+
+    /// Live contacts per bucket, the figures a page of the whole list walks.
+    fn sizes(&self) -> Vec<u32> {
+        self.buckets.iter().map(|b| b.size).collect()
+    }
+
+    /// The candidates of the page `offset..offset + limit` of `matches` (live contacts) in this
+    /// order; `everything`: the matches are every contact of the order (its bucket sizes count them).
+    pub fn page(&self, matches: &RoaringBitmap, everything: bool, desc: bool, offset: u64, limit: u64) -> PageCandidates {
+        let counts = if everything {
+            self.sizes()
+        } else {
+            let mut counts = vec![0u32; self.buckets.len()];
+            for id in matches {
+                if let Some(label) = self.label(id) {
+                    counts[label as usize] += 1;
+                }
+            }
+            counts
+        };
+        let ascending: Vec<u16>;
+        let sequence: &[u16] = if desc {
+            &self.descending
+        } else {
+            ascending = (0..self.buckets.len() as u16).collect();
+            &ascending
+        };
+        let mut chosen = vec![false; self.buckets.len()];
+        let (mut before, mut skip, mut found) = (0u64, 0u64, false);
+        for &b in sequence {
+            let n = u64::from(counts[b as usize]);
+            if n == 0 {
+                continue;
+            }
+            if !found {
+                if before + n <= offset {
+                    before += n;
+                    continue;
+                }
+                found = true;
+                skip = offset - before;
+            }
+            chosen[b as usize] = true;
+            before += n;
+            if before >= offset + limit {
+                break;
+            }
+        }
+        let candidates = if found {
+            matches.iter().filter(|id| self.label(*id).is_some_and(|l| chosen[l as usize])).map(i64::from).collect()
+        } else {
+            Vec::new()
+        };
+        PageCandidates { candidates, skip }
+    }
+
+}
+
+impl OrderSpec {
+    /// Sorts a page's candidates with SQLite and takes the page.
+    pub fn sort_page(&self, conn: &Connection, desc: bool, page: &PageCandidates, limit: u64) -> Result<Vec<i64>> {
+        if page.candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT c.id {} WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY {} LIMIT ? OFFSET ?",
+            self.from_clause(),
+            self.order_by(desc)
+        );
+        let values = [Value::Text(id_list(&page.candidates)), Value::Integer(limit as i64), Value::Integer(page.skip as i64)];
+        let ids = conn
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(values.iter()), |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+}
+
+impl Order {
+    /// Bytes held (labels, members and bucket starts, roughly).
+    pub fn bytes(&self) -> usize {
+        self.labels.capacity() * 2 + self.members.serialized_size() + self.buckets.len() * 64
+    }
+}
+
+pub fn contact_id(id: i64) -> Result<u32> {
+    u32::try_from(id).map_err(|_| Error::Internal(format!("contact id {id} is past what the list index holds")))
+}
+
+/// Cuts sorted entries into buckets: a run of equal keys at least a bucket long gets pure
+/// buckets of its own (the first starting at id 0, the others at their first id), shorter runs
+/// share mixed buckets of about `bucket` (each starting at its first run, id 0). `first`:
+/// the start the first bucket keeps (a split bucket's own). Returns the buckets and their
+/// members.
+fn cut(sorted: Vec<(Key, u32)>, first: Option<(Key, u32)>, bucket: usize) -> (Vec<Bucket>, Vec<Vec<u32>>) {
+    let mut buckets: Vec<Bucket> = Vec::new();
+    let mut members: Vec<Vec<u32>> = Vec::new();
+    let mut open_mixed = false;
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i + 1;
+        while j < sorted.len() && cmp_key(&sorted[j].0, &sorted[i].0).is_eq() {
+            j += 1;
+        }
+        let run = &sorted[i..j];
+        if run.len() >= bucket {
+            for (c, chunk) in run.chunks(bucket).enumerate() {
+                let start_id = if c == 0 { 0 } else { chunk[0].1 };
+                buckets.push(Bucket { start: (chunk[0].0.clone(), start_id), pure: true, size: chunk.len() as u32 });
+                members.push(chunk.iter().map(|(_, id)| *id).collect());
+            }
+            open_mixed = false;
+        } else {
+            if !open_mixed || members.last().is_some_and(|m| m.len() >= bucket) {
+                buckets.push(Bucket { start: (run[0].0.clone(), 0), pure: false, size: 0 });
+                members.push(Vec::new());
+                open_mixed = true;
+            }
+            let last = buckets.len() - 1;
+            buckets[last].size += run.len() as u32;
+            members[last].extend(run.iter().map(|(_, id)| *id));
+        }
+        i = j;
+    }
+    if let (Some(start), Some(bucket)) = (first, buckets.first_mut()) {
+        bucket.start = start;
+    }
+    (buckets, members)
+}
