@@ -13,7 +13,6 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use crate::error::{Error, Result};
 
 use super::locking::{DbFile, Locking, ServerLock, SHARED_AUTOCHECKPOINT_PAGES};
-use super::name_order::{self, NameOrder};
 use super::{cache, cards, census, listing, migrate, search, search_index, Store, Tuning, Writer};
 
 /// Prepared statements kept per connection (list queries vary by filter shape).
@@ -103,8 +102,6 @@ impl Store {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         census::spawn(file.clone(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
-        let name_order: Arc<NameOrder> = Arc::default();
-        name_order::spawn_build(file.clone(), Arc::downgrade(&name_order));
         let config_version = Arc::new(AtomicU64::new(1));
         let listing = listing::Listing::new(file.clone(), config_version.clone(), tuning.list_bucket);
         listing::prepare_writer(&conn)?;
@@ -119,7 +116,7 @@ impl Store {
                 (
                     cards::refresh_stale,
                     Box::new((
-                        search_index::IndexFeed::new(name_order.clone()),
+                        search_index::IndexFeed,
                         listing::ListingFeed(listing.clone()),
                     )),
                 ),
@@ -130,7 +127,6 @@ impl Store {
             config_cache: Arc::default(),
             counts: Arc::default(),
             trigrams,
-            name_order,
             listing,
             tuning,
         })

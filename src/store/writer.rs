@@ -1,8 +1,8 @@
 //! The single writer: one connection on one thread owns every write. Requests hand it a closure
 //! through a channel; it runs whatever is waiting in one transaction (group commit), each job in
 //! its own savepoint so one failing job never undoes another, brings batch-wide derived data in
-//! step (the search index and the in-memory name order), commits once (one fsync for the whole
-//! batch), and only then answers each request. There is never SQLITE_BUSY between our own
+//! step (the search index), commits once (one fsync for the whole batch), brings the in-memory
+//! list index in step, and only then answers each request. There is never SQLITE_BUSY between our own
 //! writers, and nothing is acknowledged before it is durable. Between batches it does bounded
 //! upkeep (merging the search index), less of it while writes keep coming and the rest once
 //! they pause.
@@ -42,8 +42,7 @@ pub type Maintenance = Box<dyn FnMut(&Connection) -> bool + Send>;
 /// Runs at the end of every successful job, inside its savepoint: derived rows that must agree
 /// with the job's changes when it commits (the contact cards).
 pub type Epilogue = fn(&Connection) -> Result<()>;
-/// Derived data that is cheaper to update once per batch (the search index, the in-memory name
-/// order).
+/// Derived data that is cheaper to update once per batch (the search index, the list index).
 pub trait BatchHooks: Send {
     /// After the batch's jobs, before COMMIT. When it fails the batch is rolled back.
     fn before_commit(&mut self, conn: &Connection) -> Result<()>;

@@ -23,7 +23,6 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::cache::{CountCache, ReferenceNames, TrigramCache};
-use super::name_order::NameOrder;
 use super::{Store, Tuning};
 use crate::domain::changes::ContactChanges;
 use crate::domain::query::ContactQuery;
@@ -46,9 +45,6 @@ pub struct ListCaches<'a> {
     pub listing: &'a super::listing::Listing,
     pub counts: &'a CountCache,
     pub trigrams: &'a TrigramCache,
-    pub names: &'a NameOrder,
-    /// `names.sequence()` read before the read transaction began.
-    pub names_sequence: u64,
     pub data_version: u64,
     /// The thresholds the store was opened with.
     pub tuning: Tuning,
@@ -136,15 +132,13 @@ impl Store {
             listing: &self.listing,
             counts: &self.counts,
             trigrams: &self.trigrams,
-            names: &self.name_order,
-            names_sequence: self.name_order.sequence(),
             data_version: self.data_version(),
             tuning: self.tuning,
         }
     }
 
     /// Runs several reads in one read transaction, so that they agree, with the caches as of
-    /// the data version (and name-order sequence) read before it began.
+    /// the data version read before it began.
     fn in_read_transaction<T>(&self, f: impl FnOnce(&Connection, &ListCaches) -> Result<T>) -> Result<T> {
         let caches = self.list_caches();
         self.read(|c| {

@@ -130,13 +130,13 @@ pub struct PageCandidates {
 }
 
 impl Order {
-    /// Builds the order from the database (every contact, sorted by SQLite).
+    /// Builds the order from the database (every contact, sorted by SQLite), holding at most
+    /// a bucket's keys at a time.
     pub fn build(conn: &Connection, spec: OrderSpec, bucket: usize) -> Result<Order> {
         let columns = spec.columns();
         let sql = format!("SELECT c.id, {} {} ORDER BY {}", columns.join(", "), spec.from_clause(), spec.order_by(false));
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query([])?;
-        let mut sorted: Vec<(Key, u32)> = Vec::new();
         let mut order = Order {
             spec,
             bucket,
@@ -145,35 +145,26 @@ impl Order {
             labels: Vec::new(),
             descending: Vec::new(),
         };
-        // Runs of equal keys are cut into buckets as they end, so that only one run is held.
+        let mut cutter = Cutter::new(bucket);
         while let Some(row) = rows.next()? {
             let id = contact_id(row.get(0)?)?;
             let key: Key = (1..=columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?;
-            if sorted.last().is_some_and(|(last, _)| cmp_key(last, &key).is_ne()) && sorted.len() >= bucket {
-                order.append(std::mem::take(&mut sorted))?;
-            }
             order.members.insert(id);
-            sorted.push((key, id));
+            cutter.push(key, id);
         }
-        order.append(sorted)?;
-        order.refresh_descending();
-        Ok(order)
-    }
-
-    /// Appends sorted entries that follow every bucket, as buckets (see [`cut`]).
-    fn append(&mut self, sorted: Vec<(Key, u32)>) -> Result<()> {
-        let at = self.buckets.len();
-        let (buckets, members) = cut(sorted, None, self.bucket);
-        if at + buckets.len() > MAX_BUCKETS {
+        let (buckets, members) = cutter.finish(None);
+        if buckets.len() > MAX_BUCKETS {
             return Err(Error::Internal("too many contacts for an in-memory order".into()));
         }
+        order.labels = vec![0; order.members.max().map_or(0, |m| m as usize + 1)];
         for (i, ids) in members.iter().enumerate() {
             for id in ids {
-                self.set_label(*id, (at + i) as u16);
+                order.labels[*id as usize] = i as u16;
             }
         }
-        self.buckets.extend(buckets);
-        Ok(())
+        order.buckets = buckets;
+        order.refresh_descending();
+        Ok(order)
     }
 
     fn set_label(&mut self, id: u32, label: u16) {
@@ -447,43 +438,103 @@ pub fn contact_id(id: i64) -> Result<u32> {
     u32::try_from(id).map_err(|_| Error::Internal(format!("contact id {id} is past what the list index holds")))
 }
 
-/// Cuts sorted entries into buckets: a run of equal keys at least a bucket long gets pure
-/// buckets of its own (the first starting at id 0, the others at their first id), shorter runs
-/// share mixed buckets of about `bucket` (each starting at its first run, id 0). `first`:
-/// the start the first bucket keeps (a split bucket's own). Returns the buckets and their
-/// members.
+/// Cuts entries coming in order into buckets: a run of equal keys at least a bucket long gets
+/// pure buckets of its own (the first starting at id 0, the others at their first id),
+/// shorter runs share mixed buckets of about `bucket` (each starting at its first run, id 0).
+/// Holds the ids of the run under way, and no key but its own.
+struct Cutter {
+    bucket: usize,
+    buckets: Vec<Bucket>,
+    members: Vec<Vec<u32>>,
+    run_key: Option<Key>,
+    run: Vec<u32>,
+    /// The run under way has reached a bucket's length: its ids go to pure buckets.
+    run_pure: bool,
+    /// The last bucket is a mixed one that may take more runs.
+    mixed_open: bool,
+}
+
+impl Cutter {
+    fn new(bucket: usize) -> Cutter {
+        Cutter {
+            bucket,
+            buckets: Vec::new(),
+            members: Vec::new(),
+            run_key: None,
+            run: Vec::new(),
+            run_pure: false,
+            mixed_open: false,
+        }
+    }
+
+    fn open(&mut self, start: (Key, u32), pure: bool) {
+        self.buckets.push(Bucket { start, pure, size: 0 });
+        self.members.push(Vec::new());
+    }
+
+    fn add(&mut self, ids: &[u32]) {
+        let last = self.buckets.len() - 1;
+        self.buckets[last].size += ids.len() as u32;
+        self.members[last].extend_from_slice(ids);
+    }
+
+    fn push(&mut self, key: Key, id: u32) {
+        match &self.run_key {
+            Some(run_key) if cmp_key(run_key, &key).is_eq() => {}
+            Some(_) => {
+                self.end_run();
+                self.run_key = Some(key);
+            }
+            None => self.run_key = Some(key),
+        }
+        let run_key = self.run_key.as_ref().expect("set above");
+        if self.run_pure {
+            if self.members.last().is_some_and(|m| m.len() >= self.bucket) {
+                self.open((run_key.clone(), id), true);
+            }
+            self.add(&[id]);
+            return;
+        }
+        self.run.push(id);
+        if self.run.len() >= self.bucket {
+            self.open((run_key.clone(), 0), true);
+            let run = std::mem::take(&mut self.run);
+            self.add(&run);
+            self.run_pure = true;
+            self.mixed_open = false;
+        }
+    }
+
+    fn end_run(&mut self) {
+        if !self.run_pure && !self.run.is_empty() {
+            if !self.mixed_open || self.members.last().is_some_and(|m| m.len() >= self.bucket) {
+                let key = self.run_key.clone().expect("a run has a key");
+                self.open((key, 0), false);
+                self.mixed_open = true;
+            }
+            let run = std::mem::take(&mut self.run);
+            self.add(&run);
+        }
+        self.run.clear();
+        self.run_pure = false;
+        self.run_key = None;
+    }
+
+    /// The buckets and their members; `first`: the start the first bucket keeps (a split
+    /// bucket's own).
+    fn finish(mut self, first: Option<(Key, u32)>) -> (Vec<Bucket>, Vec<Vec<u32>>) {
+        self.end_run();
+        if let (Some(start), Some(bucket)) = (first, self.buckets.first_mut()) {
+            bucket.start = start;
+        }
+        (self.buckets, self.members)
+    }
+}
+
 fn cut(sorted: Vec<(Key, u32)>, first: Option<(Key, u32)>, bucket: usize) -> (Vec<Bucket>, Vec<Vec<u32>>) {
-    let mut buckets: Vec<Bucket> = Vec::new();
-    let mut members: Vec<Vec<u32>> = Vec::new();
-    let mut open_mixed = false;
-    let mut i = 0;
-    while i < sorted.len() {
-        let mut j = i + 1;
-        while j < sorted.len() && cmp_key(&sorted[j].0, &sorted[i].0).is_eq() {
-            j += 1;
-        }
-        let run = &sorted[i..j];
-        if run.len() >= bucket {
-            for (c, chunk) in run.chunks(bucket).enumerate() {
-                let start_id = if c == 0 { 0 } else { chunk[0].1 };
-                buckets.push(Bucket { start: (chunk[0].0.clone(), start_id), pure: true, size: chunk.len() as u32 });
-                members.push(chunk.iter().map(|(_, id)| *id).collect());
-            }
-            open_mixed = false;
-        } else {
-            if !open_mixed || members.last().is_some_and(|m| m.len() >= bucket) {
-                buckets.push(Bucket { start: (run[0].0.clone(), 0), pure: false, size: 0 });
-                members.push(Vec::new());
-                open_mixed = true;
-            }
-            let last = buckets.len() - 1;
-            buckets[last].size += run.len() as u32;
-            members[last].extend(run.iter().map(|(_, id)| *id));
-        }
-        i = j;
+    let mut cutter = Cutter::new(bucket);
+    for (key, id) in sorted {
+        cutter.push(key, id);
     }
-    if let (Some(start), Some(bucket)) = (first, buckets.first_mut()) {
-        bucket.start = start;
-    }
-    (buckets, members)
+    cutter.finish(first)
 }
