@@ -236,9 +236,8 @@ mod tests {
     use super::*;
     use crate::domain::changes::ContactChanges;
     use crate::domain::query::Visibility;
-    use crate::store::contacts::{create, update};
-    use crate::store::test_support::{open_small, wait_for, written};
-    use crate::store::Store;
+    use crate::store::contacts::create;
+    use crate::store::test_support::{open_small, written};
 
     /// Matches that all sort after many non-matching contacts: the walk in list order runs
     /// out of budget and the index answers, with the same page.
