@@ -69,7 +69,7 @@ const EAGER_ORDERS: [SortKey; 13] = [
 const MAX_LOG: usize = 1 << 20;
 /// A batch changing more contacts than this (an import) has the index built anew rather
 /// than each contact re-read.
-const REBUILD_ABOVE: usize = 100_000;
+const REBUILD_ABOVE: usize = 50_000;
 
 struct Held {
     order: Order,
@@ -365,10 +365,7 @@ impl Listing {
         let spec = OrderSpec(keys.clone());
         let config_version = self.config_version();
         let outcome = build_with(&self.me, |conn, bucket| Order::build(conn, spec.clone(), bucket), |state, conn, mut order, caught_up| {
-            for &id in caught_up {
-                let key = order.key_of(conn, id as u32)?;
-                order.sync(conn, id as u32, key)?;
-            }
+            sync_order(&mut order, conn, caught_up)?;
             let Some(index) = state.index.as_mut() else { return Ok(()) };
             index.orders.retain(|h| h.order.spec != order.spec);
             let used = AtomicU64::new(self.uses.load(Ordering::Relaxed));
@@ -427,10 +424,18 @@ fn apply(index: &mut Index, conn: &Connection, ids: &[i64]) -> Result<()> {
             index.facets.insert(record);
         }
         index.words.update(id32, texts.get(&id).map(String::as_str));
-        for held in index.orders.iter_mut() {
-            let key = held.order.key_of(conn, id32)?;
-            held.order.sync(conn, id32, key)?;
-        }
+    }
+    for held in index.orders.iter_mut() {
+        sync_order(&mut held.order, conn, ids)?;
+    }
+    Ok(())
+}
+
+/// Places the contacts `ids` in `order` as they are now (takes out those deleted).
+fn sync_order(order: &mut Order, conn: &Connection, ids: &[i64]) -> Result<()> {
+    let mut keys = order.keys_of(conn, ids)?;
+    for id in ids.iter().filter_map(|id| u32::try_from(*id).ok()) {
+        order.sync(conn, id, keys.remove(&id))?;
     }
     Ok(())
 }

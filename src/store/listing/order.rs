@@ -14,6 +14,7 @@
 //! where a run starts (id 0).
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use roaring::RoaringBitmap;
 use rusqlite::types::Value;
@@ -200,16 +201,22 @@ impl Order {
         self.buckets.partition_point(|b| cmp_entry(&b.start, entry).is_le()).saturating_sub(1)
     }
 
-    /// The key of one contact (None: no such contact).
-    pub fn key_of(&self, conn: &Connection, id: u32) -> Result<Option<Key>> {
+    /// The keys of these contacts (those that exist), in one statement.
+    pub fn keys_of(&self, conn: &Connection, ids: &[i64]) -> Result<HashMap<u32, Key>> {
         let columns = self.spec.columns();
-        let sql = format!("SELECT {} {} WHERE c.id = ?", columns.join(", "), self.spec.from_clause());
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query([id])?;
-        match rows.next()? {
-            Some(row) => Ok(Some((0..columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?)),
-            None => Ok(None),
-        }
+        let sql = format!(
+            "SELECT c.id, {} {} WHERE c.id IN (SELECT value FROM json_each(?))",
+            columns.join(", "),
+            self.spec.from_clause()
+        );
+        let keys = conn
+            .prepare_cached(&sql)?
+            .query_map([id_list(ids)], |row| {
+                let key: Key = (1..=columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?;
+                Ok((row.get::<_, i64>(0)? as u32, key))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(keys)
     }
 
     /// Takes a live contact out of its bucket's count (before it moves or when it is deleted).
@@ -269,19 +276,7 @@ impl Order {
     /// Cuts bucket `b` anew from its members' keys.
     fn split(&mut self, conn: &Connection, b: usize) -> Result<()> {
         let members: Vec<i64> = self.members.iter().filter(|id| self.label(*id) == Some(b as u16)).map(i64::from).collect();
-        let columns = self.spec.columns();
-        let sql = format!(
-            "SELECT c.id, {} {} WHERE c.id IN (SELECT value FROM json_each(?))",
-            columns.join(", "),
-            self.spec.from_clause()
-        );
-        let mut entries: Vec<(Key, u32)> = conn
-            .prepare_cached(&sql)?
-            .query_map([id_list(&members)], |row| {
-                let key: Key = (1..=columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?;
-                Ok((key, row.get::<_, i64>(0)? as u32))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut entries: Vec<(Key, u32)> = self.keys_of(conn, &members)?.into_iter().map(|(id, key)| (key, id)).collect();
         entries.sort_by(cmp_entry);
         let first_start = self.buckets[b].start.clone();
         let (mut buckets, members) = cut(entries, Some(first_start), self.bucket);
@@ -327,7 +322,7 @@ impl Order {
     #[cfg(test)]
     pub fn verify(&self, conn: &Connection) {
         for id in &self.members {
-            let key = self.key_of(conn, id).unwrap().expect("a member is a contact");
+            let key = self.keys_of(conn, &[i64::from(id)]).unwrap().remove(&id).expect("a member is a contact");
             let label = self.labels[id as usize] as usize;
             let entry = (key, id);
             assert!(cmp_entry(&self.buckets[label].start, &entry).is_le(), "{entry:?} before its bucket {label}");
