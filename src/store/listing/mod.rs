@@ -17,6 +17,7 @@
 mod facets;
 mod feed;
 mod order;
+mod results;
 mod words;
 
 #[cfg(test)]
@@ -44,7 +45,7 @@ pub use feed::{prepare as prepare_writer, ListingFeed};
 
 /// Orders other than the default one kept at most (about 2.3 MB each at a million contacts);
 /// the one used longest ago gives way.
-const MAX_OTHER_ORDERS: usize = 24;
+const MAX_OTHER_ORDERS: usize = 15;
 /// The orders built after the index, in the background: the columns lists are sorted by most
 /// (a list sorted by several columns or a custom field is sorted by SQL).
 /// Address lines, region, postcode, middle name and website are built the first time a list
@@ -65,6 +66,8 @@ const EAGER_ORDERS: [SortKey; 13] = [
     SortKey::AssignedTo,
     SortKey::Author,
 ];
+/// How long a list waits for an order another thread is building before SQL sorts it.
+const ORDER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Changes logged at most for builds under way; past it they start over.
 const MAX_LOG: usize = 1 << 20;
 /// A batch changing more contacts than this (an import) has the index built anew rather
@@ -101,6 +104,8 @@ struct State {
 
 pub struct Listing {
     state: RwLock<State>,
+    /// Answers given since the last change (the same list asked again costs a lookup).
+    results: results::Results,
     file: DbFile,
     /// The store's configuration version (orders by user name are rebuilt when it moves).
     config_version: Arc<AtomicU64>,
@@ -141,6 +146,7 @@ impl Listing {
     pub fn new(file: DbFile, config_version: Arc<AtomicU64>, bucket: usize) -> Arc<Listing> {
         Arc::new_cyclic(|me| Listing {
             state: RwLock::default(),
+            results: Default::default(),
             file,
             config_version,
             uses: AtomicU64::new(0),
@@ -196,6 +202,15 @@ impl Listing {
             }
             state.seq
         };
+        let key = format!("{q:?}\u{1}{offset}\u{1}{limit}");
+        if let Some(answer) = self.results.get(seq, &key) {
+            return Ok(Some(answer));
+        }
+        if let Wanted::Order { spec, .. } = &wanted {
+            if !self.ensure_order(spec) {
+                return Ok(None);
+            }
+        }
         let words: BTreeSet<&String> = q.search_words.iter().collect();
         let impossible = search::plan(&q.search_words).impossible;
         let mut word_sets = Vec::new();
@@ -208,7 +223,7 @@ impl Listing {
                     let mut state = self.write();
                     if state.seq == seq {
                         if let Some(index) = state.index.as_mut() {
-                            index.words.remember(word, ids.clone());
+                            index.words.remember(word, &ids);
                         }
                     }
                     ids
@@ -226,29 +241,51 @@ impl Listing {
             matches &= ids;
         }
         let total = matches.len() as i64;
-        let (spec, desc) = match wanted {
-            Wanted::ById { desc } => return Ok(Some((by_id(&matches, desc, offset, limit), total))),
-            Wanted::Order { spec, desc } => (spec, desc),
+        let page = match wanted {
+            Wanted::ById { desc } => by_id(&matches, desc, offset, limit),
+            _ if offset >= total as u64 => Vec::new(),
+            Wanted::Order { spec, desc } => {
+                let Some(held) = index.orders.iter().find(|h| h.order.spec == spec) else { return Ok(None) };
+                held.used.store(self.uses.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+                let everything = matches == *held.order.members();
+                let candidates = held.order.page(&matches, everything, desc, offset, limit);
+                drop(state);
+                spec.sort_page(conn, desc, &candidates, limit)?
+            }
         };
-        let Some(held) = index.orders.iter().find(|h| h.order.spec == spec) else {
-            drop(state);
-            self.build_order(spec.0);
-            return Ok(None);
-        };
-        if spec.names_users() && held.config_version != self.config_version() {
-            drop(state);
-            self.write().index.as_mut().map(|i| i.orders.retain(|h| h.order.spec != spec));
-            self.build_order(spec.0);
-            return Ok(None);
+        self.results.put(seq, self.read().seq, key, (&page, total));
+        Ok(Some((page, total)))
+    }
+
+    /// Makes sure the index holds `spec` (built on this thread if no other is building it,
+    /// else waited for): false when it could not be had (lists are then sorted by SQL).
+    fn ensure_order(&self, spec: &OrderSpec) -> bool {
+        let deadline = std::time::Instant::now() + ORDER_WAIT;
+        loop {
+            {
+                let state = self.read();
+                let Some(index) = state.index.as_ref() else { return false };
+                match index.orders.iter().find(|h| h.order.spec == *spec) {
+                    Some(held) if !spec.names_users() || held.config_version == self.config_version() => return true,
+                    Some(_) => {
+                        drop(state);
+                        // User names changed since it was built: built anew.
+                        if let Some(index) = self.write().index.as_mut() {
+                            index.orders.retain(|h| h.order.spec != *spec);
+                        }
+                        continue;
+                    }
+                    None => {}
+                }
+            }
+            if self.claim_order(&spec.0) {
+                long_read(|| self.build_order_now(spec.0.clone()));
+            } else if std::time::Instant::now() > deadline {
+                return false;
+            } else {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         }
-        held.used.store(self.uses.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
-        if offset >= total as u64 {
-            return Ok(Some((Vec::new(), total)));
-        }
-        let everything = matches == *held.order.members();
-        let candidates = held.order.page(&matches, everything, desc, offset, limit);
-        drop(state);
-        Ok(Some((spec.sort_page(conn, desc, &candidates, limit)?, total)))
     }
 
     /// The writer, after a commit that changed these contacts: brings the index in step (the
@@ -283,6 +320,7 @@ impl Listing {
     /// Forgets the index and builds it anew (lists are answered by SQL meanwhile).
     pub fn drop_and_rebuild(&self) {
         self.write().index = None;
+        self.results.clear();
         self.build_all();
     }
 
@@ -320,6 +358,7 @@ impl Listing {
                             started.elapsed().as_millis(),
                             listing.bytes() as f64 / 1e6
                         );
+                        release_freed_memory();
                         for key in EAGER_ORDERS {
                             if listing.claim_order(&[key]) {
                                 listing.build_order_now(vec![key]);
@@ -333,19 +372,6 @@ impl Listing {
                     }
                     Err(e) => tracing::warn!("the list index was not built ({e}); lists are answered by SQL"),
                 }
-            }
-        });
-    }
-
-    /// Builds one more order on a background thread (once at a time per order).
-    fn build_order(&self, keys: Vec<SortKey>) {
-        if !self.claim_order(&keys) {
-            return;
-        }
-        let me = self.me.clone();
-        self.spawn("list-order", move || {
-            if let Some(listing) = me.upgrade() {
-                listing.build_order_now(keys);
             }
         });
     }
@@ -379,6 +405,7 @@ impl Listing {
             Ok(())
         });
         self.write().orders_building.retain(|k| *k != keys);
+        release_freed_memory();
         if let Err(e) = outcome {
             tracing::warn!("a list order was not built ({e}); lists in it are answered by SQL");
         }
@@ -392,6 +419,16 @@ impl Listing {
         if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(f) {
             tracing::warn!("cannot start the {name} thread: {e}");
         }
+    }
+}
+
+/// Gives the memory a build freed back to the system (a build allocates and frees tens of
+/// megabytes of keys and ids, which the allocator would otherwise keep).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator's arenas to the system.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -419,7 +456,9 @@ fn apply(index: &mut Index, conn: &Connection, ids: &[i64]) -> Result<()> {
     let texts = words::read_texts(conn, ids)?;
     for &id in ids {
         let Ok(id32) = u32::try_from(id) else { continue };
-        index.facets.remove(id32);
+        if index.facets.live.contains(id32) {
+            index.facets.remove(id32);
+        }
         if let Some(record) = records.iter().find(|r| r.id == id32) {
             index.facets.insert(record);
         }

@@ -275,7 +275,7 @@ impl Order {
 
     /// Cuts bucket `b` anew from its members' keys.
     fn split(&mut self, conn: &Connection, b: usize) -> Result<()> {
-        let members: Vec<i64> = self.members.iter().filter(|id| self.label(*id) == Some(b as u16)).map(i64::from).collect();
+        let members = self.bucket_members(b as u16);
         let mut entries: Vec<(Key, u32)> = self.keys_of(conn, &members)?.into_iter().map(|(id, key)| (key, id)).collect();
         entries.sort_by(cmp_entry);
         let first_start = self.buckets[b].start.clone();
@@ -392,12 +392,38 @@ impl Order {
                 break;
             }
         }
-        let candidates = if found {
-            matches.iter().filter(|id| self.label(*id).is_some_and(|l| chosen[l as usize])).map(i64::from).collect()
-        } else {
-            Vec::new()
-        };
+        let candidates = if found { self.members_of(&chosen, matches) } else { Vec::new() };
         PageCandidates { candidates, skip }
+    }
+
+    /// The contacts of `matches` in the chosen buckets. Many matches: the labels are scanned
+    /// for the chosen buckets' range (a tight loop over 2 bytes a contact) and only those
+    /// found are tested; few: the matches are walked.
+    fn members_of(&self, chosen: &[bool], matches: &RoaringBitmap) -> Vec<i64> {
+        let in_chosen = |label: u16| chosen.get(label as usize).copied().unwrap_or(false);
+        if matches.len() < self.labels.len() as u64 / 16 {
+            return matches.iter().filter(|id| self.label(*id).is_some_and(in_chosen)).map(i64::from).collect();
+        }
+        let lowest = chosen.iter().position(|c| *c).unwrap_or(0) as u16;
+        let highest = chosen.iter().rposition(|c| *c).unwrap_or(0) as u16;
+        self.labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| (lowest..=highest).contains(*l))
+            .filter(|(id, l)| in_chosen(**l) && matches.contains(*id as u32))
+            .map(|(id, _)| id as i64)
+            .collect()
+    }
+
+    /// The members of bucket `b`.
+    fn bucket_members(&self, b: u16) -> Vec<i64> {
+        let label = b;
+        self.labels
+            .iter()
+            .enumerate()
+            .filter(|(id, l)| **l == label && self.members.contains(*id as u32))
+            .map(|(id, _)| id as i64)
+            .collect()
     }
 
 }

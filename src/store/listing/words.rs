@@ -13,8 +13,12 @@ use crate::error::Result;
 
 use super::order::contact_id;
 
-/// Bytes of remembered word bitmaps at most; past it the oldest are dropped.
-const MAX_WORD_BYTES: usize = 24 << 20;
+/// Bytes of remembered word bitmaps at most (about twice their serialized size); past it the
+/// oldest are dropped.
+const MAX_WORD_BYTES: usize = 12 << 20;
+/// Words held by fewer contacts are not remembered: the trigram index finds them in a few
+/// milliseconds, and every remembered word is tested against each text the writer changes.
+const REMEMBER_FROM: u64 = 2_000;
 
 #[derive(Default)]
 pub struct Words {
@@ -59,12 +63,12 @@ impl Words {
         }
     }
 
-    /// Remembers the contacts holding a word (found at the index's current state).
-    pub fn remember(&mut self, word: &str, ids: RoaringBitmap) {
-        if self.remembered.contains_key(word) {
+    /// Remembers the contacts holding a word (found at the index's current state), when many.
+    pub fn remember(&mut self, word: &str, ids: &RoaringBitmap) {
+        if ids.len() < REMEMBER_FROM || self.remembered.contains_key(word) {
             return;
         }
-        let bytes = ids.serialized_size() + word.len();
+        let bytes = 2 * ids.serialized_size() + word.len();
         while self.bytes + bytes > MAX_WORD_BYTES {
             let Some(oldest) = self.age.pop_front() else { break };
             if let Some((_, b)) = self.remembered.remove(&oldest) {
@@ -73,7 +77,7 @@ impl Words {
         }
         self.bytes += bytes;
         self.age.push_back(word.to_string());
-        self.remembered.insert(word.to_string(), (ids, bytes));
+        self.remembered.insert(word.to_string(), (ids.clone(), bytes));
     }
 
     /// Brings every set in step with a contact's text as it is now (None: no text, deleted).
@@ -97,7 +101,7 @@ impl Words {
         }
     }
 
-    /// Whether texts need reading to keep these sets in step (always: the characters).
+    /// Bytes held, about.
     pub fn bytes(&self) -> usize {
         self.bytes + self.characters.values().map(RoaringBitmap::serialized_size).sum::<usize>()
     }
