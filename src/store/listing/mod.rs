@@ -45,7 +45,7 @@ pub use feed::{prepare as prepare_writer, ListingFeed};
 
 /// Orders other than the default one kept at most (about 2.3 MB each at a million contacts);
 /// the one used longest ago gives way.
-const MAX_OTHER_ORDERS: usize = 15;
+const MAX_OTHER_ORDERS: usize = 20;
 /// The orders built after the index, in the background: the columns lists are sorted by most
 /// (a list sorted by several columns or a custom field is sorted by SQL).
 /// Address lines, region, postcode, middle name and website are built the first time a list
@@ -232,6 +232,8 @@ impl Listing {
         }
         let (offset, limit) = (offset.max(0) as u64, limit.max(0) as u64);
         let state = self.read();
+        // (Read once: the lock is not taken again while held, which would wait behind a writer.)
+        let current = state.seq;
         let Some(index) = state.index.as_ref() else { return Ok(None) };
         let mut matches = index.facets.matching(q);
         if impossible {
@@ -253,7 +255,7 @@ impl Listing {
                 spec.sort_page(conn, desc, &candidates, limit)?
             }
         };
-        self.results.put(seq, self.read().seq, key, (&page, total));
+        self.results.put(seq, current, key, (&page, total));
         Ok(Some((page, total)))
     }
 
