@@ -117,8 +117,9 @@ impl ConfigCache {
 
 /// Above this many distinct list results, or this many bytes of them, the cache starts over
 /// (a remembered search can hold 20,000 ids: the entry count alone would not bound memory).
+/// Small: most lists are answered by the list index (`store::listing`), these only by SQL.
 const MAX_COUNTS: usize = 16_384;
-const MAX_COUNT_BYTES: usize = 8 << 20;
+const MAX_COUNT_BYTES: usize = 2 << 20;
 
 /// Results of list queries at one data version: counts, the ids of pages, the `(id,
 /// updated_on)` of their contacts, and the contacts a search matches (a JSON id list, as it

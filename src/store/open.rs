@@ -93,7 +93,7 @@ impl Store {
                 register_fold_case(c)?;
                 c.execute_batch(
                     "PRAGMA busy_timeout = 5000;
-                     PRAGMA cache_size = -4000;",
+                     PRAGMA cache_size = -2000;",
                 )
             });
         let pool = Pool::builder()

@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 
 pub(in crate::store) use filter::sort_sql;
 pub(in crate::store) use list::all_ids;
-pub(in crate::store) use plan::word_matches;
+pub(in crate::store) use plan::words_matches;
 use list::list_ids;
 #[cfg(test)]
 pub(in crate::store) use list::sql_list_ids;

@@ -72,22 +72,23 @@ pub(super) fn search_matches(
     Ok(Some((key, ids)))
 }
 
-/// The contacts whose search text holds `word` (of two characters or more; one character:
-/// every text is read), all of them, as a bitmap (the list index remembers it).
-pub(in crate::store) fn word_matches(
+/// The contacts whose search text holds every one of `words`, all of them, as a bitmap (the
+/// list index remembers a single word's), by the cheapest plan for them together (a word of
+/// one character: every text is read).
+pub(in crate::store) fn words_matches(
     conn: &Connection,
     trigrams: &TrigramCache,
-    word: &str,
+    words: &[String],
 ) -> Result<roaring::RoaringBitmap> {
-    let words = [word.to_string()];
-    let plan = search::plan(&words);
+    let plan = search::plan(words);
     let ids: Vec<i64> = if plan.impossible {
         Vec::new()
     } else if plan.one_char_words.is_empty() {
         index_matches(conn, trigrams, &plan, usize::MAX)?
     } else {
-        conn.prepare_cached("SELECT contact_id FROM search_texts WHERE instr(body, ?) > 0")?
-            .query_map([word], |r| r.get(0))?
+        let tests = vec!["instr(body, ?) > 0"; words.len()].join(" AND ");
+        conn.prepare_cached(&format!("SELECT contact_id FROM search_texts WHERE {tests}"))?
+            .query_map(params_from_iter(words.iter()), |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?
     };
     Ok(ids.into_iter().filter_map(|id| u32::try_from(id).ok()).collect())

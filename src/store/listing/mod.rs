@@ -34,7 +34,7 @@ use crate::domain::query::{ContactQuery, SortKey};
 use crate::error::Result;
 
 use super::cache::TrigramCache;
-use super::contacts::word_matches;
+use super::contacts::words_matches;
 use super::locking::DbFile;
 use super::{long_read, search};
 use facets::Facets;
@@ -46,12 +46,11 @@ pub use feed::{prepare as prepare_writer, ListingFeed};
 /// Orders other than the default one kept at most (about 2.3 MB each at a million contacts);
 /// the one used longest ago gives way.
 const MAX_OTHER_ORDERS: usize = 20;
-/// The orders built after the index, in the background: the columns lists are sorted by most
-/// (a list sorted by several columns or a custom field is sorted by SQL).
-/// Address lines, region, postcode, middle name and website are built the first time a list
-/// sorts by them (about a second at a million contacts; SQL sorts that list meanwhile): at
-/// 2.3 MB an order, all of them would take the index past its memory budget.
-const EAGER_ORDERS: [SortKey; 13] = [
+/// The orders built after the index, in the background (a list sorted by several columns or
+/// a custom field is sorted by SQL).
+/// Every single column a list sorts by (about 2.4 MB each at a million contacts): an order
+/// built on first use would take a second or two at a million contacts.
+const EAGER_ORDERS: [SortKey; 20] = [
     SortKey::UpdatedOn,
     SortKey::CreatedOn,
     SortKey::Name,
@@ -65,7 +64,17 @@ const EAGER_ORDERS: [SortKey; 13] = [
     SortKey::Country,
     SortKey::AssignedTo,
     SortKey::Author,
+    SortKey::MiddleName,
+    SortKey::Website,
+    SortKey::Street1,
+    SortKey::Street2,
+    SortKey::Region,
+    SortKey::Postcode,
+    SortKey::Address,
 ];
+/// Search candidates at most whose texts are tested for the remaining words (a text read and
+/// tested costs about as much as 60 doclist entries: 3,000 texts, a few milliseconds).
+const TEST_TEXTS_BELOW: u64 = 3_000;
 /// How long a list waits for an order another thread is building before SQL sorts it.
 const ORDER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Changes logged at most for builds under way; past it they start over.
@@ -211,37 +220,16 @@ impl Listing {
                 return Ok(None);
             }
         }
-        let words: BTreeSet<&String> = q.search_words.iter().collect();
-        let impossible = search::plan(&q.search_words).impossible;
-        let mut word_sets = Vec::new();
-        for word in words.into_iter().filter(|_| !impossible) {
-            let known = self.read().index.as_ref().and_then(|i| i.words.get(word));
-            word_sets.push(match known {
-                Some(ids) => ids,
-                None => {
-                    let ids = long_read(|| word_matches(conn, trigrams, word))?;
-                    let mut state = self.write();
-                    if state.seq == seq {
-                        if let Some(index) = state.index.as_mut() {
-                            index.words.remember(word, &ids);
-                        }
-                    }
-                    ids
-                }
-            });
-        }
+        let facet_matches = match self.read().index.as_ref() {
+            Some(index) => index.facets.matching(q),
+            None => return Ok(None),
+        };
+        let matches = self.search_within(conn, trigrams, facet_matches, &q.search_words, seq)?;
         let (offset, limit) = (offset.max(0) as u64, limit.max(0) as u64);
         let state = self.read();
         // (Read once: the lock is not taken again while held, which would wait behind a writer.)
         let current = state.seq;
         let Some(index) = state.index.as_ref() else { return Ok(None) };
-        let mut matches = index.facets.matching(q);
-        if impossible {
-            matches.clear();
-        }
-        for ids in &word_sets {
-            matches &= ids;
-        }
         let total = matches.len() as i64;
         let page = match wanted {
             Wanted::ById { desc } => by_id(&matches, desc, offset, limit),
@@ -257,6 +245,53 @@ impl Listing {
         };
         self.results.put(seq, current, key, (&page, total));
         Ok(Some((page, total)))
+    }
+
+    /// The contacts of `matches` whose search text holds every word. Words the index knows
+    /// (characters, remembered words) are intersected first; when few contacts are left their
+    /// texts are tested for the other words directly (cheaper than a common word's doclists),
+    /// otherwise the trigram index finds the other words together (`contacts::plan`: the
+    /// rarest trigrams of several words make few candidates), and one word found alone is
+    /// remembered.
+    fn search_within(
+        &self,
+        conn: &Connection,
+        trigrams: &TrigramCache,
+        mut matches: RoaringBitmap,
+        words: &[String],
+        seq: u64,
+    ) -> Result<RoaringBitmap> {
+        if words.is_empty() {
+            return Ok(matches);
+        }
+        if search::plan(words).impossible {
+            return Ok(RoaringBitmap::new());
+        }
+        let mut unknown: Vec<&String> = Vec::new();
+        for word in words.iter().collect::<BTreeSet<_>>() {
+            match self.read().index.as_ref().and_then(|i| i.words.get(word)) {
+                Some(ids) => matches &= ids,
+                None => unknown.push(word),
+            }
+        }
+        if unknown.is_empty() || matches.is_empty() {
+            return Ok(matches);
+        }
+        if matches.len() <= TEST_TEXTS_BELOW {
+            return long_read(|| words::texts_holding(conn, &matches, &unknown));
+        }
+        let unknown: Vec<String> = unknown.into_iter().cloned().collect();
+        let ids = long_read(|| words_matches(conn, trigrams, &unknown))?;
+        if let [word] = unknown.as_slice() {
+            let mut state = self.write();
+            if state.seq == seq {
+                if let Some(index) = state.index.as_mut() {
+                    index.words.remember(word, &ids);
+                }
+            }
+        }
+        matches &= ids;
+        Ok(matches)
     }
 
     /// Makes sure the index holds `spec` (built on this thread if no other is building it,

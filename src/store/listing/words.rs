@@ -15,7 +15,7 @@ use super::order::contact_id;
 
 /// Bytes of remembered word bitmaps at most (about twice their serialized size); past it the
 /// oldest are dropped.
-const MAX_WORD_BYTES: usize = 12 << 20;
+const MAX_WORD_BYTES: usize = 6 << 20;
 /// Words held by fewer contacts are not remembered: the trigram index finds them in a few
 /// milliseconds, and every remembered word is tested against each text the writer changes.
 const REMEMBER_FROM: u64 = 2_000;
@@ -116,4 +116,19 @@ pub fn read_texts(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, String>
         .query_map([crate::store::id_list(ids)], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(texts)
+}
+
+/// The contacts of `candidates` whose search text holds every one of `words`.
+pub fn texts_holding(conn: &Connection, candidates: &RoaringBitmap, words: &[&String]) -> Result<RoaringBitmap> {
+    let ids: Vec<i64> = candidates.iter().map(i64::from).collect();
+    let tests = vec!["instr(body, ?) > 0"; words.len()].join(" AND ");
+    let sql = format!("SELECT contact_id FROM search_texts WHERE contact_id IN (SELECT value FROM json_each(?)) AND {tests}");
+    let mut values: Vec<rusqlite::types::Value> = vec![rusqlite::types::Value::Text(crate::store::id_list(&ids))];
+    values.extend(words.iter().map(|w| rusqlite::types::Value::Text(w.to_string())));
+    let held = conn
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(values.iter()), |r| r.get::<_, i64>(0))?
+        .map(|id| Ok(contact_id(id?)?))
+        .collect::<Result<RoaringBitmap>>()?;
+    Ok(held)
 }
