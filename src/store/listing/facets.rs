@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 
 use roaring::RoaringBitmap;
+use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use crate::domain::query::{ContactQuery, IdFilter, TagFilter, Visibility};
 use crate::error::Result;
 
-use super::order::contact_id;
+use super::order::{contact_id, CARD_SORT_COLUMNS};
 
 /// What the filters need to know of one contact (from its card).
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +24,8 @@ pub struct Record {
     /// Tag names, folded as the tags table compares them (ASCII case).
     pub tags: Vec<String>,
     pub project_ids: Vec<i64>,
+    /// The card's values of `order::CARD_SORT_COLUMNS`, in that order.
+    pub sort_values: Vec<Value>,
 }
 
 /// The assignee key of unassigned contacts (NULL).
@@ -98,21 +101,26 @@ impl Facets {
 
     /// The records of `ids` as they are now (missing: deleted).
     pub fn read_records(conn: &Connection, ids: &[i64]) -> Result<Vec<Record>> {
-        let mut stmt = conn.prepare_cached(
-            "SELECT contact_id, is_company, visibility, author_id, assigned_to_id, tags, project_ids
+        let sql = format!(
+            "SELECT contact_id, is_company, visibility, author_id, assigned_to_id, tags, project_ids, {}
                FROM contact_cards WHERE contact_id IN (SELECT value FROM json_each(?))",
-        )?;
+            CARD_SORT_COLUMNS.join(", ")
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
         let records = stmt
             .query_map([crate::store::id_list(ids)], |row| {
                 let json = |i: usize| -> rusqlite::Result<String> { row.get(i) };
-                Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get::<_, i64>(2)?, row.get(3)?, row.get(4)?, json(5)?, json(6)?))
+                let sort_values = (7..7 + CARD_SORT_COLUMNS.len()).map(|i| row.get(i)).collect::<rusqlite::Result<_>>()?;
+                let fields = (row.get::<_, i64>(0)?, row.get(1)?, row.get::<_, i64>(2)?, row.get(3)?, row.get(4)?);
+                Ok((fields, json(5)?, json(6)?, sort_values))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         records
             .into_iter()
-            .map(|(id, is_company, visibility, author_id, assigned_to_id, tags, projects)| {
+            .map(|((id, is_company, visibility, author_id, assigned_to_id), tags, projects, sort_values)| {
                 let tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
                 Ok(Record {
+                    sort_values,
                     id: contact_id(id)?,
                     is_company,
                     visibility: visibility.clamp(0, 2) as u8,

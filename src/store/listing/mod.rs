@@ -267,31 +267,47 @@ impl Listing {
         if search::plan(words).impossible {
             return Ok(RoaringBitmap::new());
         }
-        let mut unknown: Vec<&String> = Vec::new();
+        // One character: its set, always current. Longer words: their set as remembered
+        // (brought up to date), or found now.
+        let mut longer: Vec<String> = Vec::new();
         for word in words.iter().collect::<BTreeSet<_>>() {
-            match self.read().index.as_ref().and_then(|i| i.words.get(word)) {
-                Some(ids) => matches &= ids,
-                None => unknown.push(word),
+            let mut chars = word.chars();
+            match (chars.next(), chars.next(), self.read().index.as_ref()) {
+                (Some(c), None, Some(index)) => matches &= index.words.character(c),
+                _ => longer.push(word.clone()),
             }
         }
-        if unknown.is_empty() || matches.is_empty() {
+        if longer.is_empty() || matches.is_empty() {
             return Ok(matches);
         }
-        if matches.len() <= TEST_TEXTS_BELOW {
-            return long_read(|| words::texts_holding(conn, &matches, &unknown));
-        }
-        let unknown: Vec<String> = unknown.into_iter().cloned().collect();
-        let ids = long_read(|| words_matches(conn, trigrams, &unknown))?;
-        if let [word] = unknown.as_slice() {
-            let mut state = self.write();
-            if state.seq == seq {
-                if let Some(index) = state.index.as_mut() {
-                    index.words.remember(word, &ids);
+        let found = self.read().index.as_ref().and_then(|i| i.words.find(&longer, seq));
+        let ids = match found {
+            Some(words::Found { mut ids, changed }) => {
+                if !changed.is_empty() {
+                    long_read(|| words::retest(conn, &mut ids, &changed, &longer))?;
+                    self.remember(&longer, &ids, seq);
                 }
+                ids
             }
-        }
+            // Few candidates: their texts are tested (the set is not remembered).
+            None if matches.len() <= TEST_TEXTS_BELOW => {
+                return long_read(|| words::texts_holding(conn, &matches, &longer));
+            }
+            None => {
+                let ids = long_read(|| words_matches(conn, trigrams, &longer))?;
+                self.remember(&longer, &ids, seq);
+                ids
+            }
+        };
         matches &= ids;
         Ok(matches)
+    }
+
+    /// Remembers a set of words found in a snapshot at least as new as change `seq`.
+    fn remember(&self, words: &[String], ids: &RoaringBitmap, seq: u64) {
+        if let Some(index) = self.write().index.as_mut() {
+            index.words.remember(words, ids, seq);
+        }
     }
 
     /// Makes sure the index holds `spec` (built on this thread if no other is building it,
@@ -345,7 +361,7 @@ impl Listing {
             Err(crate::error::Error::Internal(format!("{} contacts changed at once", ids.len())))
         } else {
             let index = state.index.as_mut().expect("checked above");
-            apply(index, conn, ids)
+            apply(index, conn, ids, seq)
         };
         if let Err(e) = outcome {
             tracing::info!("list index dropped ({e}); building it anew, lists are answered by SQL meanwhile");
@@ -382,7 +398,7 @@ impl Listing {
                 let orders = vec![Held { order, used: AtomicU64::new(0), config_version: 0 }];
                 Ok(Index { facets, words, orders })
             }, |state, conn, mut index, caught_up| {
-                apply(&mut index, conn, caught_up)?;
+                apply(&mut index, conn, caught_up, state.seq)?;
                 state.index = Some(index);
                 Ok(())
             });
@@ -485,24 +501,36 @@ fn by_id(matches: &RoaringBitmap, desc: bool, offset: u64, limit: u64) -> Vec<i6
 }
 
 /// Brings `index` in step with the contacts `ids` as `conn` reads them now.
-fn apply(index: &mut Index, conn: &Connection, ids: &[i64]) -> Result<()> {
+fn apply(index: &mut Index, conn: &Connection, ids: &[i64], seq: u64) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let records = Facets::read_records(conn, ids)?;
+    let records: std::collections::HashMap<u32, facets::Record> =
+        Facets::read_records(conn, ids)?.into_iter().map(|r| (r.id, r)).collect();
     let texts = words::read_texts(conn, ids)?;
+    let users = if index.orders.iter().any(|h| h.order.spec.names_users()) {
+        order::user_names(conn)?
+    } else {
+        Default::default()
+    };
+    let changed_texts: Vec<(u32, Option<&str>)> = ids
+        .iter()
+        .filter_map(|id| Some((u32::try_from(*id).ok()?, texts.get(id).map(String::as_str))))
+        .collect();
+    index.words.changed(seq, &changed_texts);
     for &id in ids {
         let Ok(id32) = u32::try_from(id) else { continue };
         if index.facets.live.contains(id32) {
             index.facets.remove(id32);
         }
-        if let Some(record) = records.iter().find(|r| r.id == id32) {
+        let record = records.get(&id32);
+        if let Some(record) = record {
             index.facets.insert(record);
         }
-        index.words.update(id32, texts.get(&id).map(String::as_str));
-    }
-    for held in index.orders.iter_mut() {
-        sync_order(&mut held.order, conn, ids)?;
+        for held in index.orders.iter_mut() {
+            let key = record.map(|r| held.order.spec.key_from(r, &users));
+            held.order.sync(conn, id32, key)?;
+        }
     }
     Ok(())
 }

@@ -25,6 +25,8 @@ use crate::error::{Error, Result};
 use crate::store::contacts::sort_sql;
 use crate::store::id_list;
 
+use super::facets::Record;
+
 /// The most buckets a 2-byte bucket number can name (16 million contacts at 256 a bucket).
 const MAX_BUCKETS: usize = u16::MAX as usize;
 
@@ -66,6 +68,87 @@ impl OrderSpec {
     pub fn names_users(&self) -> bool {
         self.0.iter().any(|k| matches!(k, SortKey::AssignedTo | SortKey::Author))
     }
+}
+
+/// The card columns (`contact_cards`) an order's key is made of, as `Record::sort_values`
+/// holds them: the writer places the contacts it changed from their cards alone.
+pub const CARD_SORT_COLUMNS: [&str; 17] = [
+    "first_name",
+    "last_name",
+    "middle_name",
+    "company",
+    "job_title",
+    "phone",
+    "email",
+    "website",
+    "street1",
+    "street2",
+    "city",
+    "region",
+    "postcode",
+    "country_code",
+    "full_address",
+    "created_on",
+    "updated_on",
+];
+
+/// Where a sort key's columns are in `CARD_SORT_COLUMNS` (the same columns `sort_sql` names
+/// in the contacts and addresses tables), or the user it names.
+enum CardColumn {
+    At(usize),
+    UserName(fn(&Record) -> Option<i64>),
+}
+
+fn card_columns(key: SortKey) -> Vec<CardColumn> {
+    use SortKey::*;
+    let at = |name: &str| CardColumn::At(CARD_SORT_COLUMNS.iter().position(|c| *c == name).expect("a card column"));
+    match key {
+        Name => vec![at("first_name"), at("last_name")],
+        FirstName => vec![at("first_name")],
+        LastName => vec![at("last_name")],
+        MiddleName => vec![at("middle_name")],
+        JobTitle => vec![at("job_title")],
+        Company => vec![at("company")],
+        Phones => vec![at("phone")],
+        Emails => vec![at("email")],
+        Website => vec![at("website")],
+        Street1 => vec![at("street1")],
+        Street2 => vec![at("street2")],
+        City => vec![at("city")],
+        Region => vec![at("region")],
+        Postcode => vec![at("postcode")],
+        Country => vec![at("country_code")],
+        Address => vec![at("full_address")],
+        CreatedOn => vec![at("created_on")],
+        UpdatedOn => vec![at("updated_on")],
+        AssignedTo => vec![CardColumn::UserName(|r| r.assigned_to_id)],
+        Author => vec![CardColumn::UserName(|r| Some(r.author_id))],
+        // Not orders of the index (see `listing::wanted_order`).
+        Id | Custom { .. } => Vec::new(),
+    }
+}
+
+impl OrderSpec {
+    /// A contact's key from its card (`users`: display names by id, as the SQL's
+    /// `firstname || ' ' || lastname`).
+    pub fn key_from(&self, record: &Record, users: &HashMap<i64, String>) -> Key {
+        let value = |column: CardColumn| match column {
+            CardColumn::At(i) => record.sort_values[i].clone(),
+            CardColumn::UserName(user) => {
+                user(record).and_then(|id| users.get(&id)).map_or(Value::Null, |name| Value::Text(name.clone()))
+            }
+        };
+        self.0.iter().flat_map(|k| card_columns(*k)).map(value).collect()
+    }
+}
+
+/// Users' display names as the user-name orders compare them.
+pub fn user_names(conn: &Connection) -> Result<HashMap<i64, String>> {
+    let names = conn
+        .prepare_cached("SELECT id, firstname || ' ' || lastname FROM users")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names)
 }
 
 /// A sort key's values, compared as SQLite compares them (NULL first, numbers, then text by

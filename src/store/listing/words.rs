@@ -1,8 +1,10 @@
 //! The contacts whose search text holds a word, as bitmaps: every single character's (built
-//! with the index: a one-letter search holds most contacts and only a scan of every text would
-//! find them otherwise), and each longer word's once it was searched (found through the
-//! trigram index, `contacts::plan`). The writer keeps them all in step with each changed text,
-//! so a write never sends a search back to the index.
+//! with the index and kept in step by the writer: a one-letter search holds most contacts and
+//! only a scan of every text would find them otherwise), and each set of longer words searched
+//! together once it was found (through the trigram index, `contacts::plan`). A remembered set
+//! is not thrown away by writes: it notes the change it is current as of, the writer notes
+//! which contacts each change touched, and the next search that uses the set tests only their
+//! texts again.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -13,22 +15,48 @@ use crate::error::Result;
 
 use super::order::contact_id;
 
-/// Bytes of remembered word bitmaps at most (about twice their serialized size); past it the
-/// oldest are dropped.
+/// Bytes of remembered sets at most (about twice their serialized size); past it, or past
+/// [`MAX_REMEMBERED`] sets, the oldest are dropped.
 const MAX_WORD_BYTES: usize = 6 << 20;
-/// Words held by fewer contacts are not remembered: the trigram index finds them in a few
-/// milliseconds, and every remembered word is tested against each text the writer changes.
-const REMEMBER_FROM: u64 = 2_000;
+const MAX_REMEMBERED: usize = 8_192;
+/// Changed contacts noted at most; a set older than the oldest noted change is found anew.
+const MAX_RECENT: usize = 1 << 16;
+
+struct Remembered {
+    ids: RoaringBitmap,
+    /// The change it is current as of.
+    at: u64,
+    bytes: usize,
+}
 
 #[derive(Default)]
 pub struct Words {
     /// Contacts by each character their text holds.
     characters: HashMap<char, RoaringBitmap>,
-    /// Contacts by each longer word searched, with the bytes each takes.
-    remembered: HashMap<String, (RoaringBitmap, usize)>,
-    /// Remembered words, oldest first.
+    /// Contacts holding every word of a set, by the set's key (see [`key`]).
+    remembered: HashMap<String, Remembered>,
+    /// Remembered keys, oldest first.
     age: VecDeque<String>,
     bytes: usize,
+    /// Contacts changed lately, with the change (oldest first).
+    recent: VecDeque<(u64, u32)>,
+    /// Every change after this one is in `recent`.
+    recent_since: u64,
+}
+
+/// A remembered set found for a search: its contacts as of change `at`, and the contacts
+/// changed since (up to the search's own change) whose texts are to be tested again.
+pub struct Found {
+    pub ids: RoaringBitmap,
+    pub changed: Vec<i64>,
+}
+
+/// The key of a set of words (sorted, so that `ann lee` and `lee ann` share it).
+pub fn key(words: &[String]) -> String {
+    let mut sorted: Vec<&str> = words.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sorted.join("\u{0}")
 }
 
 /// The distinct characters of a text.
@@ -54,57 +82,94 @@ impl Words {
         Ok(words)
     }
 
-    /// The contacts holding `word`, when known without a search.
-    pub fn get(&self, word: &str) -> Option<RoaringBitmap> {
-        let mut chars = word.chars();
-        match (chars.next(), chars.next()) {
-            (Some(c), None) => Some(self.characters.get(&c).cloned().unwrap_or_default()),
-            _ => self.remembered.get(word).map(|(ids, _)| ids.clone()),
-        }
+    /// The contacts holding a single character (always current).
+    pub fn character(&self, c: char) -> RoaringBitmap {
+        self.characters.get(&c).cloned().unwrap_or_default()
     }
 
-    /// Remembers the contacts holding a word (found at the index's current state), when many.
-    pub fn remember(&mut self, word: &str, ids: &RoaringBitmap) {
-        if ids.len() < REMEMBER_FROM || self.remembered.contains_key(word) {
-            return;
+    /// The remembered set of `words`, with what changed since, up to change `upto` (None: not
+    /// remembered, or older than the changes noted).
+    pub fn find(&self, words: &[String], upto: u64) -> Option<Found> {
+        let set = self.remembered.get(&key(words))?;
+        if set.at < self.recent_since {
+            return None;
         }
-        let bytes = 2 * ids.serialized_size() + word.len();
-        while self.bytes + bytes > MAX_WORD_BYTES {
-            let Some(oldest) = self.age.pop_front() else { break };
-            if let Some((_, b)) = self.remembered.remove(&oldest) {
-                self.bytes -= b;
+        let mut changed: Vec<i64> =
+            self.recent.iter().filter(|(seq, _)| *seq > set.at && *seq <= upto).map(|(_, id)| i64::from(*id)).collect();
+        changed.sort_unstable();
+        changed.dedup();
+        Some(Found { ids: set.ids.clone(), changed })
+    }
+
+    /// Remembers the contacts holding every one of `words` as of change `at` (replacing an
+    /// older set of the same words).
+    pub fn remember(&mut self, words: &[String], ids: &RoaringBitmap, at: u64) {
+        let key = key(words);
+        if let Some(old) = self.remembered.get(&key) {
+            if old.at >= at {
+                return;
             }
+            self.forget(&key);
+        }
+        let bytes = 2 * ids.serialized_size() + key.len() + 64;
+        while self.bytes + bytes > MAX_WORD_BYTES || self.remembered.len() >= MAX_REMEMBERED {
+            let Some(oldest) = self.age.pop_front() else { break };
+            self.forget(&oldest);
         }
         self.bytes += bytes;
-        self.age.push_back(word.to_string());
-        self.remembered.insert(word.to_string(), (ids.clone(), bytes));
+        self.age.push_back(key.clone());
+        self.remembered.insert(key, Remembered { ids: ids.clone(), at, bytes });
     }
 
-    /// Brings every set in step with a contact's text as it is now (None: no text, deleted).
-    pub fn update(&mut self, id: u32, body: Option<&str>) {
-        let held = body.map(characters).unwrap_or_default();
-        self.characters.retain(|c, ids| {
-            if held.binary_search(c).is_err() {
-                ids.remove(id);
-            }
-            !ids.is_empty()
-        });
-        for c in held {
-            self.characters.entry(c).or_default().insert(id);
+    fn forget(&mut self, key: &str) {
+        if let Some(set) = self.remembered.remove(key) {
+            self.bytes -= set.bytes;
         }
-        for (word, (ids, _)) in self.remembered.iter_mut() {
-            if body.is_some_and(|b| b.contains(word.as_str())) {
-                ids.insert(id);
-            } else {
-                ids.remove(id);
+    }
+
+    /// Notes the contacts change `seq` touched, and brings the character sets in step with
+    /// their texts as they are now (`texts`: None, deleted).
+    pub fn changed(&mut self, seq: u64, texts: &[(u32, Option<&str>)]) {
+        for &(id, body) in texts {
+            let held = body.map(characters).unwrap_or_default();
+            self.characters.retain(|c, ids| {
+                if held.binary_search(c).is_err() {
+                    ids.remove(id);
+                }
+                !ids.is_empty()
+            });
+            for c in held {
+                self.characters.entry(c).or_default().insert(id);
+            }
+            self.recent.push_back((seq, id));
+        }
+        while self.recent.len() > MAX_RECENT {
+            if let Some((dropped, _)) = self.recent.pop_front() {
+                self.recent_since = self.recent_since.max(dropped);
             }
         }
     }
 
     /// Bytes held, about.
     pub fn bytes(&self) -> usize {
-        self.bytes + self.characters.values().map(RoaringBitmap::serialized_size).sum::<usize>()
+        self.bytes
+            + self.recent.len() * 16
+            + self.characters.values().map(RoaringBitmap::serialized_size).sum::<usize>()
     }
+}
+
+/// Tests the texts of `changed` contacts for every one of `words` (as they are in `conn`'s
+/// snapshot), putting each into `ids` or taking it out.
+pub fn retest(conn: &Connection, ids: &mut RoaringBitmap, changed: &[i64], words: &[String]) -> Result<()> {
+    let texts = read_texts(conn, changed)?;
+    for id in changed {
+        let id32 = contact_id(*id)?;
+        match texts.get(id) {
+            Some(body) if words.iter().all(|w| body.contains(w.as_str())) => ids.insert(id32),
+            _ => ids.remove(id32),
+        };
+    }
+    Ok(())
 }
 
 /// The search texts of `ids` as they are now.
@@ -119,7 +184,7 @@ pub fn read_texts(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, String>
 }
 
 /// The contacts of `candidates` whose search text holds every one of `words`.
-pub fn texts_holding(conn: &Connection, candidates: &RoaringBitmap, words: &[&String]) -> Result<RoaringBitmap> {
+pub fn texts_holding(conn: &Connection, candidates: &RoaringBitmap, words: &[String]) -> Result<RoaringBitmap> {
     let ids: Vec<i64> = candidates.iter().map(i64::from).collect();
     let tests = vec!["instr(body, ?) > 0"; words.len()].join(" AND ");
     let sql = format!("SELECT contact_id FROM search_texts WHERE contact_id IN (SELECT value FROM json_each(?)) AND {tests}");
