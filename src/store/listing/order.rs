@@ -517,9 +517,12 @@ impl OrderSpec {
         if page.candidates.is_empty() {
             return Ok(Vec::new());
         }
+        // The candidates drive (CROSS JOIN keeps them the outer loop): otherwise SQLite may walk
+        // the name index in list order testing each row against them, as far as the page lies.
+        let address = if self.needs_address() { " LEFT JOIN addresses ad ON ad.contact_id = c.id" } else { "" };
         let sql = format!(
-            "SELECT c.id {} WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY {} LIMIT ? OFFSET ?",
-            self.from_clause(),
+            "SELECT c.id FROM json_each(?) j CROSS JOIN contacts c ON c.id = j.value{address}
+              ORDER BY {} LIMIT ? OFFSET ?",
             self.order_by(desc)
         );
         let values = [Value::Text(id_list(&page.candidates)), Value::Integer(limit as i64), Value::Integer(page.skip as i64)];
