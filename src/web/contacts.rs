@@ -3,6 +3,8 @@
 //! fields, notes, deals, possible duplicates). The list is the API's list: the same scope
 //! (`api::Ctx::list_scope`), the same query (`ContactQuery::apply_params`), the same store call.
 
+use std::sync::Arc;
+
 use askama::Template;
 use hyper::Method;
 use serde_json::{Map, Value};
@@ -12,6 +14,7 @@ use super::notes::{self, NoteDraft, NotesBlock};
 use super::respond::Page;
 use super::session::Ctx;
 use super::views::{self, query_string, Chrome, Opt, Pager};
+use crate::api::fragments::FragmentKey;
 use crate::domain::permission::Permission;
 use crate::domain::query::{ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
 use crate::domain::{Contact, Deal, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
@@ -152,9 +155,49 @@ fn row(c: &Contact) -> Row {
     }
 }
 
+/// A row already rendered (escaped by its template), written into the list as it is.
+pub struct RowHtml(Arc<[u8]>);
+
+impl std::fmt::Display for RowHtml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(std::str::from_utf8(&self.0).unwrap_or(""))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contact_row.html")]
+struct RowTemplate<'a> {
+    r: &'a Row,
+}
+
+/// The rows of a list page, from the rendered-row cache where they are current (keyed as the
+/// API's list items are: id, `updated_on`, configuration version); the others are loaded,
+/// rendered and kept.
+fn rendered_rows(ctx: &Ctx<'_>, page: &[(i64, i64)]) -> Result<Vec<RowHtml>> {
+    let store = &ctx.app.store;
+    let cache = &ctx.app.page_rows;
+    let config_version = store.config_version();
+    let key = |id: i64, updated_on: i64| FragmentKey { id, updated_on, config_version, xml: false };
+    let mut rows: Vec<Option<Arc<[u8]>>> = page.iter().map(|(id, updated)| cache.get(&key(*id, *updated))).collect();
+    let missing: Vec<i64> = page.iter().zip(&rows).filter(|(_, r)| r.is_none()).map(|((id, _), _)| *id).collect();
+    if !missing.is_empty() {
+        for contact in store.contacts(&missing)? {
+            let html =
+                RowTemplate { r: &row(&contact) }.render().map_err(|e| Error::Internal(format!("template: {e}")))?;
+            let bytes: Arc<[u8]> = html.into_bytes().into();
+            cache.put(key(contact.id, contact.updated_on), bytes.clone());
+            if let Some(slot) = page.iter().position(|(id, _)| *id == contact.id) {
+                rows[slot] = Some(bytes);
+            }
+        }
+    }
+    // A contact deleted between the page and its load is left out, as the API's list does.
+    Ok(rows.into_iter().flatten().map(RowHtml).collect())
+}
+
 /// The results part of the page (what htmx swaps while searching and paging).
 struct Results {
-    rows: Vec<Row>,
+    rows: Vec<RowHtml>,
     headings: Vec<Heading>,
     pager: Pager,
     problems: Vec<String>,
@@ -211,8 +254,8 @@ pub fn index(ctx: &Ctx<'_>, project: Option<&str>) -> Result<Page> {
     let offset = (f.page - 1).saturating_mul(PER_PAGE);
     let (rows, total, problems) = match query.apply_params(&f.query_params(), p, &fields) {
         Ok(()) => {
-            let (contacts, total) = store.contact_page(&query, offset, PER_PAGE)?;
-            (contacts.iter().map(row).collect(), total, Vec::new())
+            let (page, total) = store.contact_page_versions(&query, offset, PER_PAGE)?;
+            (rendered_rows(ctx, &page)?, total, Vec::new())
         }
         Err(Error::Validation(messages)) => (Vec::new(), 0, messages),
         Err(e) => return Err(e),
@@ -391,12 +434,12 @@ pub fn show_with(ctx: &Ctx<'_>, id: i64, draft: NoteDraft, status: u16) -> Resul
         q.text.push((TextColumn::Company, TextOp::Is(vec![c.first_name.clone()])));
         q.ids = Some(IdFilter::NotIn(vec![c.id]));
         q.sort = vec![(SortKey::Name, false)];
-        store.contact_page(&q, 0, 50)?.0.iter().map(|e| (e.id, e.reference_name())).collect()
+        let (page, _) = store.contact_page_versions(&q, 0, 50)?;
+        store.contact_names(&page.iter().map(|(id, _)| *id).collect::<Vec<_>>())?
     } else {
         Vec::new()
     };
-    let duplicates =
-        store.contact_duplicates(&c, &p.contact_visibility(), 10)?.iter().map(|d| (d.id, d.reference_name())).collect();
+    let duplicates = store.contact_duplicates(&c, &p.contact_visibility(), 10)?;
     let subtitle = match (c.job_title.as_deref().unwrap_or(""), c.company.as_deref().unwrap_or("")) {
         ("", "") => String::new(),
         ("", company) => company.to_string(),

@@ -82,7 +82,7 @@ pub fn projects_with(ctx: &Ctx<'_>, perm: Permission) -> Result<Vec<Arc<Project>
     for id in ctx.principal.projects_with(perm) {
         projects.push(store.project(&id.to_string())?);
     }
-    projects.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    projects.sort_by_cached_key(|p| p.name.to_lowercase());
     Ok(projects)
 }
 
@@ -110,7 +110,7 @@ pub fn assignable_users(ctx: &Ctx<'_>, perm: Permission) -> Result<Vec<(i64, Str
             }
         }
     }
-    users.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()).then(a.0.cmp(&b.0)));
+    users.sort_by_cached_key(|(id, name)| (name.to_lowercase(), *id));
     users.dedup_by_key(|u| u.0);
     Ok(users)
 }
