@@ -5,10 +5,13 @@
 //! listener until the shutdown future completes (tests bind `127.0.0.1:0` and run it in-process).
 
 pub mod api;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod exchange;
+pub mod formats;
 pub mod http;
 pub mod render;
 pub mod secrets;
@@ -48,7 +51,7 @@ pub struct FirstStart {
 /// Opens the database and makes sure the administrator exists (creating it on first start)
 /// and, when configured, has the given API key.
 pub async fn open(config: &Config) -> Result<(App, Option<FirstStart>)> {
-    let store = Store::open(&config.db, config.readers)?;
+    let store = Store::open_with(&config.db, config.readers, store::Tuning::default(), config.locking)?;
     let mut first_start = None;
     if !store.has_users()? {
         let password = secrets::generate_password();

@@ -1,4 +1,6 @@
-//! The `contacts` command: `contacts serve` runs the service.
+//! The `contacts` command: `contacts serve` runs the service; `demo` fills a database with
+//! demo data; `backup` and `restore` copy a database out and back; `export`, `import` and
+//! `duplicates` move contacts in and out of files (all in `contacts::cli`).
 
 use std::path::PathBuf;
 
@@ -28,15 +30,29 @@ enum Command {
         /// Largest request body in bytes; larger bodies get 413.
         #[arg(long, env = "CONTACTS_MAX_BODY", default_value_t = 1024 * 1024)]
         max_body_bytes: usize,
+        /// Largest file upload to POST /contacts/import in bytes (held in memory); larger get 413.
+        #[arg(long, env = "CONTACTS_MAX_IMPORT", default_value_t = 64 * 1024 * 1024)]
+        max_import_bytes: usize,
         /// Connections served at once; more wait in the listen queue.
         #[arg(long, env = "CONTACTS_MAX_CONNECTIONS", default_value_t = 1024)]
         max_connections: usize,
         /// Seconds a client has to send a request's headers, and again its body (408 after).
         #[arg(long, env = "CONTACTS_REQUEST_TIMEOUT", default_value_t = 30)]
         request_timeout: u64,
+        /// Values one list parameter of a read may carry (ids, include, filter values).
+        #[arg(long, env = "CONTACTS_MAX_LIST_VALUES", default_value_t = 1000)]
+        max_list_values: usize,
+        /// Tags one contact may have.
+        #[arg(long, env = "CONTACTS_MAX_TAGS", default_value_t = 100)]
+        max_tags: usize,
         /// Fill an empty database with 2,000 demo contacts first.
         #[arg(long)]
         demo: bool,
+        /// Let other processes open the database while the server runs (Litestream, to
+        /// replicate it): SQLite's ordinary locking, checkpoints left to Litestream. Another
+        /// contacts server on the file is still refused.
+        #[arg(long, env = "CONTACTS_SHARED_LOCK")]
+        shared_lock: bool,
         /// TLS ends in a proxy in front of the service: the web interface's cookies are Secure.
         #[arg(long, env = "CONTACTS_BEHIND_PROXY")]
         behind_proxy: bool,
@@ -53,6 +69,33 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Save a consistent, checked copy of a running server's database (through its
+    /// administrator-only GET /admin/backup). Exit codes: 1 failed, 3 the copy failed its check.
+    Backup {
+        /// The file to write (must not exist; written as OUT.tmp and renamed when checked).
+        out: PathBuf,
+        /// The server's address.
+        #[arg(long, env = "CONTACTS_URL", default_value = "http://127.0.0.1:3000")]
+        url: String,
+        /// The administrator's API key.
+        #[arg(long, env = "CONTACTS_API_KEY", hide_env_values = true)]
+        key: String,
+    },
+    /// Check a backup and install it as the database of a stopped server. Exit codes: 1 failed,
+    /// 3 not a sound backup, 4 the database is in use (stop the server first).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The database to replace (created when missing).
+        #[arg(long, env = "CONTACTS_DB", default_value = "contacts.db")]
+        db: PathBuf,
+    },
+    /// Export contacts as vCard or CSV (from a stopped server's file, or through --url).
+    Export(contacts::cli::ExportArgs),
+    /// Import a vCard or CSV file into a project (all or nothing unless --skip-invalid).
+    Import(contacts::cli::ImportArgs),
+    /// List groups of likely duplicate contacts (same names, or the same primary e-mail).
+    Duplicates(contacts::cli::DuplicatesArgs),
 }
 
 /// glibc gives every thread that allocates under contention an arena of its own (up to eight
@@ -75,7 +118,29 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    match Cli::parse().command {
+        Command::Backup { out, url, key } => finish(contacts::cli::backup::run(&out, &url, &key)),
+        Command::Restore { file, db } => finish(contacts::cli::restore::run(&file, &db)),
+        command => run_service(command),
+    }
+}
+
+/// Prints what an operator's command did (or why it failed) and gives its exit code.
+fn finish(done: Result<String, contacts::cli::Failed>) -> std::process::ExitCode {
+    match done {
+        Ok(line) => {
+            println!("{line}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(failed) => {
+            eprintln!("{}", failed.message);
+            std::process::ExitCode::from(failed.code)
+        }
+    }
+}
+
+/// `serve` and `demo`, on a multi-threaded runtime.
+fn run_service(command: Command) -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -83,27 +148,55 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match cli.command {
+    match command {
         Command::Serve {
             db,
             listen,
             admin_key,
             max_body_bytes,
+            max_import_bytes,
             max_connections,
             request_timeout,
+            max_list_values,
+            max_tags,
             demo,
+            shared_lock,
             behind_proxy,
         } => runtime.block_on(async move {
             let mut config = Config::new(db);
             config.admin_key = admin_key;
             config.behind_proxy = behind_proxy;
             config.limits.max_body_bytes = max_body_bytes;
+            config.limits.max_import_bytes = max_import_bytes;
             config.limits.max_connections = max_connections;
             config.limits.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            config.limits.max_list_values = max_list_values.max(1);
+            config.limits.max_tags = max_tags;
             config.readers = (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32).max(2) + 2;
+            if shared_lock {
+                config.locking = contacts::store::Locking::Shared;
+            }
             serve(config, &listen, demo).await
         }),
         Command::Demo { contacts: count, db, seed } => runtime.block_on(demo(db, count, seed)),
+        Command::Export(args) => exit_with(runtime.block_on(contacts::cli::export(args)).map(|()| true)),
+        Command::Import(args) => exit_with(runtime.block_on(contacts::cli::import(args))),
+        Command::Duplicates(args) => exit_with(runtime.block_on(contacts::cli::duplicates(args)).map(|()| true)),
+        Command::Backup { .. } | Command::Restore { .. } => {
+            finish(Err(contacts::cli::Failed::new(contacts::cli::exit::FAILED, "not a service command")))
+        }
+    }
+}
+
+/// Success, a refusal (an import that wrote nothing: 2), or an error (1) said on stderr.
+fn exit_with(outcome: contacts::error::Result<bool>) -> std::process::ExitCode {
+    match outcome {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(2),
+        Err(e) => {
+            eprintln!("{}", e.to_string().trim_start_matches("internal error: "));
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
@@ -185,8 +278,12 @@ async fn serve(config: Config, listen: &str, demo: bool) -> std::process::ExitCo
             return std::process::ExitCode::FAILURE;
         }
     };
+    let shared = match config.locking {
+        contacts::store::Locking::Shared => " (shared lock: other processes may open it)",
+        contacts::store::Locking::Exclusive => "",
+    };
     tracing::info!(
-        "serving {} on http://{}",
+        "serving {}{shared} on http://{}",
         config.db.display(),
         listener.local_addr().map_or(listen.to_string(), |a| a.to_string())
     );

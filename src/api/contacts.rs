@@ -23,7 +23,7 @@ use crate::render::{self, Format};
 
 /// Loads a contact the principal may see and, where `perm` is not view, act on: 404 for an
 /// unknown id first (as the plugin does), then 401/403.
-fn authorized_contact(ctx: &Ctx<'_>, perm: Permission) -> Result<Contact> {
+pub(super) fn authorized_contact(ctx: &Ctx<'_>, perm: Permission) -> Result<Contact> {
     let id = ctx.id()?;
     let contact = ctx.store.contact(id)?;
     let p = &ctx.principal;
@@ -40,7 +40,9 @@ fn contact_fields(ctx: &Ctx<'_>) -> Result<std::sync::Arc<Vec<CustomField>>> {
 // ---------------------------------------------------------------------------------------------
 // GET /contacts
 
-pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
+/// The contact list a request asks for: its scope (`view_contacts` there, or anywhere), the
+/// principal's visibility, a saved query and the filters; with the list's project, if any.
+pub(super) fn list_query(ctx: &Ctx<'_>) -> Result<(ContactQuery, Option<i64>)> {
     let p = &ctx.principal;
     let scope = ctx.list_scope(Permission::ViewContacts)?;
     let mut query = ContactQuery::new(p.contact_visibility());
@@ -50,6 +52,12 @@ pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
     let params =
         queries::params_with_saved_query(ctx, QueryKind::Contact, project_id, |name| filter_type(name, &fields))?;
     query.apply_params(&params, p, &fields)?;
+    Ok((query, project_id))
+}
+
+pub fn index(ctx: &Ctx<'_>) -> Result<Reply> {
+    let (query, _) = list_query(ctx)?;
+    let fields = contact_fields(ctx)?;
     let (offset, limit) = paging(&ctx.params);
     let with_projects = word_list(&ctx.params, "include").iter().any(|w| w == "projects");
     let mut d = ctx.doc();
@@ -201,6 +209,10 @@ fn validated(
     creating: bool,
 ) -> Result<ContactChanges> {
     let (mut changes, mut problems) = validate::contact(attrs, fields, creating);
+    let max_tags = ctx.limits.max_tags;
+    if changes.tags.as_ref().is_some_and(|tags| tags.len() > max_tags) {
+        problems.add("Tags", &format!("are too many (maximum is {max_tags})"));
+    }
     if let Some(ids) = changes.project_ids.take() {
         match ctx.store.projects_exist(&ids)? {
             true => changes.project_ids = Some(ids),

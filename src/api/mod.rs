@@ -1,14 +1,17 @@
 //! The API surface, one file per resource. Each handler reads typed input from [`Ctx`], checks
 //! permissions, calls the store and renders a [`Reply`]; errors are `crate::error::Error`.
 
+pub mod admin;
 pub mod contacts;
 pub mod custom_fields;
 pub mod deal_categories;
 pub mod deal_statuses;
 pub mod deals;
+pub mod exchange;
 pub mod fragments;
 pub mod input;
 pub mod notes;
+pub mod openapi;
 pub mod projects;
 pub mod queries;
 pub mod roles;
@@ -35,6 +38,8 @@ pub struct Ctx<'a> {
     pub store: &'a Store,
     /// List items already rendered (see `fragments`).
     pub fragments: &'a fragments::FragmentCache,
+    /// What one request may ask for.
+    pub limits: &'a crate::config::Limits,
     pub principal: std::sync::Arc<Principal>,
     pub format: Format,
     pub method: Method,
@@ -43,6 +48,15 @@ pub struct Ctx<'a> {
     pub matched: Matched,
     /// Lists leave out their counters.
     pub nometa: bool,
+    /// The raw body of an upload route (`POST /contacts/import`).
+    pub upload: Option<Upload>,
+}
+
+/// A request body kept as it came (a multipart file upload), with its content type.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub content_type: Option<String>,
+    pub body: bytes::Bytes,
 }
 
 impl Ctx<'_> {
@@ -129,6 +143,20 @@ pub enum Reply {
     NoContent,
     /// 302 to an absolute URL (`redirect_on_success`).
     Redirect(String),
+    /// 200 with the first `length` bytes of an open file as an attachment named `filename`,
+    /// streamed as the client reads them (the admin backup).
+    Download { file: std::fs::File, length: u64, content_type: &'static str, filename: String },
+    /// 200 with a file to save (a vCard or CSV export), whole or streamed.
+    File { content_type: &'static str, file_name: String, body: FileBody },
+    /// 422 with a document that is not Redmine's `errors` (an import's report).
+    Rejected(Vec<u8>),
+}
+
+/// The bytes of an exported file.
+pub enum FileBody {
+    Whole(Vec<u8>),
+    /// Chunks from a producer; an `Err` ends the answer early.
+    Stream(tokio::sync::mpsc::Receiver<Result<bytes::Bytes>>),
 }
 
 /// 201 with a new record and its `Location` path.
@@ -148,11 +176,16 @@ pub struct Request {
     pub matched: Matched,
     /// Lists leave out their counters.
     pub nometa: bool,
+    /// The raw body of an upload route.
+    pub upload: Option<Upload>,
 }
 
 /// Authenticates a request and runs the handler of its route and method.
 pub async fn handle(app: &App, request: Request) -> Result<Reply> {
-    let Request { credentials, peer, format, method, params, matched, nometa } = request;
+    let Request { credentials, peer, format, method, params, matched, nometa, upload } = request;
+    if matched.route == Route::OpenApi {
+        return openapi::document(&method, format);
+    }
     let principal = if credentials.api_key.is_some() || credentials.basic.is_some() {
         let wait = app.logins.wait_for(peer);
         if !wait.is_zero() {
@@ -164,8 +197,40 @@ pub async fn handle(app: &App, request: Request) -> Result<Reply> {
     } else {
         app.store.principal(&credentials)?
     };
-    let ctx = Ctx { store: &app.store, fragments: &app.fragments, principal, format, method, params, matched, nometa };
+    if method == Method::GET || method == Method::HEAD {
+        check_list_sizes(&params, app.limits.max_list_values)?;
+    }
+    let limits = &app.limits;
+    let ctx = Ctx {
+        store: &app.store,
+        fragments: &app.fragments,
+        limits,
+        principal,
+        format,
+        method,
+        params,
+        matched,
+        nometa,
+        upload,
+    };
     dispatch(ctx).await
+}
+
+/// Refuses a read whose parameters name more values than `max` in one list (`ids=1|2|…`,
+/// `include=a,b,…`, `v[ids][]=…`): the work a request may ask for stays bounded.
+fn check_list_sizes(params: &Map<String, Value>, max: usize) -> Result<()> {
+    fn values(v: &Value) -> usize {
+        match v {
+            Value::String(s) => s.split(['|', ',']).count(),
+            Value::Array(items) => items.iter().map(values).sum(),
+            Value::Object(o) => o.values().map(values).max().unwrap_or(0),
+            _ => 1,
+        }
+    }
+    match params.iter().find(|(_, v)| values(v) > max) {
+        Some((name, _)) => Err(Error::invalid(format!("{name} has too many values (maximum is {max})"))),
+        None => Ok(()),
+    }
 }
 
 /// Runs the handler of a route and method (also for the web interface's forms, with the
@@ -177,7 +242,13 @@ pub async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
     let post = m == Method::POST;
     let put = m == Method::PUT || m == Method::PATCH;
     let delete = m == Method::DELETE;
+    if ctx.matched.file.is_some() {
+        return exchange::export(&ctx, get);
+    }
     match ctx.matched.route {
+        ContactsImport if post => exchange::import(&ctx).await,
+        ContactDuplicates if get => exchange::duplicates(&ctx),
+        ContactMerge if post => exchange::merge(&ctx).await,
         Contacts | ProjectContacts if get => contacts::index(&ctx),
         Contacts | ProjectContacts if post => contacts::create(&ctx).await,
         Contact | ProjectContact if get => contacts::show(&ctx),
@@ -230,6 +301,7 @@ pub async fn dispatch(ctx: Ctx<'_>) -> Result<Reply> {
         DealCategories if post => deal_categories::create(&ctx).await,
         DealCategory if put => deal_categories::update(&ctx).await,
         DealCategory if delete => deal_categories::destroy(&ctx).await,
+        AdminBackup if m == Method::GET => admin::backup(&ctx),
         _ => Err(Error::NotFound),
     }
 }

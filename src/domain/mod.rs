@@ -5,6 +5,7 @@ pub mod attributes;
 pub mod changes;
 pub mod custom_fields;
 pub mod deal_query;
+pub mod exchange;
 pub mod filters;
 pub mod permission;
 pub mod principal;
@@ -273,6 +274,34 @@ pub fn country_name(code: &str) -> Option<&'static str> {
             include_str!("countries.tsv").lines().skip(1).filter_map(|line| line.split_once('\t')).collect()
         })
         .get(code.to_ascii_uppercase().as_str())
+        .copied()
+}
+
+/// The ISO code of a country given by its code or its English name (as exchange files
+/// spell it, any case); None when it names no country of the plugin's list.
+pub fn country_code(code_or_name: &str) -> Option<&'static str> {
+    static BY_NAME: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    let s = code_or_name.trim();
+    if s.len() == 2 {
+        if let Some((code, _)) = include_str!("countries.tsv")
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split_once('\t'))
+            .find(|(code, _)| code.eq_ignore_ascii_case(s))
+        {
+            return Some(code);
+        }
+    }
+    BY_NAME
+        .get_or_init(|| {
+            include_str!("countries.tsv")
+                .lines()
+                .skip(1)
+                .filter_map(|line| line.split_once('\t'))
+                .map(|(code, name)| (name.to_lowercase(), code))
+                .collect()
+        })
+        .get(&s.to_lowercase())
         .copied()
 }
 

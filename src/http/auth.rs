@@ -7,26 +7,24 @@ use std::collections::hash_map::RandomState;
 use std::sync::OnceLock;
 
 use base64::Engine;
+use hyper::header::{HeaderName, AUTHORIZATION};
 use hyper::HeaderMap;
 use serde_json::{Map, Value};
 
 use crate::domain::principal::Credentials;
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+const API_KEY: HeaderName = HeaderName::from_static("x-redmine-api-key");
+const SWITCH_USER: HeaderName = HeaderName::from_static("x-redmine-switch-user");
+
+/// A header's value, trimmed; None when absent, blank or not text. Names are constants: a
+/// name given as text is parsed again on every lookup.
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// The credentials of a request, before they are checked.
-fn api_key<'a>(headers: &'a HeaderMap, params: &'a Map<String, Value>) -> Option<&'a str> {
-    match params.get("key") {
-        Some(Value::String(k)) if !k.is_empty() => Some(k),
-        _ => header(headers, "x-redmine-api-key"),
-    }
-}
-
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = header(headers, "authorization")?;
-    let (scheme, encoded) = value.split_once(' ')?;
+/// HTTP Basic's login and password from an `Authorization` value.
+fn basic_credentials(authorization: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = authorization.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
@@ -38,24 +36,29 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// A keyed hash of everything that decides the principal (credentials and switch-user), so
 /// that the cache never holds a secret and one credential never maps to another's entry.
-fn fingerprint(headers: &HeaderMap, params: &Map<String, Value>) -> u64 {
+fn fingerprint(api_key: Option<&str>, authorization: Option<&str>, switch_user: Option<&str>) -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
     static KEYS: OnceLock<RandomState> = OnceLock::new();
     let mut h = KEYS.get_or_init(RandomState::new).build_hasher();
-    api_key(headers, params).hash(&mut h);
-    if api_key(headers, params).is_none() {
-        header(headers, "authorization").hash(&mut h);
-    }
-    header(headers, "x-redmine-switch-user").hash(&mut h);
+    api_key.hash(&mut h);
+    authorization.hash(&mut h);
+    switch_user.hash(&mut h);
     h.finish()
 }
 
-/// The credentials a request presents (checked by the API against the store).
+/// The credentials a request presents (checked by the API against the store): the `key`
+/// parameter, else the key header; Basic only without a key, as Redmine reads them.
 pub fn credentials(headers: &HeaderMap, params: &Map<String, Value>) -> Credentials {
+    let api_key = match params.get("key") {
+        Some(Value::String(k)) if !k.is_empty() => Some(k.as_str()),
+        _ => header(headers, &API_KEY),
+    };
+    let authorization = if api_key.is_none() { header(headers, &AUTHORIZATION) } else { None };
+    let switch_user = header(headers, &SWITCH_USER);
     Credentials {
-        api_key: api_key(headers, params).map(str::to_string),
-        basic: basic_credentials(headers),
-        switch_user: header(headers, "x-redmine-switch-user").map(str::to_string),
-        fingerprint: fingerprint(headers, params),
+        fingerprint: fingerprint(api_key, authorization, switch_user),
+        api_key: api_key.map(str::to_string),
+        basic: authorization.and_then(basic_credentials),
+        switch_user: switch_user.map(str::to_string),
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, Either, Limited};
 use hyper::body::Incoming;
 use hyper::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use hyper::server::conn::http1;
@@ -144,12 +144,12 @@ async fn page(app: &App, req: Request<Incoming>, peer: IpAddr) -> HttpResponse {
     let limits = &app.limits;
     let declared_length = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
     if declared_length.is_some_and(|n| n > limits.max_body_bytes as u64) {
-        return crate::web::error_response(Error::PayloadTooLarge);
+        return crate::web::error_response(Error::PayloadTooLarge).map(Either::Left);
     }
     let body = match tokio::time::timeout(limits.request_timeout, read_body(body, limits.max_body_bytes)).await {
         Ok(Ok(body)) => body,
-        Ok(Err(e)) => return crate::web::error_response(e),
-        Err(_) => return crate::web::error_response(Error::RequestTimeout),
+        Ok(Err(e)) => return crate::web::error_response(e).map(Either::Left),
+        Err(_) => return crate::web::error_response(Error::RequestTimeout).map(Either::Left),
     };
     let content_type = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let decoded = async {
@@ -159,7 +159,7 @@ async fn page(app: &App, req: Request<Incoming>, peer: IpAddr) -> HttpResponse {
     };
     let (query, form) = match decoded.await {
         Ok(decoded) => decoded,
-        Err(e) => return crate::web::error_response(e),
+        Err(e) => return crate::web::error_response(e).map(Either::Left),
     };
     if form.contains_key("key") {
         let req = Request::from_parts(parts, http_body_util::Full::new(body));
@@ -170,7 +170,8 @@ async fn page(app: &App, req: Request<Incoming>, peer: IpAddr) -> HttpResponse {
     }
     let method = method_override(parts.method.clone(), &form);
     let request = crate::web::PageRequest { method, uri: parts.uri, headers: parts.headers, query, form, peer };
-    crate::web::handle(app, request).await
+    // Pages are whole documents: the in-memory side of the body type.
+    crate::web::handle(app, request).await.map(Either::Left)
 }
 
 /// Rails' method override, for HTML forms that cannot send PUT or DELETE: `_method` of a POST.
@@ -201,14 +202,18 @@ where
     let content_type = header(&req, CONTENT_TYPE).map(str::to_string);
     let declared_length = header(&req, CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
     let limits = &app.limits;
-    if declared_length.is_some_and(|n| n > limits.max_body_bytes as u64) {
+    // Imports upload whole files: their route has a limit of its own.
+    let uploads = matched.route == routes::Route::ContactsImport;
+    let max_body = if uploads { limits.max_import_bytes } else { limits.max_body_bytes };
+    if declared_length.is_some_and(|n| n > max_body as u64) {
         return Err(fail(Error::PayloadTooLarge));
     }
     let (parts, body) = req.into_parts();
-    let body = match tokio::time::timeout(limits.request_timeout, read_body(body, limits.max_body_bytes)).await {
+    let body = match tokio::time::timeout(limits.request_timeout, read_body(body, max_body)).await {
         Ok(read) => read.map_err(fail)?,
         Err(_) => return Err(fail(Error::RequestTimeout)),
     };
+    let upload = uploads.then(|| api::Upload { content_type: content_type.clone(), body: body.clone() });
     let body_params = params::parse_body(content_type.as_deref(), body).await.map_err(fail)?;
     let mut all = query;
     all.extend(body_params);
@@ -216,7 +221,7 @@ where
     let credentials = super::auth::credentials(&parts.headers, &all);
     let nometa = parts.headers.contains_key("x-redmine-nometa")
         || all.get("nometa").and_then(Value::as_str).is_some_and(|v| v == "1" || v == "true");
-    let request = api::Request { credentials, peer, format, method, params: all, matched, nometa };
+    let request = api::Request { credentials, peer, format, method, params: all, matched, nometa, upload };
     let reply = api::handle(app, request).await.map_err(fail)?;
     let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     Ok(respond::reply(reply, format, host))

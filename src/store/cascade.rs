@@ -23,7 +23,7 @@ use crate::error::Result;
 use super::{contacts, custom_fields, deals, id_list, notes, projects, Store};
 
 /// Deletes a contact, its custom values and its notes; NotFound when there is none.
-fn delete_contact(conn: &Connection, id: i64) -> Result<()> {
+pub(super) fn delete_contact(conn: &Connection, id: i64) -> Result<()> {
     contacts::delete(conn, id)?;
     custom_fields::delete_values(conn, "contact", id)?;
     delete_notes_of(conn, "Contact", id)

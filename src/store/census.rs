@@ -8,14 +8,15 @@
 //! begin with a two-letter search word, which the vocabulary table takes as long to list.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Weak;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
 
 use super::cache::TrigramCache;
+use super::locking::DbFile;
 
 /// How long a census stands before a changed database is counted again.
 const RECOUNT_AFTER: Duration = Duration::from_secs(600);
@@ -24,20 +25,20 @@ const RECOUNT_AFTER: Duration = Duration::from_secs(600);
 const LIVENESS_CHECK: Duration = Duration::from_millis(500);
 
 /// Starts the census thread of a store; it ends soon after the store is dropped.
-pub fn spawn(path: PathBuf, cache: Weak<TrigramCache>, data_version: Weak<AtomicU64>) {
+pub fn spawn(file: DbFile, cache: Weak<TrigramCache>, data_version: Weak<AtomicU64>) {
     let started = std::thread::Builder::new().name("trigram-census".into()).spawn(move || {
         yield_to_requests();
         let mut counted_version = None;
         loop {
             let Some(version) = data_version.upgrade().map(|v| v.load(Ordering::Acquire)) else { return };
             if counted_version != Some(version) {
-                match count_trigrams(&path) {
+                match count_trigrams(&file) {
                     Ok(census) => {
                         let Some(cache) = cache.upgrade() else { return };
                         cache.replace_census(census, version);
                         counted_version = Some(version);
                     }
-                    Err(e) => tracing::warn!("trigram census of {} failed: {e}", path.display()),
+                    Err(e) => tracing::warn!("trigram census of {} failed: {e}", file.path.display()),
                 }
             }
             let next = Instant::now() + RECOUNT_AFTER;
@@ -69,8 +70,8 @@ pub(super) fn yield_to_requests() {
     }
 }
 
-fn count_trigrams(path: &Path) -> rusqlite::Result<BTreeMap<String, i64>> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+fn count_trigrams(file: &DbFile) -> rusqlite::Result<BTreeMap<String, i64>> {
+    let conn = file.open(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     let mut statement = conn.prepare("SELECT term, doc FROM contacts_search_terms")?;
     let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;

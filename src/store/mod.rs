@@ -9,7 +9,8 @@
 //! backend (PostgreSQL, say) would implement exactly this surface; everything else here (the
 //! caches, the planner, the writer, the read model) is this backend's way of answering it.
 //!
-//! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]); `config_version` (this file)
+//! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]), `open_with` (and a
+//!   [`Locking`], `locking.rs`); `config_version` (this file)
 //! - contacts (`contacts/`): `contact`, `contacts`, `contact_page`, `contact_page_versions`,
 //!   `has_no_contacts`, `contact_duplicates`, `contact_names`, `create_contact`, `update_contact`,
 //!   `add_contact_project`, `remove_contact_project`; `delete_contact` (`cascade.rs`)
@@ -33,6 +34,11 @@
 //! - custom fields (`custom_fields.rs`): `custom_fields`, `all_custom_fields`, `create_custom_field`
 //! - saved queries (`queries.rs`): `saved_queries`, `saved_query`, `create_saved_query`,
 //!   `delete_saved_query`, `member_roles`
+//! - backups (`backup.rs`): `backup_to`, `backup_temp`; and, for files no server runs on, the
+//!   free functions [`check_file`] and [`restore`] (`restore.rs`)
+//! - exchange (`exchange.rs`, issue 15): `contact_list_ids`, `user_logins`, `user_ids_by_login`,
+//!   `import_contacts` (with [`ImportItem`], [`ImportCounts`]), `duplicate_candidates`,
+//!   `duplicate_groups`, `merge_contacts`; and for an empty file, `bulk::import_contacts`
 //!
 //! # Inside
 //!
@@ -42,9 +48,11 @@
 //!   single writer and its group commit; `cascade.rs`: deletes that reach across aggregates;
 //! - `cards.rs`: the contacts' read model; `search.rs`, `search_index.rs`, `census.rs`,
 //!   `name_order.rs`: the search and the default order; `cache.rs`: what is remembered per
-//!   data or configuration version; `tuning.rs`: the list planner's thresholds.
+//!   data or configuration version; `tuning.rs`: the list planner's thresholds; `locking.rs`:
+//!   how the file is shared with other processes (Litestream).
 
 mod access;
+mod backup;
 pub mod bulk;
 mod cache;
 pub(crate) mod cards;
@@ -53,11 +61,14 @@ mod census;
 mod contacts;
 mod custom_fields;
 mod deals;
+mod exchange;
+mod locking;
 mod name_order;
 mod notes;
 mod open;
 mod projects;
 mod queries;
+mod restore;
 mod schema;
 pub(crate) mod search;
 mod search_index;
@@ -77,7 +88,12 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 use name_order::NameOrder;
 
+pub use backup::{check_file, BackupReport, FileCheck};
+pub use exchange::{ImportCounts, ImportItem};
+use locking::{DbFile, ServerLock};
+pub use locking::{Locking, SHARED_AUTOCHECKPOINT_PAGES};
 pub(crate) use open::init_sqlite;
+pub use restore::{restore, Restored};
 pub(crate) use schema::migrate;
 pub use sessions::Session;
 pub use tuning::Tuning;
@@ -85,6 +101,10 @@ use writer::Writer;
 
 #[derive(Clone)]
 pub struct Store {
+    /// The database file, as this store's connections open it.
+    file: DbFile,
+    /// Held while a store opened with `Locking::Shared` lives: no second server on the file.
+    _server_lock: Option<Arc<ServerLock>>,
     readers: Pool<SqliteConnectionManager>,
     writer: Writer,
     /// Bumped after each committed write batch; caches compare it to know they are stale.
@@ -114,6 +134,15 @@ impl Store {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         self.writer.run(f).await
+    }
+
+    /// A write in a transaction of its own (see `Writer::run_alone`): an import.
+    async fn write_alone<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.run_alone(f).await
     }
 
     /// A write that changes configuration (users, projects, roles, memberships, custom field

@@ -11,12 +11,13 @@
 //! its read transaction and its last look at the keys (a sequence count, odd while a batch is
 //! between its COMMIT and its key updates).
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock, Weak};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
+
+use super::locking::DbFile;
 
 /// A contact whose position the key cannot express (a last name holding NUL), or one not
 /// known: always read and sorted.
@@ -123,23 +124,23 @@ impl NameOrder {
     }
 }
 
-/// Builds the keys of the file at `path` on a background thread, retrying while writes keep
+/// Builds the keys of `file` on a background thread, retrying while writes keep
 /// landing during the read (about half a second of one core at a million contacts).
-pub fn spawn_build(path: PathBuf, order: Weak<NameOrder>) {
+pub fn spawn_build(file: DbFile, order: Weak<NameOrder>) {
     let started = std::thread::Builder::new().name("name-order".into()).spawn(move || {
         super::census::yield_to_requests();
         for attempt in 0..20u32 {
             let Some(target) = order.upgrade() else { return };
             let sequence = target.sequence();
             if sequence % 2 == 0 {
-                match read_keys(&path) {
+                match read_keys(&file) {
                     Ok(keys) => {
                         if target.install(keys, sequence) {
                             return;
                         }
                     }
                     Err(e) => {
-                        tracing::warn!("reading the name order of {} failed: {e}", path.display());
+                        tracing::warn!("reading the name order of {} failed: {e}", file.path.display());
                         return;
                     }
                 }
@@ -154,8 +155,8 @@ pub fn spawn_build(path: PathBuf, order: Weak<NameOrder>) {
     }
 }
 
-fn read_keys(path: &Path) -> rusqlite::Result<Vec<u64>> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+fn read_keys(file: &DbFile) -> rusqlite::Result<Vec<u64>> {
+    let conn = file.open(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     let max: i64 = conn.query_row("SELECT COALESCE(max(id), 0) FROM contacts", [], |r| r.get(0))?;
     let mut keys = vec![UNKEYED; usize::try_from(max).unwrap_or(0) + 1];
@@ -214,7 +215,7 @@ mod tests {
             (Some("Lee"), Some("a\0b")),
             (Some("Lee"), Some("a")),
         ];
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE n (i INTEGER PRIMARY KEY, last TEXT, first TEXT)").unwrap();
         for (i, (l, f)) in names.iter().enumerate() {
             conn.execute("INSERT INTO n VALUES (?, ?, ?)", rusqlite::params![i as i64, l, f]).unwrap();

@@ -1,6 +1,6 @@
 //! Opening a store: the SQLite file and its settings, the schema brought up to date, the writer
 //! with its hooks, the reader pool, the background work that fills the caches, and the
-//! process-wide SQLite set-up.
+//! process-wide SQLite set-up. How the file is shared with other processes is `locking.rs`.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,11 +8,11 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use r2d2::Pool;
-use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, Result};
 
+use super::locking::{DbFile, Locking, ServerLock, SHARED_AUTOCHECKPOINT_PAGES};
 use super::name_order::{self, NameOrder};
 use super::{cache, cards, census, migrate, search, search_index, Store, Tuning, Writer};
 
@@ -28,9 +28,26 @@ impl Store {
 
     /// `open`, with the list planner's thresholds given.
     pub fn open_tuned(path: &Path, readers: u32, tuning: Tuning) -> Result<Store> {
+        Store::open_with(path, readers, tuning, Locking::Exclusive)
+    }
+
+    /// `open_tuned`, sharing the file with other processes as `locking` says (see
+    /// `locking.rs`).
+    pub fn open_with(path: &Path, readers: u32, tuning: Tuning, locking: Locking) -> Result<Store> {
         init_sqlite();
-        let conn =
-            Connection::open(path).map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
+        let file = DbFile { path: path.to_path_buf(), locking };
+        let server_lock = match locking {
+            Locking::Exclusive => None,
+            Locking::Shared => Some(Arc::new(ServerLock::take(path)?)),
+        };
+        let conn = file
+            .open(OpenFlags::default())
+            .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
+        if locking == Locking::Shared {
+            // Litestream may hold a write lock for a moment (a checkpoint) even now. (In the
+            // exclusive mode a busy file is another server's: that fails at once.)
+            conn.busy_timeout(Duration::from_secs(5))?;
+        }
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
@@ -46,6 +63,9 @@ impl Store {
             )),
             _ => e.into(),
         })?;
+        if locking == Locking::Shared {
+            conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {SHARED_AUTOCHECKPOINT_PAGES}"))?;
+        }
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let data_version = Arc::new(AtomicU64::new(1));
         let trigrams: Arc<cache::TrigramCache> = Arc::default();
@@ -66,9 +86,8 @@ impl Store {
             }
         }
 
-        let manager = SqliteConnectionManager::file(path)
-            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .with_init(|c| {
+        let manager =
+            file.pool_manager(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).with_init(|c| {
                 // Small page caches and no mmap: the OS page cache holds the hot file pages
                 // without counting against the process's resident memory.
                 c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -83,10 +102,12 @@ impl Store {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        census::spawn(path.to_path_buf(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
+        census::spawn(file.clone(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
         let name_order: Arc<NameOrder> = Arc::default();
-        name_order::spawn_build(path.to_path_buf(), Arc::downgrade(&name_order));
+        name_order::spawn_build(file.clone(), Arc::downgrade(&name_order));
         Ok(Store {
+            file,
+            _server_lock: server_lock,
             readers: pool,
             writer: Writer::start(
                 conn,
@@ -164,12 +185,13 @@ fn register_fold_case(conn: &Connection) -> rusqlite::Result<()> {
 /// Process-wide SQLite set-up, before the first connection of the process opens:
 /// - SQLite keeps global memory statistics behind a mutex taken on every allocation; nothing
 ///   here reads them.
-/// - Every connection uses the `unix-excl` VFS: the first one takes an exclusive lock on the
-///   file for the whole process, and the WAL index lives in this process's heap. Other
-///   connections of this process work as usual; other processes cannot open the file while it
-///   is in use. The caches here assume this process is the file's only writer (they follow an
-///   in-process data version), so the lock enforces what they need — and it spares each read
-///   transaction the `fcntl` calls on the shared-memory file (about one per request).
+/// - Every connection uses the `unix-excl` VFS unless it names another (a store opened with
+///   `Locking::Shared` names `unix`): the first one takes an exclusive lock on the file for the
+///   whole process, and the WAL index lives in this process's heap. Other connections of this
+///   process work as usual; other processes cannot open the file while it is in use. The
+///   caches here assume this process is the file's only writer (they follow an in-process
+///   data version), so the lock enforces what they need — and it spares each read transaction
+///   the `fcntl` calls on the shared-memory file (about one per request). See `locking.rs`.
 pub(crate) fn init_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

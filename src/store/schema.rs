@@ -16,7 +16,7 @@ pub(super) const SCHEMA: &str = include_str!("../../schema.sql");
 /// 5: deal status history (`deal_processes`), saved queries (`crm_queries`), deal list indexes;
 ///    `taggings` with its key columns first (see `key_columns_first`).
 /// 6: web interface sessions (`sessions`, `store/sessions.rs`).
-const SCHEMA_VERSION: i64 = 6;
+pub(super) const SCHEMA_VERSION: i64 = 6;
 
 /// The part of `schema` between `-- BEGIN {name}` and `-- END {name}`: a section an older
 /// file gains in a migration (its statements are written to run on any older file).

@@ -30,7 +30,13 @@ const IDLE_UPKEEP_STEPS: u32 = 256;
 
 /// Called after the batch's COMMIT (or its failure) to answer the waiting request.
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+/// A job: runs in the batch's transaction; answers its completion and whether it succeeded.
+type Job = Box<dyn FnOnce(&Connection) -> (Completion, bool) + Send>;
+/// A job and whether it runs alone (see [`Writer::run_alone`]).
+struct Queued {
+    job: Job,
+    alone: bool,
+}
 /// One bounded step of upkeep in its own transaction; answers whether there was work to do.
 pub type Maintenance = Box<dyn FnMut(&Connection) -> bool + Send>;
 /// Runs at the end of every successful job, inside its savepoint: derived rows that must agree
@@ -47,7 +53,7 @@ pub trait BatchHooks: Send {
 
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Queued>,
     epilogue: Epilogue,
 }
 
@@ -65,7 +71,7 @@ impl Writer {
         (epilogue, hooks): (Epilogue, Box<dyn BatchHooks>),
         maintenance: Maintenance,
     ) -> Writer {
-        let (tx, rx) = mpsc::channel::<Job>(4096);
+        let (tx, rx) = mpsc::channel::<Queued>(4096);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx, data_version, hooks, maintenance))
@@ -79,23 +85,52 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        self.queue(f, false).await
+    }
+
+    /// Runs `f` in a transaction of its own, after the jobs queued before it have committed and
+    /// before those queued after it run: for a job that writes so much (an import) that the
+    /// savepoint every batched job runs in would copy each page it touches once more. A failure
+    /// rolls back the transaction, which holds this job alone.
+    pub async fn run_alone<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.queue(f, true).await
+    }
+
+    async fn queue<T, F>(&self, f: F, alone: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
         let (reply_tx, reply_rx) = oneshot::channel::<Result<T>>();
         let epilogue = self.epilogue;
         let job: Job = Box::new(move |conn: &Connection| {
-            let outcome = run_in_savepoint(conn, |conn| {
+            let work = |conn: &Connection| {
                 let value = f(conn)?;
                 epilogue(conn)?;
                 Ok(value)
-            });
-            Box::new(move |commit: Result<(), String>| {
+            };
+            let outcome = if alone {
+                catch_unwind(AssertUnwindSafe(|| work(conn)))
+                    .unwrap_or_else(|_| Err(Error::Internal("a write job panicked".into())))
+            } else {
+                run_in_savepoint(conn, work)
+            };
+            let ok = outcome.is_ok();
+            let done: Completion = Box::new(move |commit: Result<(), String>| {
                 let answer = match commit {
                     Ok(()) => outcome,
                     Err(e) => Err(Error::Internal(format!("commit failed: {e}"))),
                 };
                 let _ = reply_tx.send(answer);
-            })
+            });
+            (done, ok)
         });
-        self.jobs.send(job).await.map_err(|_| Error::Internal("the writer has stopped".into()))?;
+        let queued = Queued { job, alone };
+        self.jobs.send(queued).await.map_err(|_| Error::Internal("the writer has stopped".into()))?;
         reply_rx.await.map_err(|_| Error::Internal("the writer dropped a job".into()))?
     }
 }
@@ -111,7 +146,7 @@ fn run_in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<
 
 /// Upkeep steps, one after another, until one finds nothing to do or a job is waiting;
 /// answers whether upkeep is still owed.
-fn catch_up(rx: &mpsc::Receiver<Job>, maintenance: &mut Maintenance, conn: &Connection) -> bool {
+fn catch_up(rx: &mpsc::Receiver<Queued>, maintenance: &mut Maintenance, conn: &Connection) -> bool {
     for _ in 0..IDLE_UPKEEP_STEPS {
         if !maintenance(conn) {
             return false;
@@ -125,7 +160,7 @@ fn catch_up(rx: &mpsc::Receiver<Job>, maintenance: &mut Maintenance, conn: &Conn
 
 fn writer_loop(
     conn: Connection,
-    mut rx: mpsc::Receiver<Job>,
+    mut rx: mpsc::Receiver<Queued>,
     data_version: Arc<AtomicU64>,
     mut hooks: Box<dyn BatchHooks>,
     mut maintenance: Maintenance,
@@ -134,14 +169,20 @@ fn writer_loop(
     // Whether the last upkeep step found work (more may be left).
     let mut upkeep_owed = false;
     // A job that ended a wait for idleness: the first of the next batch.
-    let mut arrived: Option<Job> = None;
+    let mut arrived: Option<Queued> = None;
     let timer = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a timer for the writer");
     loop {
         let Some(first) = arrived.take().or_else(|| rx.blocking_recv()) else { break };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        // A job that runs alone is a batch of its own; one queued behind others waits for them.
+        let alone = first.alone;
+        let mut batch = vec![first.job];
+        while !alone && batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(queued) if queued.alone => {
+                    arrived = Some(queued);
+                    break;
+                }
+                Ok(queued) => batch.push(queued.job),
                 Err(_) => break,
             }
         }
@@ -154,7 +195,16 @@ fn writer_loop(
             }
             continue;
         }
-        let completions: Vec<Completion> = batch.into_iter().map(|job| job(&conn)).collect();
+        let (completions, succeeded): (Vec<Completion>, Vec<bool>) = batch.into_iter().map(|job| job(&conn)).unzip();
+        if alone && !succeeded.iter().all(|ok| *ok) {
+            // The job failed outside any savepoint: its whole transaction goes.
+            let _ = conn.execute_batch("ROLLBACK");
+            hooks.after_commit(false);
+            for done in completions {
+                done(Ok(()));
+            }
+            continue;
+        }
         let commit = hooks
             .before_commit(&conn)
             .map_err(|e| e.to_string())
@@ -174,6 +224,9 @@ fn writer_loop(
         }
         if upkeep_owed || batches_since_upkeep > 0 {
             // (The timeout is made inside `block_on`: a timer needs the runtime it runs on.)
+            if arrived.is_some() {
+                continue;
+            }
             match timer.block_on(async { tokio::time::timeout(IDLE_BEFORE_UPKEEP, rx.recv()).await }) {
                 Ok(Some(job)) => arrived = Some(job),
                 Ok(None) => break,

@@ -23,6 +23,8 @@ pub fn api_ctx<'c>(ctx: &'c Ctx<'_>, method: Method, path: &str, params: Map<Str
     Ok(api::Ctx {
         store: &ctx.app.store,
         fragments: &ctx.app.fragments,
+        limits: &ctx.app.limits,
+        upload: None,
         principal: ctx.principal.clone(),
         format: Format::Json,
         method,

@@ -88,3 +88,44 @@ fn repeated_failed_logins_from_one_address_are_slowed_down() {
     assert_eq!(status, 401);
     assert!(waited < Duration::from_millis(250), "waited {waited:?}");
 }
+
+#[test]
+fn a_list_parameter_with_too_many_values_gets_422() {
+    let s = Server::start_with(Limits { max_list_values: 50, ..Limits::default() });
+    assert_eq!(
+        s.post_json("/projects.json", serde_json::json!({"project": {"name": "P", "identifier": "p"}})).status,
+        201
+    );
+    let ids = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join("%7C");
+    assert_eq!(s.get(&format!("/contacts.json?ids={}", ids(50))).status, 200, "at the limit");
+    let r = s.get(&format!("/contacts.json?ids={}", ids(51)));
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["errors"], serde_json::json!(["ids has too many values (maximum is 50)"]));
+    let long_form: String = (1..=51).map(|i| format!("&v[ids][]={i}")).collect();
+    let r = s.get(&format!("/contacts.xml?set_filter=1&f[]=ids&op[ids]=={long_form}"));
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("<error>v has too many values (maximum is 50)</error>"), "{}", r.text());
+    let include = vec!["notes"; 51].join(",");
+    assert_eq!(s.get(&format!("/contacts/1.json?include={include}")).status, 422);
+}
+
+#[test]
+fn a_contact_with_too_many_tags_gets_422_and_nothing_is_written() {
+    let s = Server::start_with(Limits { max_tags: 3, ..Limits::default() });
+    assert_eq!(
+        s.post_json("/projects.json", serde_json::json!({"project": {"name": "P", "identifier": "p"}})).status,
+        201
+    );
+    let r = s.post_json(
+        "/contacts.json",
+        serde_json::json!({"contact": {"project_id": "p", "first_name": "Tagged", "tag_list": "a,b,c,d"}}),
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["errors"], serde_json::json!(["Tags are too many (maximum is 3)"]));
+    assert_eq!(s.get("/contacts.json").json()["total_count"], 0);
+    let ok = s.post_json(
+        "/contacts.json",
+        serde_json::json!({"contact": {"project_id": "p", "first_name": "Tagged", "tag_list": "a,b,c"}}),
+    );
+    assert_eq!(ok.status, 201);
+}

@@ -1,7 +1,9 @@
 //! Integration tests over real HTTP: each starts the server on an ephemeral port with a fresh
 //! database and checks one behaviour of the API document.
 
+mod access_matrix;
 mod auth;
+mod backup;
 mod bad_input;
 mod categories;
 mod common;
@@ -12,11 +14,14 @@ mod deals;
 mod deals_access;
 mod deals_python;
 mod durability;
+mod exports;
 mod forms;
 mod golden;
+mod imports;
 mod limits;
 mod listing;
 mod notes;
+mod openapi;
 mod query_language;
 mod saved_queries;
 mod statuses;

@@ -17,6 +17,7 @@ mod common;
 mod checks;
 mod client;
 mod drain;
+mod exchange_cli;
 mod logs;
 mod process;
 mod selfcheck;

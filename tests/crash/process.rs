@@ -29,7 +29,7 @@ impl Served {
         Served::start_with(db, &[])
     }
 
-    /// `start` with further arguments for `serve` (`--behind-proxy`, say).
+    /// `start`, with more arguments for `serve` (`--shared-lock`, say).
     #[track_caller]
     pub fn start_with(db: &Path, args: &[&str]) -> Served {
         let started = Instant::now();

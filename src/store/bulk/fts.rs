@@ -17,9 +17,10 @@ use rusqlite::{params, Connection};
 use crate::error::{Error, Result};
 
 /// Rows handed to the search index builder at a time, and how many such batches may wait
-/// (up to about a million rows, ~170 MB: the main thread must rarely wait for the builder).
+/// (up to about a million rows, ~170 MB: the main thread must rarely wait for the builder;
+/// an import, whose memory is bounded, lets fewer wait).
 const FTS_BATCH: usize = 2048;
-const FTS_QUEUE: usize = 512;
+pub(super) const FTS_QUEUE: usize = 512;
 
 type Batch = Vec<(i64, String)>;
 
@@ -32,8 +33,8 @@ pub(super) struct FtsBuilder {
 }
 
 impl FtsBuilder {
-    pub(super) fn start(create_sql: String, cache_kib: i64) -> Result<FtsBuilder> {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(FTS_QUEUE);
+    pub(super) fn start(create_sql: String, cache_kib: i64, queue: usize) -> Result<FtsBuilder> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(queue);
         let cancelled = Arc::new(AtomicBool::new(false));
         let stop = cancelled.clone();
         let worker = std::thread::Builder::new()

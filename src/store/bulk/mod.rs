@@ -16,6 +16,7 @@
 //! Also here, for tools that open the file themselves (the load benchmark):
 //! [`init_sqlite`] and [`upgrade`]; a load into a file that holds contacts is refused.
 
+mod changes;
 mod fts;
 mod reference;
 #[cfg(test)]
@@ -29,6 +30,7 @@ use crate::domain::Address;
 use crate::error::{Error, Result};
 use fts::FtsBuilder;
 
+pub use changes::import_contacts;
 pub use reference::{NewCustomField, NewProject, NewUser};
 
 /// The service's process-wide SQLite set-up (see `store::init_sqlite`), for a process that
@@ -114,11 +116,23 @@ pub struct NewDeal<'a> {
 /// A running service may have the file open, but the load must happen before it answers
 /// requests: its caches do not see writes made here.
 pub fn load<T>(path: &Path, contacts: usize, fill: impl FnOnce(&mut BulkLoad<'_>) -> Result<T>) -> Result<T> {
+    // A page cache that holds most of what is loaded (about 1 KiB a contact, 64 MiB to 1 GiB).
+    load_with_cache(path, (contacts as i64).clamp(65_536, 1_048_576), fts::FTS_QUEUE, fill)
+}
+
+/// [`load`] with page caches of `cache_kib` (for the file, and again for the search index
+/// built beside it) and at most `fts_queue` batches of search texts waiting for the index:
+/// an import keeps its memory bounded with small ones (fewer than `FTS_QUEUE` batches also
+/// finishes the search index before the other indexes are built, one after the other).
+pub(super) fn load_with_cache<T>(
+    path: &Path,
+    cache_kib: i64,
+    fts_queue: usize,
+    fill: impl FnOnce(&mut BulkLoad<'_>) -> Result<T>,
+) -> Result<T> {
     super::init_sqlite();
     let mut conn = open(path)?;
     // Bulk-load settings, for this connection only (the service opens its own with FULL sync).
-    // A page cache that holds most of what is loaded (about 1 KiB a contact, 64 MiB to 1 GiB).
-    let cache_kib = (contacts as i64).clamp(65_536, 1_048_576);
     conn.execute_batch(&format!(
         "PRAGMA busy_timeout = 10000;
          PRAGMA journal_mode = WAL;
@@ -136,11 +150,19 @@ pub fn load<T>(path: &Path, contacts: usize, fill: impl FnOnce(&mut BulkLoad<'_>
     let fts_sql: String =
         tx.query_row("SELECT sql FROM sqlite_master WHERE name = 'contacts_search'", [], |r| r.get(0))?;
     let (out, fts) = {
-        let mut bulk = BulkLoad { conn: &tx, rows: Rows::prepare(&tx)?, fts: FtsBuilder::start(fts_sql, cache_kib)? };
+        let mut bulk =
+            BulkLoad { conn: &tx, rows: Rows::prepare(&tx)?, fts: FtsBuilder::start(fts_sql, cache_kib, fts_queue)? };
         (fill(&mut bulk)?, bulk.fts)
     };
-    set_aside.restore(&tx)?;
-    fts.finish_into(&tx)?;
+    if fts_queue < fts::FTS_QUEUE {
+        // A bounded load: the search index is merged and copied (and its connection closed)
+        // before the indexes are sorted, not while, so that their memory never adds up.
+        fts.finish_into(&tx)?;
+        set_aside.restore(&tx)?;
+    } else {
+        set_aside.restore(&tx)?;
+        fts.finish_into(&tx)?;
+    }
     super::cards::rebuild_all(&tx)?;
     tx.commit()?;
     // Statistics for the planner: full ones (about a second per million contacts; sampled

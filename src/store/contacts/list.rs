@@ -38,6 +38,12 @@ pub(in crate::store) fn list_ids(
     Ok((ids, total))
 }
 
+/// Every id of the list, in its order (an export's: no count, no cache).
+pub(in crate::store) fn all_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery) -> Result<Vec<i64>> {
+    let w = build_where(conn, caches, q, SearchMode::PageByIndex)?;
+    Ok(page(conn, q, w, 0, -1, false)?)
+}
+
 /// Which rows of a list a page is: `limit` rows from `offset`, of `total`.
 #[derive(Clone, Copy)]
 struct Span {

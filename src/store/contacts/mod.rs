@@ -30,6 +30,7 @@ use crate::domain::query::ContactQuery;
 use crate::domain::{Contact, UserRef};
 use crate::error::{Error, Result};
 
+pub(in crate::store) use list::all_ids;
 use list::list_ids;
 use load::{load, versions};
 use write::{add_project, remove_project};

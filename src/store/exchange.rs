@@ -1,0 +1,325 @@
+//! Exports, imports, duplicates and merges (issue 15), as typed methods on [`Store`]:
+//!
+//! - `contact_list_ids`: every id of a filtered list in its order (an export loads its pages
+//!   from them with `contacts`, so a million contacts are never held at once);
+//! - `user_logins`, `user_ids_by_login`: how files name assignees;
+//! - `import_contacts`: contacts from a channel, all in one write job (one transaction: an
+//!   aborted import leaves nothing), created or, with `update_existing`, updated when their
+//!   primary e-mail is known; the writer keeps the search index, cards and name order in step;
+//! - `duplicate_candidates`, `duplicate_groups`: the plugin's duplicate rule in SQL;
+//! - `merge_contacts`: one contact into another, in one transaction (`store::cascade`
+//!   deletes the merged one).
+
+use std::collections::HashMap;
+use std::sync::mpsc::Receiver;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::contacts::{create, touch, update};
+use super::{id_list, Store};
+use crate::domain::changes::ContactChanges;
+use crate::domain::query::ContactQuery;
+use crate::error::{Error, Result};
+
+/// What an import's reader hands the store, in order.
+pub enum ImportItem {
+    Contact(ContactChanges),
+    /// Every record was read: commit.
+    Done,
+    /// Nothing may be written (a record was refused, or the file is broken): roll back.
+    Abort(String),
+}
+
+/// What an import wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: u64,
+    pub updated: u64,
+}
+
+/// The writer's page cache during an import (KiB), given back afterwards.
+const IMPORT_CACHE_KIB: i64 = 32 * 1024;
+
+/// The primary e-mail of a stored comma list, as compared: trimmed, lower case.
+fn primary_email(list: &str) -> Option<String> {
+    list.split(',').map(str::trim).find(|e| !e.is_empty()).map(str::to_lowercase)
+}
+
+/// Runs an import inside the writer's job (see `Store::import_contacts`).
+fn import(conn: &Connection, items: Receiver<ImportItem>, update_existing: bool) -> Result<ImportCounts> {
+    // A large transaction spills its dirty pages to the log whenever the page cache is full:
+    // with the writer's small everyday cache that was a third of an import's time.
+    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
+    let outcome = write_all(conn, items, update_existing);
+    if update_existing {
+        conn.execute_batch("DROP TABLE IF EXISTS temp.import_emails")?;
+    }
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+    outcome
+}
+
+/// The body of [`import`]: what `items` brings, created or updated.
+fn write_all(conn: &Connection, items: Receiver<ImportItem>, update_existing: bool) -> Result<ImportCounts> {
+    let mut counts = ImportCounts::default();
+    if update_existing {
+        // Primary e-mail → contact, for the whole import (the first contact of an address
+        // wins, and contacts created here are found by the rows after them).
+        conn.execute_batch(
+            "DROP TABLE IF EXISTS temp.import_emails;
+             CREATE TEMP TABLE import_emails (email TEXT PRIMARY KEY, contact_id INTEGER NOT NULL) WITHOUT ROWID;",
+        )?;
+        let mut put = conn.prepare("INSERT OR IGNORE INTO temp.import_emails (email, contact_id) VALUES (?, ?)")?;
+        let mut read =
+            conn.prepare("SELECT id, email FROM contacts WHERE email IS NOT NULL AND email <> '' ORDER BY id")?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Some(e) = primary_email(&row.get::<_, String>(1)?) {
+                put.execute(params![e, row.get::<_, i64>(0)?])?;
+            }
+        }
+    }
+    {
+        loop {
+            let item = items.recv().unwrap_or(ImportItem::Abort("the import's reader stopped".into()));
+            let mut changes = match item {
+                ImportItem::Contact(changes) => changes,
+                ImportItem::Done => return Ok(counts),
+                ImportItem::Abort(why) => return Err(Error::Validation(vec![why])),
+            };
+            let email = changes.email.clone().flatten().as_deref().and_then(primary_email);
+            let known = match (&email, update_existing) {
+                (Some(e), true) => conn
+                    .prepare_cached("SELECT contact_id FROM temp.import_emails WHERE email = ?")?
+                    .query_row([e], |r| r.get::<_, i64>(0))
+                    .optional()?,
+                _ => None,
+            };
+            match known {
+                Some(id) => {
+                    // The contact keeps its projects and gains the import's.
+                    let projects = changes.project_ids.take().unwrap_or_default();
+                    changes.author_id = None;
+                    // `update` reads the contact's card: those of the contacts created so far
+                    // in this import are built first.
+                    super::cards::refresh_stale(conn)?;
+                    update(conn, id, &changes)?;
+                    for p in projects {
+                        conn.prepare_cached(
+                            "INSERT OR IGNORE INTO contacts_projects (contact_id, project_id) VALUES (?, ?)",
+                        )?
+                        .execute(params![id, p])?;
+                    }
+                    counts.updated += 1;
+                }
+                None => {
+                    let id = create(conn, &changes)?;
+                    if let (Some(e), true) = (email, update_existing) {
+                        conn.prepare_cached(
+                            "INSERT OR IGNORE INTO temp.import_emails (email, contact_id) VALUES (?, ?)",
+                        )?
+                        .execute(params![e, id])?;
+                    }
+                    counts.created += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Moves everything of contact `merged` to `kept` and deletes `merged` (API.md §9 "Merge").
+fn merge(conn: &Connection, kept: i64, merged: i64) -> Result<()> {
+    if kept == merged {
+        return Err(Error::invalid("Duplicate is the contact itself"));
+    }
+    let lists = |id: i64| -> Result<(Option<String>, Option<String>)> {
+        Ok(conn
+            .prepare_cached("SELECT phone, email FROM contacts WHERE id = ?")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or(Error::NotFound)?)
+    };
+    let (kept_phone, kept_email) = lists(kept)?;
+    let (merged_phone, merged_email) = lists(merged)?;
+    let union = |a: Option<String>, b: Option<String>| -> Option<String> {
+        let mut items: Vec<String> = Vec::new();
+        for item in a.iter().chain(b.iter()).flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+            if !items.iter().any(|i| i.eq_ignore_ascii_case(item)) {
+                items.push(item.to_string());
+            }
+        }
+        (!items.is_empty()).then(|| items.join(", "))
+    };
+    let phone = union(kept_phone, merged_phone);
+    let email = union(kept_email, merged_email).map(|e| e.replace(' ', ""));
+    let changes = ContactChanges { phone: Some(phone), email: Some(email), ..Default::default() };
+    update(conn, kept, &changes)?;
+    conn.execute_batch(&format!(
+        "UPDATE notes SET source_id = {kept} WHERE source_type = 'Contact' AND source_id = {merged};
+         UPDATE deals SET contact_id = {kept} WHERE contact_id = {merged};
+         INSERT OR IGNORE INTO contacts_deals (deal_id, contact_id)
+              SELECT deal_id, {kept} FROM contacts_deals WHERE contact_id = {merged};
+         INSERT OR IGNORE INTO contacts_projects (contact_id, project_id)
+              SELECT {kept}, project_id FROM contacts_projects WHERE contact_id = {merged};
+         INSERT OR IGNORE INTO taggings (contact_id, tag_id, position)
+              SELECT {kept}, tag_id, (SELECT coalesce(max(position), -1) + 1 FROM taggings WHERE contact_id = {kept}) + position
+                FROM taggings WHERE contact_id = {merged}
+                 AND tag_id NOT IN (SELECT tag_id FROM taggings WHERE contact_id = {kept});"
+    ))?;
+    super::cascade::delete_contact(conn, merged)?;
+    touch(conn, kept)
+}
+
+impl Store {
+    /// Every id of a contact list, in the list's order.
+    pub fn contact_list_ids(&self, q: &ContactQuery) -> Result<Vec<i64>> {
+        let caches = self.list_caches();
+        self.read(|c| super::long_read(|| super::contacts::all_ids(c, &caches, q)))
+    }
+
+    /// Every user's login by id.
+    pub fn user_logins(&self) -> Result<HashMap<i64, String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, login FROM users")?;
+            let logins = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            Ok(logins)
+        })
+    }
+
+    /// Every user's id by lower-case login.
+    pub fn user_ids_by_login(&self) -> Result<HashMap<String, i64>> {
+        Ok(self.user_logins()?.into_iter().map(|(id, login)| (login.to_lowercase(), id)).collect())
+    }
+
+    /// Writes the contacts `items` brings, in one transaction: `Done` commits, `Abort` (or a
+    /// reader gone without a word) rolls everything back. Other writes wait meanwhile.
+    pub async fn import_contacts(&self, items: Receiver<ImportItem>, update_existing: bool) -> Result<ImportCounts> {
+        self.write_alone(move |c| import(c, items, update_existing)).await
+    }
+
+    /// Contacts that may be duplicates of `id` by the plugin's rule (same names without case,
+    /// or the same primary e-mail), at most `limit`, ids only (the caller filters visibility).
+    pub fn duplicate_candidates(&self, id: i64, limit: i64) -> Result<Vec<i64>> {
+        self.read(|c| {
+            let (first, last, middle, email): (String, Option<String>, Option<String>, Option<String>) = c
+                .prepare_cached("SELECT first_name, last_name, middle_name, email FROM contacts WHERE id = ?")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            let low = |s: Option<String>| s.unwrap_or_default().trim().to_lowercase();
+            let email = email.as_deref().and_then(primary_email).unwrap_or_default();
+            let sql = "SELECT id FROM contacts WHERE id <> ?1 AND (
+                    (lower(trim(first_name)) = ?2 AND lower(trim(coalesce(last_name, ''))) = ?3
+                     AND (?4 = '' OR coalesce(middle_name, '') = '' OR lower(trim(middle_name)) = ?4))
+                    OR (?5 <> '' AND (lower(email) = ?5 OR lower(email) LIKE ?5 || ',%')))
+                  ORDER BY id LIMIT ?6";
+            let ids = c
+                .prepare_cached(sql)?
+                .query_map(params![id, first.trim().to_lowercase(), low(last), low(middle), email, limit], |r| {
+                    r.get(0)
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ids)
+        })
+    }
+
+    /// Groups of likely duplicates across the database (or the contacts of `projects`): the
+    /// same names without case, or the same primary e-mail; each group's ids ascending.
+    pub fn duplicate_groups(&self, projects: Option<&[i64]>) -> Result<Vec<Vec<i64>>> {
+        let scope = match projects {
+            Some(ids) => format!(
+                "WHERE id IN (SELECT contact_id FROM contacts_projects WHERE project_id IN (SELECT value FROM json_each('{}')))",
+                id_list(ids)
+            ),
+            None => String::new(),
+        };
+        self.read(|c| {
+            let mut groups: Vec<Vec<i64>> = Vec::new();
+            for key in [
+                "lower(trim(first_name)) || char(1) || lower(trim(coalesce(last_name, ''))) || char(1) || lower(trim(coalesce(middle_name, '')))",
+                "lower(trim(CASE WHEN instr(email, ',') > 0 THEN substr(email, 1, instr(email, ',') - 1) ELSE email END))",
+            ] {
+                let sql = format!(
+                    "SELECT json_group_array(id) FROM (SELECT id, {key} AS k FROM contacts {scope} ORDER BY id)
+                      WHERE k IS NOT NULL AND k <> '' GROUP BY k HAVING count(*) > 1 ORDER BY min(id)"
+                );
+                let mut stmt = c.prepare(&sql)?;
+                let found = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                for ids in found {
+                    let ids: Vec<i64> = serde_json::from_str(&ids?).unwrap_or_default();
+                    if !groups.contains(&ids) {
+                        groups.push(ids);
+                    }
+                }
+            }
+            Ok(long_sorted(groups))
+        })
+    }
+
+    /// Merges contact `merged` into `kept` (notes, deals, related deals, projects, e-mails,
+    /// phones and tags move over) and deletes `merged`, in one transaction.
+    pub async fn merge_contacts(&self, kept: i64, merged: i64) -> Result<()> {
+        self.write(move |c| merge(c, kept, merged)).await
+    }
+}
+
+fn long_sorted(mut groups: Vec<Vec<i64>>) -> Vec<Vec<i64>> {
+    groups.sort_by_key(|g| g.first().copied().unwrap_or(0));
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::open_small;
+
+    fn person(name: &str, email: &str) -> ContactChanges {
+        ContactChanges {
+            first_name: Some(name.into()),
+            email: Some(Some(email.into())),
+            project_ids: Some(vec![1]),
+            ..Default::default()
+        }
+    }
+
+    /// An import runs alone: an aborted one leaves nothing, a write queued meanwhile commits
+    /// after it, and an update by e-mail finds the contacts created before it in the same file.
+    #[test]
+    fn imports_commit_or_roll_back_whole_and_other_writes_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_small(&dir.path().join("t.db"));
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async {
+            store
+                .write(|c| {
+                    c.execute_batch("INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'A', 'a', 0, 0)")?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+            let (send, receive) = std::sync::mpsc::sync_channel(4);
+            let import = store.import_contacts(receive, false);
+            let feeder = std::thread::spawn(move || {
+                send.send(ImportItem::Contact(person("Ann", "ann@x.example"))).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                send.send(ImportItem::Abort("refused".into())).unwrap();
+            });
+            let other = store.create_contact(person("Bo", "bo@x.example"));
+            let (imported, other) = tokio::join!(import, other);
+            feeder.join().unwrap();
+            assert!(matches!(imported, Err(Error::Validation(_))));
+            let bo = other.unwrap();
+            let (send, receive) = std::sync::mpsc::sync_channel(4);
+            for item in [
+                ImportItem::Contact(person("Bo", "BO@x.example")),
+                ImportItem::Contact(person("Cy", "cy@x.example")),
+                ImportItem::Contact(person("Cy", "cy@x.example")),
+                ImportItem::Done,
+            ] {
+                send.send(item).unwrap();
+            }
+            let counts = store.import_contacts(receive, true).await.unwrap();
+            assert_eq!(counts, ImportCounts { created: 1, updated: 2 });
+            let names: Vec<String> = store.contacts(&[1, 2, 3, 4]).unwrap().into_iter().map(|c| c.first_name).collect();
+            assert_eq!(names, ["Bo", "Cy"], "contact 1 was rolled back with its import; {bo} was updated");
+        });
+    }
+}
