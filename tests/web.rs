@@ -16,5 +16,7 @@ mod process;
 mod browser;
 #[path = "web/client.rs"]
 mod client;
+#[path = "web/exchange.rs"]
+mod exchange;
 #[path = "web/pages.rs"]
 mod pages;

@@ -66,19 +66,24 @@ impl Filters {
         m
     }
 
-    /// This list's link with `sort` and `page` replaced.
-    fn href(&self, base: &str, sort: &str, page: i64) -> String {
-        let page = if page > 1 { page.to_string() } else { String::new() };
-        let q = query_string(&[
+    /// The list's filters and `sort` as query pairs.
+    fn pairs(&self, sort: &str) -> Vec<(&'static str, String)> {
+        vec![
             ("search", self.search.clone()),
             ("project_id", self.project_id.clone()),
             ("tags", self.tags.clone()),
             ("assigned_to_id", self.assigned_to_id.clone()),
             ("is_company", self.is_company.clone()),
             ("sort", sort.to_string()),
-            ("page", page),
-        ]);
-        format!("{base}{q}")
+        ]
+    }
+
+    /// This list's link with `sort` and `page` replaced.
+    fn href(&self, base: &str, sort: &str, page: i64) -> String {
+        let page = if page > 1 { page.to_string() } else { String::new() };
+        let mut pairs = self.pairs(sort);
+        pairs.push(("page", page));
+        format!("{base}{}", query_string(&pairs))
     }
 }
 
@@ -201,6 +206,8 @@ struct Results {
     headings: Vec<Heading>,
     pager: Pager,
     problems: Vec<String>,
+    /// Links to this list as a CSV and a vCard file, for users who may export.
+    exports: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -221,6 +228,7 @@ struct Index {
     kinds: Vec<Opt>,
     sort: String,
     can_add: bool,
+    can_import: bool,
     results: Results,
 }
 
@@ -265,6 +273,9 @@ pub fn index(ctx: &Ctx<'_>, project: Option<&str>) -> Result<Page> {
         headings: headings(&f.sort, &|sort| f.href(&base, sort, 1), COLUMNS),
         pager: Pager::new(total, offset, PER_PAGE, |n| f.href(&base, &f.sort, n)),
         problems,
+        exports: p
+            .allowed_anywhere(Permission::ExportContacts)
+            .then(|| super::exchange::export_links(&base, &f.pairs(&f.sort))),
     };
     if ctx.wants_fragment("results") {
         let body =
@@ -297,6 +308,7 @@ pub fn index(ctx: &Ctx<'_>, project: Option<&str>) -> Result<Page> {
         kinds,
         sort: f.sort.clone(),
         can_add: p.allowed_anywhere(Permission::AddContacts),
+        can_import: p.is_admin() || p.allowed_anywhere(Permission::ImportContacts),
         base,
         results,
     };

@@ -24,7 +24,8 @@ pub fn api_ctx<'c>(ctx: &'c Ctx<'_>, method: Method, path: &str, params: Map<Str
         store: &ctx.app.store,
         fragments: &ctx.app.fragments,
         limits: &ctx.app.limits,
-        upload: None,
+        // The import page's file (no other page has one).
+        upload: ctx.req.upload.clone(),
         principal: ctx.principal.clone(),
         format: Format::Json,
         method,

@@ -45,7 +45,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::App;
 
-pub use respond::HtmlResponse;
+pub use respond::{Answer, HtmlResponse};
 use respond::Page;
 use session::Ctx;
 
@@ -58,6 +58,15 @@ pub struct PageRequest {
     pub query: Map<String, Value>,
     pub form: Map<String, Value>,
     pub peer: IpAddr,
+    /// The raw body of the import page's upload (`POST /contacts/import`), for the API's
+    /// importer; `None` elsewhere.
+    pub upload: Option<crate::api::Upload>,
+}
+
+/// Whether a page request posts a file to import (its body may be as large as an API
+/// import's: `--max-import-bytes`).
+pub fn is_upload(method: &Method, path: &str) -> bool {
+    method == Method::POST && route(path).is_some_and(|m| m.page == P::ContactsImport)
 }
 
 /// Whether a request is for the web interface (product decision 9), judged from what arrives
@@ -121,6 +130,7 @@ enum P {
     ContactDelete,
     ContactsImport,
     ContactsExport,
+    ProjectContactsExport,
     Notes,
     Note,
     Deals,
@@ -165,6 +175,7 @@ fn pages() -> &'static matchit::Router<P> {
             ("/my/api_key", P::MyApiKey),
             ("/contacts", P::Contacts),
             ("/projects/{project}/contacts", P::ProjectContacts),
+            ("/projects/{project}/contacts/export", P::ProjectContactsExport),
             ("/contacts/new", P::ContactNew),
             ("/contacts/import", P::ContactsImport),
             ("/contacts/export", P::ContactsExport),
@@ -241,13 +252,13 @@ pub fn error_response(e: Error) -> HtmlResponse {
 }
 
 /// Answers a page request.
-pub async fn handle(app: &App, req: PageRequest) -> HtmlResponse {
+pub async fn handle(app: &App, req: PageRequest) -> Answer {
     if req.uri.path().starts_with("/assets/") {
-        return assets::serve(req.uri.path(), &req.method);
+        return Answer::Html(assets::serve(req.uri.path(), &req.method));
     }
     let ctx = match session::Ctx::open(app, req).await {
         Ok(ctx) => ctx,
-        Err(e) => return respond::error_page(e, None),
+        Err(e) => return Answer::Html(respond::error_page(e, None)),
     };
     let Some(matched) = route(ctx.req.uri.path()) else {
         return ctx.finish(Err(Error::NotFound));
@@ -286,8 +297,10 @@ async fn dispatch(ctx: &Ctx<'_>, m: &Matched) -> Result<Page> {
         P::Contact if delete => contact_form::destroy(ctx, m.id()?).await,
         P::ContactEdit if get => contact_form::edit(ctx, m.id()?),
         P::ContactDelete if get => contact_form::confirm_delete(ctx, m.id()?),
-        P::ContactsImport if get || post => exchange::import(ctx),
-        P::ContactsExport if get => exchange::export(ctx),
+        P::ContactsImport if get => exchange::import_form(ctx),
+        P::ContactsImport if post => exchange::import(ctx).await,
+        P::ContactsExport if get => exchange::export(ctx, None).await,
+        P::ProjectContactsExport if get => exchange::export(ctx, Some(m.project()?)).await,
         P::Notes if post => notes::create(ctx).await,
         P::Note if delete => notes::destroy(ctx, m.id()?).await,
         P::Deals if get => deals::index(ctx, None),
