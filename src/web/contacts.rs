@@ -451,7 +451,11 @@ pub fn show_with(ctx: &Ctx<'_>, id: i64, draft: NoteDraft, status: u16) -> Resul
     } else {
         Vec::new()
     };
-    let duplicates = store.contact_duplicates(&c, &p.contact_visibility(), 10)?;
+    // The API's rule and code (`GET /contacts/:id/duplicates`).
+    let duplicates = crate::api::exchange::visible_duplicates(store, p, &c)?
+        .iter()
+        .map(|d| (d.id, d.reference_name()))
+        .collect::<Vec<_>>();
     let subtitle = match (c.job_title.as_deref().unwrap_or(""), c.company.as_deref().unwrap_or("")) {
         ("", "") => String::new(),
         ("", company) => company.to_string(),
