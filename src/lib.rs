@@ -40,6 +40,8 @@ pub struct App {
     pub secure_cookies: bool,
     /// Contacts rendered as rows of the web interface's list, as `fragments` for the API.
     pub page_rows: api::fragments::FragmentCache,
+    /// The contact list's filter choices per user (`web/choices.rs`).
+    pub choices: web::ChoicesCache,
 }
 
 /// What the first start created, to be shown once to whoever started the service.
@@ -80,6 +82,7 @@ pub async fn open(config: &Config) -> Result<(App, Option<FirstStart>)> {
         limits: config.limits.clone(),
         secure_cookies: config.behind_proxy,
         page_rows: Default::default(),
+        choices: Default::default(),
     };
     Ok((app, first_start))
 }

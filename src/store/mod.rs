@@ -159,7 +159,9 @@ impl Store {
         outcome
     }
 
-    fn data_version(&self) -> u64 {
+    /// Moves with every write: what is derived from the data (the tags in use, say) is stale
+    /// once it moves.
+    pub fn data_version(&self) -> u64 {
         self.data_version.load(Ordering::Acquire)
     }
 

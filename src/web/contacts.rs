@@ -9,7 +9,7 @@ use askama::Template;
 use hyper::Method;
 use serde_json::{Map, Value};
 
-use super::forms::{self, api_ctx};
+use super::forms::api_ctx;
 use super::notes::{self, NoteDraft, NotesBlock};
 use super::respond::Page;
 use super::session::Ctx;
@@ -222,9 +222,11 @@ struct Index {
     chrome: Chrome,
     base: String,
     search: String,
-    projects: Vec<Opt>,
-    tags: Vec<Opt>,
-    assignees: Vec<Opt>,
+    /// The filters' `<option>`s, rendered (`choices.rs`).
+    projects: String,
+    project_count: usize,
+    tags: String,
+    assignees: String,
     kinds: Vec<Opt>,
     sort: String,
     can_add: bool,
@@ -282,14 +284,7 @@ pub fn index(ctx: &Ctx<'_>, project: Option<&str>) -> Result<Page> {
             ResultsFragment { results: &results }.render().map_err(|e| Error::Internal(format!("template: {e}")))?;
         return Ok(Page::Fragment { body, url: f.href(&base, &f.sort, f.page) });
     }
-    let projects = forms::projects_with(ctx, Permission::ViewContacts)?;
-    let tags: Vec<(i64, String)> = store.contact_tags()?;
-    let tag_names: Vec<Opt> = std::iter::once(Opt::new("", "Any tag", f.tags.is_empty()))
-        .chain(tags.iter().map(|(_, t)| Opt::new(t, t.clone(), &f.tags == t)))
-        .collect();
-    let mut assignees =
-        forms::with_blank("Anyone", &forms::assignable_users(ctx, Permission::ViewContacts)?, &f.assigned_to_id);
-    assignees.insert(1, Opt::new("me", "Me", f.assigned_to_id == "me"));
+    let choices = super::choices::contact_filters(ctx)?;
     let kinds = vec![
         Opt::new("", "Everyone", f.is_company.is_empty()),
         Opt::new("0", "People", f.is_company == "0"),
@@ -302,9 +297,10 @@ pub fn index(ctx: &Ctx<'_>, project: Option<&str>) -> Result<Page> {
     let page = Index {
         chrome: ctx.chrome(title, "contacts"),
         search: f.search.clone(),
-        projects: forms::with_blank("All projects", &forms::project_pairs(&projects), &f.project_id),
-        tags: tag_names,
-        assignees,
+        projects: choices.projects.html(&f.project_id),
+        project_count: choices.project_count,
+        tags: choices.tags.html(&f.tags),
+        assignees: choices.assignees.html(&f.assigned_to_id),
         kinds,
         sort: f.sort.clone(),
         can_add: p.allowed_anywhere(Permission::AddContacts),

@@ -24,6 +24,7 @@
 mod account;
 mod admin;
 pub mod assets;
+mod choices;
 mod contact_form;
 mod contacts;
 mod deal_form;
@@ -45,6 +46,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::App;
 
+pub use choices::ChoicesCache;
 pub use respond::{Answer, HtmlResponse};
 use respond::Page;
 use session::Ctx;
