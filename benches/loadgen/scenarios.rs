@@ -243,8 +243,14 @@ pub(crate) fn scenarios(f: &Facts) -> Vec<Scenario> {
         RequestSpec::page("/contacts", &cookie, None)
     }));
     let (cookie, ids) = (f.session.clone(), f.ids.clone());
-    list.push(Scenario::new("ui_contact", "GET /contacts/{random id} page (notes, deals, duplicates)", move |s| {
+    list.push(Scenario::new("ui_contact", "GET /contacts/{random id} page (details, notes, deals)", move |s| {
         RequestSpec::page(format!("/contacts/{}", ids.pick(s)), &cookie, None)
+    }));
+    // What the contact page loads after itself (htmx): its possible duplicates.
+    let (cookie, ids) = (f.session.clone(), f.ids.clone());
+    let what = "GET /contacts/{random id}/duplicates list (htmx, after the contact page)";
+    list.push(Scenario::new("ui_duplicates", what, move |s| {
+        RequestSpec::page(format!("/contacts/{}/duplicates", ids.pick(s)), &cookie, Some("duplicates-list"))
     }));
     let (cookie, names) = (f.session.clone(), f.names.clone());
     let what = format!("GET /contacts?search={{first last of one of {} people}} results (htmx)", f.names.len());

@@ -49,7 +49,8 @@ fn primary_email(list: &str) -> Option<String> {
 /// names trimmed and in lower case, `email` its primary e-mail), or None when one branch of
 /// the rule has no word of three letters to look up. Search texts hold each field in lower
 /// case, so a contact with the same names holds them, and one with the same primary e-mail
-/// holds its part up to the `@`: a superset of the duplicates, which the rule then checks.
+/// holds it (looked up by its part up to the `@` when that is long enough to be rare): a
+/// superset of the duplicates, which the rule then checks.
 fn duplicate_match(first: &str, last: &str, email: &str) -> Option<String> {
     let usable = |w: &str| w.chars().count() >= 3 && !w.contains(['\n', '\r']);
     let quoted = |w: &str| format!("\"{}\"", w.replace('"', "\"\""));
@@ -59,7 +60,9 @@ fn duplicate_match(first: &str, last: &str, email: &str) -> Option<String> {
     }
     let mut query = format!("({})", names.join(" AND "));
     if !email.is_empty() {
-        let local = email.find('@').map(|at| &email[..=at]).filter(|l| usable(l)).unwrap_or(email);
+        // The part before the @ is cheaper to look up than the whole address, unless it is a
+        // short one that many share (info@, sales@): then the whole address.
+        let local = email.find('@').map(|at| &email[..=at]).filter(|l| l.chars().count() >= 8).unwrap_or(email);
         if !usable(local) {
             return None;
         }
@@ -355,8 +358,9 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_are_looked_up_by_names_and_the_e_mail_before_the_at() {
-        assert_eq!(duplicate_match("ada", "lovelace", "ada@x.example").as_deref(), Some(r#"("ada" AND "lovelace") OR "ada@""#));
+    fn duplicates_are_looked_up_by_names_and_the_e_mail() {
+        assert_eq!(duplicate_match("ada", "lovelace", "ada@x.example").as_deref(), Some(r#"("ada" AND "lovelace") OR "ada@x.example""#));
+        assert_eq!(duplicate_match("ada", "", "ada.lovelace@x.example").as_deref(), Some(r#"("ada") OR "ada.lovelace@""#));
         assert_eq!(duplicate_match("li", "wu", "").as_deref(), None, "no word to look up: every row is compared");
         assert_eq!(duplicate_match("li", "o\"neil", "a@b").as_deref(), Some(r#"("o""neil") OR "a@b""#));
         assert_eq!(duplicate_match("ann", "", "a@").as_deref(), None);

@@ -354,7 +354,6 @@ struct Show {
     background: String,
     deals: Option<Vec<DealLine>>,
     employees: Vec<(i64, String)>,
-    duplicates: Vec<(i64, String)>,
     can_edit: bool,
     can_delete: bool,
     can_add_deal: bool,
@@ -447,11 +446,6 @@ pub fn show_with(ctx: &Ctx<'_>, id: i64, draft: NoteDraft, status: u16) -> Resul
     } else {
         Vec::new()
     };
-    // The API's rule and code (`GET /contacts/:id/duplicates`).
-    let duplicates = crate::api::exchange::visible_duplicates(store, p, &c)?
-        .iter()
-        .map(|d| (d.id, d.reference_name()))
-        .collect::<Vec<_>>();
     let subtitle = match (c.job_title.as_deref().unwrap_or(""), c.company.as_deref().unwrap_or("")) {
         ("", "") => String::new(),
         ("", company) => company.to_string(),
@@ -475,7 +469,6 @@ pub fn show_with(ctx: &Ctx<'_>, id: i64, draft: NoteDraft, status: u16) -> Resul
         background: c.background.clone().unwrap_or_default(),
         deals,
         employees,
-        duplicates,
         can_edit: p.may_contact(Permission::EditContacts, &c),
         can_delete: p.may_contact(Permission::DeleteContacts, &c),
         can_add_deal: c.projects.iter().any(|(id, _)| p.allowed(Permission::AddDeals, *id)),

@@ -18,8 +18,9 @@
 //!   and served under content-hashed names; `respond.rs` adds the security headers.
 //!
 //! Files: `account.rs` (log in and out, my account), `contacts.rs` and `contact_form.rs`,
-//! `notes.rs`, `deals.rs` (list, board, page, forms), `admin/` (projects, users, roles,
-//! custom fields, deal statuses and categories, tags), `exchange.rs` (import/export links).
+//! `choices.rs` (the list's filter choices), `duplicates.rs`, `notes.rs`, `deals.rs` (list,
+//! board, page, forms), `admin/` (projects, users, roles, custom fields, deal statuses and
+//! categories, tags), `exchange.rs` (import and export).
 
 mod account;
 mod admin;
@@ -29,6 +30,7 @@ mod contact_form;
 mod contacts;
 mod deal_form;
 mod deals;
+mod duplicates;
 mod exchange;
 mod forms;
 mod notes;
@@ -130,6 +132,7 @@ enum P {
     Contact,
     ContactEdit,
     ContactDelete,
+    ContactDuplicates,
     ContactsImport,
     ContactsExport,
     ProjectContactsExport,
@@ -184,6 +187,7 @@ fn pages() -> &'static matchit::Router<P> {
             ("/contacts/{id}", P::Contact),
             ("/contacts/{id}/edit", P::ContactEdit),
             ("/contacts/{id}/delete", P::ContactDelete),
+            ("/contacts/{id}/duplicates", P::ContactDuplicates),
             ("/notes", P::Notes),
             ("/notes/{id}", P::Note),
             ("/deals", P::Deals),
@@ -299,6 +303,7 @@ async fn dispatch(ctx: &Ctx<'_>, m: &Matched) -> Result<Page> {
         P::Contact if delete => contact_form::destroy(ctx, m.id()?).await,
         P::ContactEdit if get => contact_form::edit(ctx, m.id()?),
         P::ContactDelete if get => contact_form::confirm_delete(ctx, m.id()?),
+        P::ContactDuplicates if get => duplicates::show(ctx, m.id()?),
         P::ContactsImport if get => exchange::import_form(ctx),
         P::ContactsImport if post => exchange::import(ctx).await,
         P::ContactsExport if get => exchange::export(ctx, None).await,

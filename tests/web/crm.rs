@@ -79,7 +79,16 @@ fn a_contact_page_shows_everything_takes_notes_and_is_edited_and_deleted() {
     for shown in ["Analyst", "ada@example.net", "+44 20 0000", "London", "United Kingdom", "maths", "Gold", "Alpha", "Engine notes"] {
         assert!(html.contains(shown), "no {shown} on the page");
     }
-    assert!(html.contains(&format!("href=\"/contacts/{same_name}\"")) && html.contains(&format!("href=\"/contacts/{same_mail}\"")));
+    // Possible duplicates: loaded by htmx after the page, or a page of their own without it.
+    assert!(html.contains(&format!("hx-get=\"/contacts/{ada}/duplicates\"")));
+    let path = format!("/contacts/{ada}/duplicates");
+    let list = b.request("GET", &path, &[("HX-Request", "true"), ("HX-Target", "duplicates-list")], b"").text();
+    assert!(list.starts_with("<div id=\"duplicates-list\">"), "{list}");
+    let page = b.get(&path).text();
+    for dups in [&list, &page] {
+        assert!(dups.contains(&format!("href=\"/contacts/{same_name}\"")) && dups.contains(&format!("href=\"/contacts/{same_mail}\"")));
+    }
+    assert!(page.contains("Possible duplicates of Ada Lovelace") && page.contains("<html"));
 
     // A note, posted without JavaScript: back to the page, in the timeline.
     let token = csrf(&html);

@@ -182,6 +182,7 @@ fn pages_show_and_do_only_what_the_api_allows() {
     let search = b.get("/contacts?search=alpha").text();
     assert!(search.contains("No contacts found"));
     assert_eq!(b.get(&format!("/contacts/{hidden}")).status, 403);
+    assert_eq!(b.get(&format!("/contacts/{hidden}/duplicates")).status, 403);
     assert_eq!(b.get(&format!("/contacts/{shown}")).status, 200);
     assert_eq!(b.get(&format!("/contacts/{shown}/edit")).status, 403);
     assert_eq!(b.get("/admin").status, 403);

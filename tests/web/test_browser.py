@@ -143,6 +143,7 @@ def main():
             expect(page.get_by_text("Successful creation.")).to_be_visible()
             expect(page.get_by_text("Arlington, United States")).to_be_visible()
             state["contact"] = page.url.rsplit("/", 1)[1]
+            expect(page.locator("#duplicates-list")).to_contain_text("None found.")  # loaded after the page
 
         @step("find it with the search box as you type")
         def _():
