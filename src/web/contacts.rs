@@ -16,7 +16,7 @@ use super::session::Ctx;
 use super::views::{self, query_string, Chrome, Opt, Pager};
 use crate::api::fragments::FragmentKey;
 use crate::domain::permission::Permission;
-use crate::domain::query::{ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
+use crate::domain::query::{ContactQuery, IdFilter, SortKey};
 use crate::domain::{Contact, Deal, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
 use crate::error::{Error, Result};
 
@@ -435,11 +435,11 @@ pub fn show_with(ctx: &Ctx<'_>, id: i64, draft: NoteDraft, status: u16) -> Resul
         }
         false => None,
     };
-    let employees = if c.is_company {
+    let people = if c.is_company { store.company_people(&c.first_name, 500)? } else { Vec::new() };
+    let employees = if !people.is_empty() {
+        // The company's people (by the company index), the visible ones through the list query.
         let mut q = ContactQuery::new(p.contact_visibility());
-        q.is_company = Some(false);
-        q.text.push((TextColumn::Company, TextOp::Is(vec![c.first_name.clone()])));
-        q.ids = Some(IdFilter::NotIn(vec![c.id]));
+        q.ids = Some(IdFilter::In(people));
         q.sort = vec![(SortKey::Name, false)];
         let (page, _) = store.contact_page_versions(&q, 0, 50)?;
         store.contact_names(&page.iter().map(|(id, _)| *id).collect::<Vec<_>>())?

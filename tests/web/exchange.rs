@@ -10,10 +10,20 @@ use crate::common::{Server, ADMIN_PASSWORD};
 
 const PEOPLE_CSV: &str = "First Name,Last Name,Email\nAda,Lovelace <b>,ada@example.net\nBad,Mail,not-an-email\n";
 
-fn admin(s: &Server) -> Browser {
+fn signed_in(s: &Server, login: &str, password: &str) -> Browser {
     let mut b = Browser::new(s.addr);
-    assert_eq!(b.log_in("admin", ADMIN_PASSWORD).status, 303);
+    assert_eq!(b.log_in(login, password).status, 303);
     b
+}
+
+fn admin(s: &Server) -> Browser {
+    signed_in(s, "admin", ADMIN_PASSWORD)
+}
+
+/// A new user with `permissions` in project beta, signed in.
+fn member_of_beta(s: &Server, login: &str, key: &str, permissions: &[&str]) -> Browser {
+    s.user_with(login, key, &[(2, permissions)]);
+    signed_in(s, login, "secret-123")
 }
 
 fn names(s: &Server) -> Vec<String> {
@@ -86,13 +96,10 @@ fn a_file_imported_from_the_page_shows_the_report_with_every_refused_record() {
 #[test]
 fn only_users_the_api_lets_import_get_the_import_page() {
     let s = Server::seeded();
-    let mut b = Browser::new(s.addr);
-    assert_eq!(b.log_in("jsmith", "jsmith123").status, 303);
+    let mut b = signed_in(&s, "jsmith", "jsmith123");
     assert!(!b.get("/contacts").text().contains("/contacts/import"));
     assert_eq!(b.get("/contacts/import").status, 403);
-    s.user_with("importer", "2222222222222222222222222222222222222222", &[(2, &["view_contacts", "import_contacts"])]);
-    let mut i = Browser::new(s.addr);
-    assert_eq!(i.log_in("importer", "secret-123").status, 303);
+    let mut i = member_of_beta(&s, "importer", "2222222222222222222222222222222222222222", &["view_contacts", "import_contacts"]);
     let form = i.get("/contacts/import").text();
     assert!(form.contains(">Beta</option>") && !form.contains(">Alpha</option>"), "{form}");
     // Project alpha is not one of the importer's: the API's rule answers.
@@ -135,14 +142,11 @@ fn the_filtered_list_downloads_as_csv_or_vcard_for_users_who_may_export() {
     assert!(choose.contains("name=\"search\" value=\"grace\"") && choose.contains(">Export</button>"), "{choose}");
 
     // A viewer without export_contacts: no links, and the download is refused as the API's.
-    let mut v = Browser::new(s.addr);
-    assert_eq!(v.log_in("jsmith", "jsmith123").status, 303);
+    let mut v = signed_in(&s, "jsmith", "jsmith123");
     assert!(!v.get("/contacts").text().contains("Export CSV"));
     assert_eq!(v.get("/contacts/export?file=csv").status, 403);
     // With export_contacts in beta: beta's contacts only.
-    s.user_with("exporter", "3333333333333333333333333333333333333333", &[(2, &["view_contacts", "export_contacts"])]);
-    let mut e = Browser::new(s.addr);
-    assert_eq!(e.log_in("exporter", "secret-123").status, 303);
+    let mut e = member_of_beta(&s, "exporter", "3333333333333333333333333333333333333333", &["view_contacts", "export_contacts"]);
     let mine = e.get("/contacts/export?file=csv").text();
     assert!(mine.contains("Hopper") && mine.contains("Turing") && !mine.contains("Hidden"), "{mine}");
 
