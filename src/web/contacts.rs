@@ -435,9 +435,10 @@ pub fn show_with(ctx: &Ctx<'_>, id: i64, draft: NoteDraft, status: u16) -> Resul
         }
         false => None,
     };
-    let people = if c.is_company { store.company_people(&c.first_name, 500)? } else { Vec::new() };
+    let people = if c.is_company { store.company_people(&c.first_name, 100)? } else { Vec::new() };
     let employees = if !people.is_empty() {
-        // The company's people (by the company index), the visible ones through the list query.
+        // The company's people (by the company index; the first hundred, a company of the
+        // demo data has up to 10,000), the visible ones by name through the list query.
         let mut q = ContactQuery::new(p.contact_visibility());
         q.ids = Some(IdFilter::In(people));
         q.sort = vec![(SortKey::Name, false)];
