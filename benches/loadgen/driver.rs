@@ -194,6 +194,50 @@ pub async fn run_load(
             (latencies, requests, errors, first_error)
         }));
     }
+    if let Some((per_second, factory)) = scenario.writes.clone() {
+        let (host, key) = (host.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut state = ConnState::new(seed ^ 0x3717e5, usize::MAX);
+            let (mut errors, mut first_error) = (0u64, None::<String>);
+            let mut tick = tokio::time::interval(Duration::from_secs(1) / per_second.max(1));
+            let mut sender: Option<Sender> = None;
+            while Instant::now() < deadline {
+                tick.tick().await;
+                let s = match sender.as_mut() {
+                    Some(s) => s,
+                    None => match connect(addr).await {
+                        Ok(s) => sender.insert(s),
+                        Err(e) => {
+                            errors += 1;
+                            first_error.get_or_insert(e);
+                            continue;
+                        }
+                    },
+                };
+                let spec = factory(&mut state);
+                state.seq += 1;
+                let what = spec.describe();
+                let outcome = match build_request(spec, &host, key.as_ref()) {
+                    Ok(req) => exchange(s, req).await,
+                    Err(e) => Err(e),
+                };
+                match outcome {
+                    Ok((status, _)) if (200..300).contains(&status) => {}
+                    Ok((status, body)) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| format!("(writer) {what} → {}", show_answer(status, &body)));
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| format!("(writer) {what} → {e}"));
+                        sender = None;
+                    }
+                }
+            }
+            // The writer's requests are not the scenario's: only its failures count.
+            (Vec::new(), errors, errors, first_error)
+        }));
+    }
     let mut all: Vec<u32> = Vec::new();
     let mut stats = RunStats::default();
     for task in tasks {

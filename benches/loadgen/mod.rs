@@ -29,6 +29,7 @@ pub mod bare;
 pub mod database;
 pub mod discover;
 pub mod driver;
+pub mod hard;
 pub mod procfs;
 pub mod report;
 pub mod scenarios;
@@ -123,12 +124,14 @@ pub fn bench(o: &BenchOptions) -> Result<Report, String> {
     // the server's are (see `start_floor`).
     contacts::store::bulk::init_sqlite();
     let prepared = prepare_database(&o.db, o.contacts, o.seed)?;
+    let drawn = hard::draw(&o.db)?;
     let run_db = scratch_copy(&o.db)?;
     let mut startups = Vec::new();
     let outcome = start_timed(o, &run_db, &mut startups).and_then(|mut server| {
         let baseline_rt = runtime(o.server_workers, BASELINE_THREADS)?;
         let client_rt = runtime(o.client_workers, "client")?;
-        let result = client_rt.block_on(drive((server.addr, server.child.id(), &run_db), o, baseline_rt.handle()));
+        let result =
+            client_rt.block_on(drive((server.addr, server.child.id(), &run_db), o, &drawn, baseline_rt.handle()));
         let rss_kib = proc_status_kib(server.child.id(), "VmRSS:");
         let peak_rss_kib = proc_status_kib(server.child.id(), "VmHWM:");
         server.stop();
@@ -173,7 +176,9 @@ async fn run_bare(
         wait_until_idle(server_pid, limit).await;
     }
     let (addr, stop) = start.await?;
-    let load = run_load(addr, Some(BENCH_ADMIN_KEY), sc, o.connections, duration);
+    // A bare server answers the reads only: the writing client is the real server's load.
+    let reads_only = Scenario { writes: None, ..sc.clone() };
+    let load = run_load(addr, Some(BENCH_ADMIN_KEY), &reads_only, o.connections, duration);
     let measured = with_cpu(CpuOf::OwnThreads(BASELINE_THREADS), load).await;
     let _ = stop.send(());
     Ok(measured)
@@ -182,6 +187,7 @@ async fn run_bare(
 async fn drive(
     server: (SocketAddr, u32, &Path),
     o: &BenchOptions,
+    drawn: &hard::Drawn,
     baseline_rt: &Handle,
 ) -> Result<Vec<ScenarioReport>, String> {
     let (addr, server_pid, server_db) = server;
@@ -189,7 +195,7 @@ async fn drive(
     let facts = discover(&mut probe).await?;
     let mut baselines: HashMap<usize, (RunStats, Option<f64>)> = HashMap::new();
     let mut out = Vec::new();
-    for sc in scenarios(&facts) {
+    for sc in scenarios(&facts, drawn) {
         if o.scenario.as_deref().is_some_and(|f| !sc.name.contains(f)) {
             continue;
         }

@@ -146,10 +146,10 @@ impl Report {
         let _ = writeln!(m);
         let _ = writeln!(
             m,
-            "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | ratio to baseline | answer bytes | baseline req/s \
-             | server CPU µs/req | baseline CPU µs/req |"
+            "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | ratio to baseline | answer bytes \
+             | baseline req/s | server CPU µs/req | baseline CPU µs/req |"
         );
-        let _ = writeln!(m, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(m, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         let ms = |us: u64| us as f64 / 1000.0;
         for s in &self.scenarios {
             let st = &s.stats;
@@ -157,12 +157,13 @@ impl Report {
             let base = s.baseline.as_ref().map_or("–".to_string(), |b| format!("{:.0}", b.rps()));
             let _ = writeln!(
                 m,
-                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {} | {} | {} | {} | {} |",
                 s.name,
                 st.rps(),
                 ms(st.p50_us),
                 ms(st.p99_us),
                 ms(st.p999_us),
+                ms(st.max_us),
                 st.errors,
                 ratio,
                 s.answer_bytes,

@@ -114,6 +114,9 @@ pub struct Scenario {
     /// What it sends, for the report (e.g. one example request and how many contacts match).
     pub description: String,
     pub factory: Factory,
+    /// A second client writing this many requests a second from this factory meanwhile (its
+    /// answers are not measured; its failures count as errors).
+    pub writes: Option<(u32, Factory)>,
 }
 
 impl Scenario {
@@ -122,7 +125,7 @@ impl Scenario {
         description: impl Into<String>,
         factory: impl Fn(&mut ConnState) -> RequestSpec + Send + Sync + 'static,
     ) -> Scenario {
-        Scenario { name: name.to_string(), description: description.into(), factory: Arc::new(factory) }
+        Scenario { name: name.to_string(), description: description.into(), factory: Arc::new(factory), writes: None }
     }
 }
 
@@ -175,7 +178,7 @@ pub(crate) struct Facts {
     pub(crate) session: String,
 }
 
-fn create_spec(project: i64, s: &mut ConnState) -> RequestSpec {
+pub(crate) fn create_spec(project: i64, s: &mut ConnState) -> RequestSpec {
     let tag = s.next_u64() % 1_000_000;
     let (conn, seq) = (s.conn, s.seq);
     RequestSpec::json(
@@ -205,8 +208,9 @@ fn search_one_of(name: &str, what: &str, example: String, matches: u64, words: &
     })
 }
 
-/// The scenarios, in the order they run (reads first, then writes).
-pub(crate) fn scenarios(f: &Facts) -> Vec<Scenario> {
+/// The scenarios, in the order they run (reads first, then the first-time and under-writes
+/// ones of `hard`, then writes).
+pub(crate) fn scenarios(f: &Facts, drawn: &super::hard::Drawn) -> Vec<Scenario> {
     let mut list = Vec::new();
     let ids = f.ids.clone();
     list.push(Scenario::new("get_json", format!("GET /contacts/{{random id}}.json ({} ids)", f.total), move |s| {
@@ -258,6 +262,9 @@ pub(crate) fn scenarios(f: &Facts) -> Vec<Scenario> {
         let path = format!("/contacts?search={}", enc(s.pick(&names[..]).as_str()));
         RequestSpec::page(path, &cookie, Some("results"))
     }));
+    let under_writes = ["get_json", "list", "list_tag", "list_assignee", "search_2words"];
+    let reads: Vec<Scenario> = list.iter().filter(|s| under_writes.contains(&s.name.as_str())).cloned().collect();
+    list.extend(super::hard::scenarios(f, drawn, &reads));
     let project = f.create_project;
     list.push(Scenario::new(
         "create",

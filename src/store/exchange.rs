@@ -5,7 +5,7 @@
 //! - `user_logins`, `user_ids_by_login`: how files name assignees;
 //! - `import_contacts`: contacts from a channel, all in one write job (one transaction: an
 //!   aborted import leaves nothing), created or, with `update_existing`, updated when their
-//!   primary e-mail is known; the writer keeps the search index, cards and name order in step;
+//!   primary e-mail is known; the writer keeps the search index, cards and list index in step;
 //! - `duplicate_candidates`, `duplicate_groups`: the plugin's duplicate rule in SQL;
 //! - `merge_contacts`: one contact into another, in one transaction (`store::cascade`
 //!   deletes the merged one).

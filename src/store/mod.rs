@@ -46,10 +46,11 @@
 //!   rusqlite and r2d2, and helpers the aggregates share;
 //! - `schema.rs`: schema.sql and the migrations; `open.rs`: opening a file; `writer.rs`: the
 //!   single writer and its group commit; `cascade.rs`: deletes that reach across aggregates;
-//! - `cards.rs`: the contacts' read model; `search.rs`, `search_index.rs`, `census.rs`,
-//!   `name_order.rs`: the search and the default order; `cache.rs`: what is remembered per
-//!   data or configuration version; `tuning.rs`: the list planner's thresholds; `locking.rs`:
-//!   how the file is shared with other processes (Litestream).
+//! - `cards.rs`: the contacts' read model; `search.rs`, `search_index.rs`, `census.rs`: the
+//!   search; `listing/`: the list index (counts and pages from bitmaps and bucketed orders in
+//!   memory, kept by the writer); `cache.rs`: what is remembered per data or configuration
+//!   version; `tuning.rs`: the list planner's thresholds; `locking.rs`: how the file is shared
+//!   with other processes (Litestream).
 
 mod access;
 mod backup;
@@ -62,8 +63,8 @@ mod contacts;
 mod custom_fields;
 mod deals;
 mod exchange;
+mod listing;
 mod locking;
-mod name_order;
 mod notes;
 mod open;
 mod projects;
@@ -86,7 +87,6 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
-use name_order::NameOrder;
 
 pub use backup::{check_file, BackupReport, FileCheck};
 pub use exchange::{ImportCounts, ImportItem};
@@ -115,7 +115,8 @@ pub struct Store {
     config_cache: Arc<cache::ConfigCache>,
     counts: Arc<cache::CountCache>,
     trigrams: Arc<cache::TrigramCache>,
-    name_order: Arc<NameOrder>,
+    /// The list index (`listing/`): counts and pages of most lists, kept by the writer.
+    listing: Arc<listing::Listing>,
     tuning: Tuning,
 }
 
@@ -233,10 +234,10 @@ pub(crate) mod test_support {
     use rusqlite::Connection;
 
     /// Thresholds small enough that a test's few hundred contacts take the ways a large file
-    /// takes: searches matched by more than 100 are not remembered, the name keys sort 10
-    /// matches or more, and a walk gives way to the index after 500 steps.
+    /// takes: searches matched by more than 100 are not remembered, a walk gives way to the
+    /// index after 500 steps, and the list index's orders have buckets of 4 contacts.
     pub(crate) const SMALL: Tuning =
-        Tuning { max_remembered_matches: 100, name_keys_from_matches: 10, scan_budget_ops: 500 };
+        Tuning { max_remembered_matches: 100, scan_budget_ops: 500, list_bucket: 4 };
 
     /// Opens the store at `path` (two readers) with the `SMALL` thresholds.
     pub(crate) fn open_small(path: &std::path::Path) -> Store {

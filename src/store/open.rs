@@ -13,8 +13,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use crate::error::{Error, Result};
 
 use super::locking::{DbFile, Locking, ServerLock, SHARED_AUTOCHECKPOINT_PAGES};
-use super::name_order::{self, NameOrder};
-use super::{cache, cards, census, migrate, search, search_index, Store, Tuning, Writer};
+use super::{cache, cards, census, listing, migrate, search, search_index, Store, Tuning, Writer};
 
 /// Prepared statements kept per connection (list queries vary by filter shape).
 const STATEMENT_CACHE: usize = 256;
@@ -103,8 +102,10 @@ impl Store {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         census::spawn(file.clone(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
-        let name_order: Arc<NameOrder> = Arc::default();
-        name_order::spawn_build(file.clone(), Arc::downgrade(&name_order));
+        let config_version = Arc::new(AtomicU64::new(1));
+        let listing = listing::Listing::new(file.clone(), config_version.clone(), tuning.list_bucket);
+        listing::prepare_writer(&conn)?;
+        listing.build_all();
         Ok(Store {
             file,
             _server_lock: server_lock,
@@ -112,15 +113,21 @@ impl Store {
             writer: Writer::start(
                 conn,
                 data_version.clone(),
-                (cards::refresh_stale, Box::new(search_index::IndexFeed::new(name_order.clone()))),
+                (
+                    cards::refresh_stale,
+                    Box::new((
+                        search_index::IndexFeed,
+                        listing::ListingFeed(listing.clone()),
+                    )),
+                ),
                 Box::new(merge_search_index),
             ),
             data_version,
-            config_version: Arc::new(AtomicU64::new(1)),
+            config_version,
             config_cache: Arc::default(),
             counts: Arc::default(),
             trigrams,
-            name_order,
+            listing,
             tuning,
         })
     }

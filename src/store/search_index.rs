@@ -3,11 +3,8 @@
 //! terms out at every savepoint, and every request's job runs in one (see `writer`), so
 //! indexing inside the jobs made one index segment per job.
 
-use std::sync::Arc;
-
 use rusqlite::Connection;
 
-use super::name_order::{self, NameOrder};
 use super::writer::BatchHooks;
 use crate::error::Result;
 
@@ -16,63 +13,27 @@ pub(crate) fn schema_section(schema: &str) -> &str {
     super::schema::schema_section(schema, "search index queue")
 }
 
-/// The writer's hooks for the queue: the index is flushed before COMMIT, and the name order
-/// learns the names of the queued contacts (every change of a name changes its search text)
-/// once the COMMIT is through.
-pub(crate) struct IndexFeed {
-    names: Arc<NameOrder>,
-    /// The batch's changed keys; Some from its flush until its COMMIT ended.
-    changed: Option<Vec<(i64, u64)>>,
-}
-
-impl IndexFeed {
-    pub(crate) fn new(names: Arc<NameOrder>) -> IndexFeed {
-        IndexFeed { names, changed: None }
-    }
-}
+/// The writer's hooks for the queue: the index is flushed before COMMIT.
+pub(crate) struct IndexFeed;
 
 impl BatchHooks for IndexFeed {
     fn before_commit(&mut self, conn: &Connection) -> Result<()> {
-        let changed = flush(conn)?;
-        if !changed.is_empty() {
-            self.names.committing();
-            self.changed = Some(changed);
-        }
-        Ok(())
+        flush(conn)
     }
 
-    fn after_commit(&mut self, committed: bool) {
-        if let Some(changed) = self.changed.take() {
-            self.names.committed(if committed { &changed } else { &[] });
-        }
-    }
+    fn after_commit(&mut self, _conn: &Connection, _committed: bool) {}
 }
 
 /// Brings the index in step with the queued texts and empties the queue: the indexed text of
 /// each queued contact is withdrawn, its current one (if it still has one) added. Runs in the
 /// writer's transaction after the batch's jobs, before the commit. Costs one statement on an
-/// empty queue. Returns the name-order keys of the queued contacts (deleted ones unkeyed).
-pub(crate) fn flush(conn: &Connection) -> Result<Vec<(i64, u64)>> {
+/// empty queue.
+pub(crate) fn flush(conn: &Connection) -> Result<()> {
     let queued: bool =
         conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM search_index_queue)")?.query_row([], |r| r.get(0))?;
     if !queued {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let mut names = conn.prepare_cached(
-        "SELECT q.contact_id, c.id IS NULL, c.last_name, c.first_name
-           FROM search_index_queue q LEFT JOIN contacts c ON c.id = q.contact_id",
-    )?;
-    let changed = names
-        .query_map([], |r| {
-            let deleted: bool = r.get(1)?;
-            let key = if deleted {
-                name_order::UNKEYED
-            } else {
-                name_order::key(r.get_ref(2)?.as_str_or_null()?, r.get_ref(3)?.as_str_or_null()?)
-            };
-            Ok((r.get(0)?, key))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     conn.prepare_cached(
         "INSERT INTO contacts_search (contacts_search, rowid, body)
          SELECT 'delete', contact_id, indexed FROM search_index_queue WHERE indexed IS NOT NULL",
@@ -87,7 +48,7 @@ pub(crate) fn flush(conn: &Connection) -> Result<Vec<(i64, u64)>> {
     )?
     .execute([])?;
     conn.prepare_cached("DELETE FROM search_index_queue")?.execute([])?;
-    Ok(changed)
+    Ok(())
 }
 
 #[cfg(test)]

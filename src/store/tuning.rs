@@ -11,16 +11,16 @@ pub struct Tuning {
     /// list (at most 160 kB) per data version, shared by the count and every page of the
     /// search. Default 20,000.
     pub max_remembered_matches: usize,
-    /// Fewer remembered matches than this are sorted by SQLite alone (well under a
-    /// millisecond); more are sorted by their name-order keys. Default 64.
-    pub name_keys_from_matches: usize,
     /// SQLite virtual-machine steps a search walk may take (a few per row: some thousands of
     /// rows, a few milliseconds) before it gives way to the index. Default 20,000.
     pub scan_budget_ops: i32,
+    /// Contacts per bucket of the list index's orders (`store::listing::order`): a page sorts
+    /// about two buckets of rows. Default 256.
+    pub list_bucket: usize,
 }
 
 impl Default for Tuning {
     fn default() -> Tuning {
-        Tuning { max_remembered_matches: 20_000, name_keys_from_matches: 64, scan_budget_ops: 20_000 }
+        Tuning { max_remembered_matches: 20_000, scan_budget_ops: 20_000, list_bucket: 256 }
     }
 }

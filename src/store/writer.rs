@@ -1,8 +1,8 @@
 //! The single writer: one connection on one thread owns every write. Requests hand it a closure
 //! through a channel; it runs whatever is waiting in one transaction (group commit), each job in
 //! its own savepoint so one failing job never undoes another, brings batch-wide derived data in
-//! step (the search index and the in-memory name order), commits once (one fsync for the whole
-//! batch), and only then answers each request. There is never SQLITE_BUSY between our own
+//! step (the search index), commits once (one fsync for the whole batch), brings the in-memory
+//! list index in step, and only then answers each request. There is never SQLITE_BUSY between our own
 //! writers, and nothing is acknowledged before it is durable. Between batches it does bounded
 //! upkeep (merging the search index), less of it while writes keep coming and the rest once
 //! they pause.
@@ -42,13 +42,25 @@ pub type Maintenance = Box<dyn FnMut(&Connection) -> bool + Send>;
 /// Runs at the end of every successful job, inside its savepoint: derived rows that must agree
 /// with the job's changes when it commits (the contact cards).
 pub type Epilogue = fn(&Connection) -> Result<()>;
-/// Derived data that is cheaper to update once per batch (the search index, the in-memory name
-/// order).
+/// Derived data that is cheaper to update once per batch (the search index, the list index).
 pub trait BatchHooks: Send {
     /// After the batch's jobs, before COMMIT. When it fails the batch is rolled back.
     fn before_commit(&mut self, conn: &Connection) -> Result<()>;
     /// After the COMMIT (`committed`) or the rollback, before the data version is bumped.
-    fn after_commit(&mut self, committed: bool);
+    fn after_commit(&mut self, conn: &Connection, committed: bool);
+}
+
+/// Two sets of hooks, one after the other.
+impl<A: BatchHooks, B: BatchHooks> BatchHooks for (A, B) {
+    fn before_commit(&mut self, conn: &Connection) -> Result<()> {
+        self.0.before_commit(conn)?;
+        self.1.before_commit(conn)
+    }
+
+    fn after_commit(&mut self, conn: &Connection, committed: bool) {
+        self.0.after_commit(conn, committed);
+        self.1.after_commit(conn, committed);
+    }
 }
 
 #[derive(Clone)]
@@ -199,7 +211,7 @@ fn writer_loop(
         if alone && !succeeded.iter().all(|ok| *ok) {
             // The job failed outside any savepoint: its whole transaction goes.
             let _ = conn.execute_batch("ROLLBACK");
-            hooks.after_commit(false);
+            hooks.after_commit(&conn, false);
             for done in completions {
                 done(Ok(()));
             }
@@ -212,7 +224,7 @@ fn writer_loop(
             .inspect_err(|_| {
                 let _ = conn.execute_batch("ROLLBACK");
             });
-        hooks.after_commit(commit.is_ok());
+        hooks.after_commit(&conn, commit.is_ok());
         data_version.fetch_add(1, Ordering::Release);
         for done in completions {
             done(commit.clone());

@@ -46,7 +46,7 @@ fn needs_address(column: TextColumn) -> bool {
 }
 
 /// The SQL expressions a sort key orders by.
-pub(super) fn sort_sql(key: SortKey) -> Vec<String> {
+pub(in crate::store) fn sort_sql(key: SortKey) -> Vec<String> {
     use SortKey::*;
     let columns: &[&str] = match key {
         Id => &["c.id"],

@@ -7,8 +7,7 @@ use rusqlite::{params_from_iter, Connection};
 use crate::domain::query::{ContactQuery, SortKey};
 use crate::error::Result;
 use crate::store::cache::Listed;
-use crate::store::name_order;
-use crate::store::{id_list, long_read};
+use crate::store::long_read;
 
 use super::filter::{build_where, from_clause, sort_sql, where_clause, SearchMode, Where};
 use super::plan::{contacts_upper_bound, search_matches};
@@ -18,6 +17,20 @@ use super::ListCaches;
 /// `counts` when the same list was counted since the last write). Runs in one read
 /// transaction, so the count and the page agree.
 pub(in crate::store) fn list_ids(
+    conn: &Connection,
+    caches: &ListCaches,
+    q: &ContactQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<i64>, i64)> {
+    match caches.listing.answer(conn, caches.trigrams, q, (offset, limit))? {
+        Some(answer) => Ok(answer),
+        None => sql_list_ids(conn, caches, q, offset, limit),
+    }
+}
+
+/// [`list_ids`] answered by SQL alone (what the list index is checked against in tests).
+pub(in crate::store) fn sql_list_ids(
     conn: &Connection,
     caches: &ListCaches,
     q: &ContactQuery,
@@ -58,11 +71,6 @@ fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span
     // A page past the middle is read backwards from the end: the cost of OFFSET is the rows
     // skipped, so the last page of a million costs what the first one does.
     let backwards = offset > total / 2;
-    if !backwards {
-        if let Some(ids) = page_by_name_keys(conn, caches, q, span)? {
-            return Ok(ids);
-        }
-    }
     let (page_offset, page_limit) = if backwards {
         let end = (offset + limit).min(total);
         (total - end, end - offset)
@@ -107,30 +115,6 @@ fn page_ids(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span
         ids.reverse();
     }
     Ok(ids)
-}
-
-/// A page of a search whose matches are remembered and which is the list's only condition, in
-/// the default order: SQLite sorts only the matches whose name-order keys can place them on
-/// the page (see `store::name_order`) instead of reading every match. None when that does not
-/// apply (another order or condition, keys not built or changing, too few matches to matter:
-/// see `Tuning::name_keys_from_matches`).
-fn page_by_name_keys(conn: &Connection, caches: &ListCaches, q: &ContactQuery, span: Span) -> Result<Option<Vec<i64>>> {
-    let Span { offset, limit, total } = span;
-    if !q.sort.is_empty() || q.search_words.is_empty() || total < caches.tuning.name_keys_from_matches as i64 {
-        return Ok(None);
-    }
-    let w = build_where(conn, caches, q, SearchMode::PageByIndex)?;
-    let (Some((_, matches)), 1) = (&w.matches, w.parts.len()) else { return Ok(None) };
-    let ids: Vec<i64> =
-        matches.trim_matches(|c| c == '[' || c == ']').split(',').filter_map(|id| id.parse().ok()).collect();
-    let Some(keys) = caches.names.keys_of(&ids, caches.names_sequence) else { return Ok(None) };
-    let Some(picked) = name_order::candidates(&ids, &keys, (offset + limit) as usize) else { return Ok(None) };
-    let mut candidates = Where::default();
-    candidates.push("c.id IN (SELECT value FROM json_each(?))", [Value::Text(id_list(&picked))]);
-    let page_ids = page(conn, q, candidates, offset, limit, false)?;
-    // Every candidate is a match of this snapshot, so a short page means the keys were off.
-    let expected = limit.min(total - offset);
-    Ok((page_ids.len() as i64 == expected).then_some(page_ids))
 }
 
 /// Virtual-machine steps per contact walked with a membership test of remembered matches
@@ -252,9 +236,8 @@ mod tests {
     use super::*;
     use crate::domain::changes::ContactChanges;
     use crate::domain::query::Visibility;
-    use crate::store::contacts::{create, update};
-    use crate::store::test_support::{open_small, wait_for, written};
-    use crate::store::Store;
+    use crate::store::contacts::create;
+    use crate::store::test_support::{open_small, written};
 
     /// Matches that all sort after many non-matching contacts: the walk in list order runs
     /// out of budget and the index answers, with the same page.
@@ -286,70 +269,5 @@ mod tests {
         let (ids, total) = store.read(|c| list_ids(c, &caches, &q, 0, 5)).unwrap();
         assert_eq!(total, 300);
         assert_eq!(ids, vec![2, 4, 6, 8, 10], "the first five matches in list order");
-    }
-    #[test]
-    fn pages_sorted_by_name_keys_are_the_pages_sqlite_sorts() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let mut q = ContactQuery::new(Visibility::Everything);
-        q.search_words = vec!["zed".into()];
-        let mut by_sql = q.clone();
-        by_sql.sort = vec![(SortKey::LastName, false), (SortKey::FirstName, false)];
-        let pages = |store: &Store, query: &ContactQuery| -> Vec<(Vec<i64>, i64)> {
-            [0, 5, 20, 33]
-                .iter()
-                .map(|&offset| store.read(|c| list_ids(c, &store.list_caches(), query, offset, 5)).unwrap())
-                .collect()
-        };
-        let renamed = {
-            let store = open_small(&path);
-            wait_for("name order", || store.name_order.is_built());
-            // Keys kept by the writer: 60 matches, last names that share long prefixes, NULL
-            // ones (companies), equal names told apart by id.
-            let ids = written(&store, |c| {
-                let mut ids = Vec::new();
-                for i in 0..70 {
-                    let last = match i % 5 {
-                        0 => None,
-                        1 => Some("Hu".to_string()),
-                        2 => Some(format!("Williamson{}", i % 3)),
-                        _ => Some(format!("Zed{}", 9 - i % 7)),
-                    };
-                    let changes = ContactChanges {
-                        first_name: Some(if i < 60 { format!("Zed{}", i % 4) } else { format!("Other{i}") }),
-                        last_name: Some(last),
-                        is_company: Some(i % 5 == 0),
-                        ..Default::default()
-                    };
-                    ids.push(create(c, &changes)?);
-                }
-                Ok(ids)
-            });
-            let caches = store.list_caches();
-            let keyed = store
-                .read(|c| page_by_name_keys(c, &caches, &q, Span { offset: 0, limit: 5, total: 60 }))
-                .unwrap()
-                .expect("the name keys sort the page");
-            assert_eq!(pages(&store, &q), pages(&store, &by_sql));
-            assert_eq!(keyed, pages(&store, &by_sql)[0].0);
-            // A rename moves a contact to the front of the order (no last name sorts first).
-            let last = ids[59];
-            let renaming =
-                ContactChanges { first_name: Some("Aaron Zed".into()), last_name: Some(None), ..Default::default() };
-            written(&store, move |c| update(c, last, &renaming));
-            assert_eq!(pages(&store, &q)[0].0[0], last);
-            assert_eq!(pages(&store, &q), pages(&store, &by_sql));
-            last
-        };
-        // Keys built from the file on opening it.
-        let store = open_small(&path);
-        wait_for("name order", || store.name_order.is_built());
-        let caches = store.list_caches();
-        assert!(store
-            .read(|c| page_by_name_keys(c, &caches, &q, Span { offset: 5, limit: 5, total: 60 }))
-            .unwrap()
-            .is_some());
-        assert_eq!(pages(&store, &q)[0].0[0], renamed);
-        assert_eq!(pages(&store, &q), pages(&store, &by_sql));
     }
 }

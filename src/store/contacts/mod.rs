@@ -23,26 +23,28 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::cache::{CountCache, ReferenceNames, TrigramCache};
-use super::name_order::NameOrder;
 use super::{Store, Tuning};
 use crate::domain::changes::ContactChanges;
 use crate::domain::query::ContactQuery;
 use crate::domain::{Contact, UserRef};
 use crate::error::{Error, Result};
 
+pub(in crate::store) use filter::sort_sql;
 pub(in crate::store) use list::all_ids;
+pub(in crate::store) use plan::word_matches;
 use list::list_ids;
+#[cfg(test)]
+pub(in crate::store) use list::sql_list_ids;
 use load::{load, versions};
 use write::{add_project, remove_project};
 pub(in crate::store) use write::{create, delete, touch, update};
 
 /// The caches a list query consults, and the data version its results are remembered under.
 pub struct ListCaches<'a> {
+    /// The list index, asked first (`store::listing`).
+    pub listing: &'a super::listing::Listing,
     pub counts: &'a CountCache,
     pub trigrams: &'a TrigramCache,
-    pub names: &'a NameOrder,
-    /// `names.sequence()` read before the read transaction began.
-    pub names_sequence: u64,
     pub data_version: u64,
     /// The thresholds the store was opened with.
     pub tuning: Tuning,
@@ -127,17 +129,16 @@ impl Store {
     /// The caches a list reads with, as of now (before its read transaction begins).
     pub(super) fn list_caches(&self) -> ListCaches<'_> {
         ListCaches {
+            listing: &self.listing,
             counts: &self.counts,
             trigrams: &self.trigrams,
-            names: &self.name_order,
-            names_sequence: self.name_order.sequence(),
             data_version: self.data_version(),
             tuning: self.tuning,
         }
     }
 
     /// Runs several reads in one read transaction, so that they agree, with the caches as of
-    /// the data version (and name-order sequence) read before it began.
+    /// the data version read before it began.
     fn in_read_transaction<T>(&self, f: impl FnOnce(&Connection, &ListCaches) -> Result<T>) -> Result<T> {
         let caches = self.list_caches();
         self.read(|c| {

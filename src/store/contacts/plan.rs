@@ -72,6 +72,27 @@ pub(super) fn search_matches(
     Ok(Some((key, ids)))
 }
 
+/// The contacts whose search text holds `word` (of two characters or more; one character:
+/// every text is read), all of them, as a bitmap (the list index remembers it).
+pub(in crate::store) fn word_matches(
+    conn: &Connection,
+    trigrams: &TrigramCache,
+    word: &str,
+) -> Result<roaring::RoaringBitmap> {
+    let words = [word.to_string()];
+    let plan = search::plan(&words);
+    let ids: Vec<i64> = if plan.impossible {
+        Vec::new()
+    } else if plan.one_char_words.is_empty() {
+        index_matches(conn, trigrams, &plan, usize::MAX)?
+    } else {
+        conn.prepare_cached("SELECT contact_id FROM search_texts WHERE instr(body, ?) > 0")?
+            .query_map([word], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    Ok(ids.into_iter().filter_map(|id| u32::try_from(id).ok()).collect())
+}
+
 /// Cost units of the lookup plans below: one doclist entry FTS5 decodes costs 1; reading one
 /// contact's search text to test a word costs this many (a B-tree descent and a page read from
 /// the OS cache, against ~75 ns per entry; both measured at a million contacts).

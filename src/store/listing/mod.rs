@@ -1,0 +1,533 @@
+//! The list index: what a contact list needs to be counted and paged in time that does not grow
+//! with the matches or the offset, held in memory and kept in step by the single writer (a
+//! write changes it instead of throwing results away).
+//!
+//! - `facets`: the contacts of each tag, project, assignee, author, visibility and type as
+//!   compressed bitmaps; a list's filters are set operations on them and its count a
+//!   cardinality;
+//! - `words`: the contacts holding each searched word (and each character), as bitmaps;
+//! - `order`: each sort order as buckets of about 256 contacts, so that a page at any offset
+//!   sorts a few hundred rows;
+//! - this file: the index's life (built on a background thread at start, each other order the
+//!   first time a list asks for it; changes the writer applies after each commit, logged for
+//!   builds under way) and [`Listing::answer`], which the list query asks first. A list the
+//!   index cannot answer (text, date or custom field filters, several sort columns, or an
+//!   index not built yet) is answered by SQL as before (`contacts::list`).
+
+mod facets;
+mod feed;
+mod order;
+mod results;
+mod words;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+
+use roaring::RoaringBitmap;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::domain::query::{ContactQuery, SortKey};
+use crate::error::Result;
+
+use super::cache::TrigramCache;
+use super::contacts::word_matches;
+use super::locking::DbFile;
+use super::{long_read, search};
+use facets::Facets;
+use order::{Order, OrderSpec};
+use words::Words;
+
+pub use feed::{prepare as prepare_writer, ListingFeed};
+
+/// Orders other than the default one kept at most (about 2.3 MB each at a million contacts);
+/// the one used longest ago gives way.
+const MAX_OTHER_ORDERS: usize = 20;
+/// The orders built after the index, in the background: the columns lists are sorted by most
+/// (a list sorted by several columns or a custom field is sorted by SQL).
+/// Address lines, region, postcode, middle name and website are built the first time a list
+/// sorts by them (about a second at a million contacts; SQL sorts that list meanwhile): at
+/// 2.3 MB an order, all of them would take the index past its memory budget.
+const EAGER_ORDERS: [SortKey; 13] = [
+    SortKey::UpdatedOn,
+    SortKey::CreatedOn,
+    SortKey::Name,
+    SortKey::FirstName,
+    SortKey::LastName,
+    SortKey::Company,
+    SortKey::JobTitle,
+    SortKey::Emails,
+    SortKey::Phones,
+    SortKey::City,
+    SortKey::Country,
+    SortKey::AssignedTo,
+    SortKey::Author,
+];
+/// How long a list waits for an order another thread is building before SQL sorts it.
+const ORDER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Changes logged at most for builds under way; past it they start over.
+const MAX_LOG: usize = 1 << 20;
+/// A batch changing more contacts than this (an import) has the index built anew rather
+/// than each contact re-read.
+const REBUILD_ABOVE: usize = 50_000;
+
+struct Held {
+    order: Order,
+    used: AtomicU64,
+    /// The configuration version its user names were read at (orders by assignee or author).
+    config_version: u64,
+}
+
+struct Index {
+    facets: Facets,
+    words: Words,
+    /// The default order first.
+    orders: Vec<Held>,
+}
+
+#[derive(Default)]
+struct State {
+    index: Option<Index>,
+    /// Counts the change batches applied.
+    seq: u64,
+    /// Builds under way: while there are any, changed ids are logged for them to catch up.
+    builds: usize,
+    log: Vec<(u64, u32)>,
+    /// Log entries up to this batch were dropped: a build begun before cannot catch up.
+    dropped_through: u64,
+    full_build_running: bool,
+    orders_building: Vec<Vec<SortKey>>,
+}
+
+pub struct Listing {
+    state: RwLock<State>,
+    /// Answers given since the last change (the same list asked again costs a lookup).
+    results: results::Results,
+    file: DbFile,
+    /// The store's configuration version (orders by user name are rebuilt when it moves).
+    config_version: Arc<AtomicU64>,
+    /// Counts lists answered, to tell which order was used longest ago.
+    uses: AtomicU64,
+    /// Contacts per bucket of an order (`Tuning::list_bucket`).
+    bucket: usize,
+    me: Weak<Listing>,
+}
+
+/// The order a list asks for, as the index holds orders.
+enum Wanted {
+    ById { desc: bool },
+    Order { spec: OrderSpec, desc: bool },
+}
+
+fn wanted_order(q: &ContactQuery) -> Option<Wanted> {
+    match q.sort.as_slice() {
+        [] => Some(Wanted::Order { spec: OrderSpec::default_order(), desc: false }),
+        [(SortKey::Id, desc)] => Some(Wanted::ById { desc: *desc }),
+        [(SortKey::Custom { .. }, _)] => None,
+        [(key, desc)] => Some(Wanted::Order { spec: OrderSpec(vec![*key]), desc: *desc }),
+        _ => None,
+    }
+}
+
+/// Whether every filter of the list is one the index holds.
+fn answerable(q: &ContactQuery) -> bool {
+    q.text.is_empty()
+        && q.created_on.is_none()
+        && q.updated_on.is_none()
+        && q.last_note.is_none()
+        && q.has_deals.is_none()
+        && q.custom.is_empty()
+}
+
+impl Listing {
+    pub fn new(file: DbFile, config_version: Arc<AtomicU64>, bucket: usize) -> Arc<Listing> {
+        Arc::new_cyclic(|me| Listing {
+            state: RwLock::default(),
+            results: Default::default(),
+            file,
+            config_version,
+            uses: AtomicU64::new(0),
+            bucket,
+            me: me.clone(),
+        })
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the index is built (lists are answered from it).
+    #[cfg(test)]
+    pub fn is_built(&self) -> bool {
+        self.read().index.is_some()
+    }
+
+    /// Checks every order's buckets against the database (tests).
+    #[cfg(test)]
+    pub fn verify(&self, conn: &Connection) {
+        if let Some(index) = self.read().index.as_ref() {
+            index.orders.iter().for_each(|h| h.order.verify(conn));
+        }
+    }
+
+    /// Bytes the index holds, roughly (for the benchmarks' account of memory).
+    pub fn bytes(&self) -> usize {
+        self.read().index.as_ref().map_or(0, |i| {
+            i.facets.bytes() + i.words.bytes() + i.orders.iter().map(|h| h.order.bytes()).sum::<usize>()
+        })
+    }
+
+    /// One page of a contact list and its count, when the index can answer it (None: the
+    /// caller asks SQL). `conn` is in the list's read transaction, begun after this was called
+    /// (the words found through it are remembered only if no change was applied since).
+    pub fn answer(
+        &self,
+        conn: &Connection,
+        trigrams: &TrigramCache,
+        q: &ContactQuery,
+        (offset, limit): (i64, i64),
+    ) -> Result<Option<(Vec<i64>, i64)>> {
+        let (Some(wanted), true) = (wanted_order(q), answerable(q)) else { return Ok(None) };
+        let seq = {
+            let state = self.read();
+            if state.index.is_none() {
+                return Ok(None);
+            }
+            state.seq
+        };
+        let key = format!("{q:?}\u{1}{offset}\u{1}{limit}");
+        if let Some(answer) = self.results.get(seq, &key) {
+            return Ok(Some(answer));
+        }
+        if let Wanted::Order { spec, .. } = &wanted {
+            if !self.ensure_order(spec) {
+                return Ok(None);
+            }
+        }
+        let words: BTreeSet<&String> = q.search_words.iter().collect();
+        let impossible = search::plan(&q.search_words).impossible;
+        let mut word_sets = Vec::new();
+        for word in words.into_iter().filter(|_| !impossible) {
+            let known = self.read().index.as_ref().and_then(|i| i.words.get(word));
+            word_sets.push(match known {
+                Some(ids) => ids,
+                None => {
+                    let ids = long_read(|| word_matches(conn, trigrams, word))?;
+                    let mut state = self.write();
+                    if state.seq == seq {
+                        if let Some(index) = state.index.as_mut() {
+                            index.words.remember(word, &ids);
+                        }
+                    }
+                    ids
+                }
+            });
+        }
+        let (offset, limit) = (offset.max(0) as u64, limit.max(0) as u64);
+        let state = self.read();
+        // (Read once: the lock is not taken again while held, which would wait behind a writer.)
+        let current = state.seq;
+        let Some(index) = state.index.as_ref() else { return Ok(None) };
+        let mut matches = index.facets.matching(q);
+        if impossible {
+            matches.clear();
+        }
+        for ids in &word_sets {
+            matches &= ids;
+        }
+        let total = matches.len() as i64;
+        let page = match wanted {
+            Wanted::ById { desc } => by_id(&matches, desc, offset, limit),
+            _ if offset >= total as u64 => Vec::new(),
+            Wanted::Order { spec, desc } => {
+                let Some(held) = index.orders.iter().find(|h| h.order.spec == spec) else { return Ok(None) };
+                held.used.store(self.uses.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+                let everything = matches == *held.order.members();
+                let candidates = held.order.page(&matches, everything, desc, offset, limit);
+                drop(state);
+                spec.sort_page(conn, desc, &candidates, limit)?
+            }
+        };
+        self.results.put(seq, current, key, (&page, total));
+        Ok(Some((page, total)))
+    }
+
+    /// Makes sure the index holds `spec` (built on this thread if no other is building it,
+    /// else waited for): false when it could not be had (lists are then sorted by SQL).
+    fn ensure_order(&self, spec: &OrderSpec) -> bool {
+        let deadline = std::time::Instant::now() + ORDER_WAIT;
+        loop {
+            {
+                let state = self.read();
+                let Some(index) = state.index.as_ref() else { return false };
+                match index.orders.iter().find(|h| h.order.spec == *spec) {
+                    Some(held) if !spec.names_users() || held.config_version == self.config_version() => return true,
+                    Some(_) => {
+                        drop(state);
+                        // User names changed since it was built: built anew.
+                        if let Some(index) = self.write().index.as_mut() {
+                            index.orders.retain(|h| h.order.spec != *spec);
+                        }
+                        continue;
+                    }
+                    None => {}
+                }
+            }
+            if self.claim_order(&spec.0) {
+                long_read(|| self.build_order_now(spec.0.clone()));
+            } else if std::time::Instant::now() > deadline {
+                return false;
+            } else {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// The writer, after a commit that changed these contacts: brings the index in step (the
+    /// contacts as they are now; reads through the writer's connection).
+    pub fn changed(&self, conn: &Connection, ids: &[i64]) {
+        let mut state = self.write();
+        state.seq += 1;
+        let seq = state.seq;
+        if state.builds > 0 {
+            state.log.extend(ids.iter().filter_map(|id| u32::try_from(*id).ok()).map(|id| (seq, id)));
+            if state.log.len() > MAX_LOG {
+                state.log.clear();
+                state.dropped_through = seq;
+            }
+        }
+        if state.index.is_none() {
+            return;
+        }
+        let outcome = if ids.len() > REBUILD_ABOVE {
+            Err(crate::error::Error::Internal(format!("{} contacts changed at once", ids.len())))
+        } else {
+            let index = state.index.as_mut().expect("checked above");
+            apply(index, conn, ids)
+        };
+        if let Err(e) = outcome {
+            tracing::info!("list index dropped ({e}); building it anew, lists are answered by SQL meanwhile");
+            drop(state);
+            self.drop_and_rebuild();
+        }
+    }
+
+    /// Forgets the index and builds it anew (lists are answered by SQL meanwhile).
+    pub fn drop_and_rebuild(&self) {
+        self.write().index = None;
+        self.results.clear();
+        self.build_all();
+    }
+
+    /// Builds the index on a background thread (at start, and after a change too large to
+    /// apply).
+    pub fn build_all(&self) {
+        {
+            let mut state = self.write();
+            if state.full_build_running {
+                return;
+            }
+            state.full_build_running = true;
+        }
+        let me = self.me.clone();
+        self.spawn("list-index", move || {
+            super::census::yield_to_requests();
+            let started = std::time::Instant::now();
+            let outcome = build_with(&me, |conn, bucket| {
+                let facets = Facets::read_all(conn)?;
+                let words = Words::read_all(conn)?;
+                let order = Order::build(conn, OrderSpec::default_order(), bucket)?;
+                let orders = vec![Held { order, used: AtomicU64::new(0), config_version: 0 }];
+                Ok(Index { facets, words, orders })
+            }, |state, conn, mut index, caught_up| {
+                apply(&mut index, conn, caught_up)?;
+                state.index = Some(index);
+                Ok(())
+            });
+            if let Some(listing) = me.upgrade() {
+                listing.write().full_build_running = false;
+                match outcome {
+                    Ok(()) => {
+                        tracing::info!(
+                            "list index built in {} ms ({:.1} MB)",
+                            started.elapsed().as_millis(),
+                            listing.bytes() as f64 / 1e6
+                        );
+                        release_freed_memory();
+                        for key in EAGER_ORDERS {
+                            if listing.claim_order(&[key]) {
+                                listing.build_order_now(vec![key]);
+                            }
+                        }
+                        tracing::info!(
+                            "list orders built in {} ms ({:.1} MB in all)",
+                            started.elapsed().as_millis(),
+                            listing.bytes() as f64 / 1e6
+                        );
+                    }
+                    Err(e) => tracing::warn!("the list index was not built ({e}); lists are answered by SQL"),
+                }
+            }
+        });
+    }
+
+    /// Notes that an order is being built; false when it already is.
+    fn claim_order(&self, keys: &[SortKey]) -> bool {
+        let mut state = self.write();
+        if state.orders_building.iter().any(|k| k == keys) {
+            return false;
+        }
+        state.orders_building.push(keys.to_vec());
+        true
+    }
+
+    /// Builds a claimed order on this thread and installs it.
+    fn build_order_now(&self, keys: Vec<SortKey>) {
+        let spec = OrderSpec(keys.clone());
+        let config_version = self.config_version();
+        let outcome = build_with(&self.me, |conn, bucket| Order::build(conn, spec.clone(), bucket), |state, conn, mut order, caught_up| {
+            sync_order(&mut order, conn, caught_up)?;
+            let Some(index) = state.index.as_mut() else { return Ok(()) };
+            index.orders.retain(|h| h.order.spec != order.spec);
+            let used = AtomicU64::new(self.uses.load(Ordering::Relaxed));
+            index.orders.push(Held { order, used, config_version });
+            if index.orders.len() > 1 + MAX_OTHER_ORDERS {
+                let oldest = (1..index.orders.len()).min_by_key(|i| index.orders[*i].used.load(Ordering::Relaxed));
+                if let Some(oldest) = oldest {
+                    index.orders.remove(oldest);
+                }
+            }
+            Ok(())
+        });
+        self.write().orders_building.retain(|k| *k != keys);
+        release_freed_memory();
+        if let Err(e) = outcome {
+            tracing::warn!("a list order was not built ({e}); lists in it are answered by SQL");
+        }
+    }
+
+    fn config_version(&self) -> u64 {
+        self.config_version.load(Ordering::Acquire)
+    }
+
+    fn spawn(&self, name: &str, f: impl FnOnce() + Send + 'static) {
+        if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(f) {
+            tracing::warn!("cannot start the {name} thread: {e}");
+        }
+    }
+}
+
+/// Gives the memory a build freed back to the system (a build allocates and frees tens of
+/// megabytes of keys and ids, which the allocator would otherwise keep).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator's arenas to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// A page of `matches` in id order.
+fn by_id(matches: &RoaringBitmap, desc: bool, offset: u64, limit: u64) -> Vec<i64> {
+    let total = matches.len();
+    if offset >= total {
+        return Vec::new();
+    }
+    if desc {
+        let Some(first) = matches.select((total - 1 - offset) as u32) else { return Vec::new() };
+        matches.range(..=first).rev().take(limit as usize).map(i64::from).collect()
+    } else {
+        let Some(first) = matches.select(offset as u32) else { return Vec::new() };
+        matches.range(first..).take(limit as usize).map(i64::from).collect()
+    }
+}
+
+/// Brings `index` in step with the contacts `ids` as `conn` reads them now.
+fn apply(index: &mut Index, conn: &Connection, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let records = Facets::read_records(conn, ids)?;
+    let texts = words::read_texts(conn, ids)?;
+    for &id in ids {
+        let Ok(id32) = u32::try_from(id) else { continue };
+        if index.facets.live.contains(id32) {
+            index.facets.remove(id32);
+        }
+        if let Some(record) = records.iter().find(|r| r.id == id32) {
+            index.facets.insert(record);
+        }
+        index.words.update(id32, texts.get(&id).map(String::as_str));
+    }
+    for held in index.orders.iter_mut() {
+        sync_order(&mut held.order, conn, ids)?;
+    }
+    Ok(())
+}
+
+/// Places the contacts `ids` in `order` as they are now (takes out those deleted).
+fn sync_order(order: &mut Order, conn: &Connection, ids: &[i64]) -> Result<()> {
+    let mut keys = order.keys_of(conn, ids)?;
+    for id in ids.iter().filter_map(|id| u32::try_from(*id).ok()) {
+        order.sync(conn, id, keys.remove(&id))?;
+    }
+    Ok(())
+}
+
+/// Runs a build on its own read connection: registers it (so changes are logged for it), builds
+/// from one read transaction, then installs the result under the lock after catching up with
+/// the changes applied meanwhile (the contacts they name, as they are now). Tries again when
+/// the log could not keep every change since it began.
+fn build_with<T>(
+    me: &Weak<Listing>,
+    build: impl Fn(&Connection, usize) -> Result<T>,
+    install: impl Fn(&mut State, &Connection, T, &[i64]) -> Result<()>,
+) -> Result<()> {
+    for attempt in 0..5u32 {
+        let Some(listing) = me.upgrade() else { return Ok(()) };
+        let began = {
+            let mut state = listing.write();
+            state.builds += 1;
+            state.seq
+        };
+        let outcome = (|| -> Result<bool> {
+            let conn = listing.file.open(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            conn.execute_batch("BEGIN")?;
+            let built = build(&conn, listing.bucket);
+            conn.execute_batch("COMMIT")?;
+            let built = built?;
+            let mut state = listing.write();
+            if state.dropped_through > began {
+                return Ok(false);
+            }
+            let caught_up: Vec<i64> =
+                state.log.iter().filter(|(seq, _)| *seq > began).map(|(_, id)| i64::from(*id)).collect();
+            let mut caught_up = caught_up;
+            caught_up.sort_unstable();
+            caught_up.dedup();
+            install(&mut state, &conn, built, &caught_up)?;
+            Ok(true)
+        })();
+        {
+            let mut state = listing.write();
+            state.builds -= 1;
+            if state.builds == 0 {
+                state.log.clear();
+            }
+        }
+        if outcome? {
+            return Ok(());
+        }
+        drop(listing);
+        std::thread::sleep(std::time::Duration::from_millis(100) * (attempt + 1));
+    }
+    Err(crate::error::Error::Internal("writes kept changing more contacts than the log holds".into()))
+}

@@ -1,0 +1,561 @@
+//! One sort order of the contact list kept in memory as buckets: the contacts in order, cut into
+//! runs of about `Tuning::list_bucket` contacts (256), and for each contact id the number of its bucket (2 bytes
+//! a contact). A page at any offset is found by counting the matching contacts per bucket (one
+//! pass over the matches) and sorting only the few hundred of the buckets the page falls in
+//! (SQLite, with the list's own ORDER BY): its cost follows the matches' count, never the
+//! offset or the number of rows SQLite would walk.
+//!
+//! Each bucket starts at a key (the sort columns' values) and an id; a contact belongs to the
+//! last bucket whose start is not after its `(key, id)`. The list's order is `key, id` ascending
+//! or `key DESC, id` (the id breaks ties upwards either way), so a run of equal keys is read in
+//! the same id order both ways. Buckets therefore never mix such a run with other keys once it
+//! is at least a bucket long: it gets buckets of its own ("pure" ones, split by id), which a
+//! descending walk reads forwards; every other bucket ("mixed") holds whole runs and starts
+//! where a run starts (id 0).
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use roaring::RoaringBitmap;
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection};
+
+use crate::domain::query::SortKey;
+use crate::error::{Error, Result};
+use crate::store::contacts::sort_sql;
+use crate::store::id_list;
+
+/// The most buckets a 2-byte bucket number can name (16 million contacts at 256 a bucket).
+const MAX_BUCKETS: usize = u16::MAX as usize;
+
+/// Which columns an order sorts by (each ascending or each descending, ties by id ascending).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderSpec(pub Vec<SortKey>);
+
+impl OrderSpec {
+    /// The default list order: last name, first name.
+    pub fn default_order() -> OrderSpec {
+        OrderSpec(vec![SortKey::LastName, SortKey::FirstName])
+    }
+
+    fn columns(&self) -> Vec<String> {
+        self.0.iter().flat_map(|k| sort_sql(*k)).collect()
+    }
+
+    fn needs_address(&self) -> bool {
+        self.columns().iter().any(|c| c.contains("ad."))
+    }
+
+    fn from_clause(&self) -> &'static str {
+        if self.needs_address() {
+            "FROM contacts c LEFT JOIN addresses ad ON ad.contact_id = c.id"
+        } else {
+            "FROM contacts c"
+        }
+    }
+
+    /// The ORDER BY of the list in this order (`desc`: every column descending).
+    pub fn order_by(&self, desc: bool) -> String {
+        let direction = if desc { " DESC" } else { "" };
+        let mut order: Vec<String> = self.columns().iter().map(|c| format!("{c}{direction}")).collect();
+        order.push("c.id".into());
+        order.join(", ")
+    }
+
+    /// Whether it sorts by user names (which change with the configuration).
+    pub fn names_users(&self) -> bool {
+        self.0.iter().any(|k| matches!(k, SortKey::AssignedTo | SortKey::Author))
+    }
+}
+
+/// A sort key's values, compared as SQLite compares them (NULL first, numbers, then text by
+/// bytes: the BINARY collation).
+pub type Key = Vec<Value>;
+
+fn rank(v: &Value) -> u8 {
+    match v {
+        Value::Null => 0,
+        Value::Integer(_) | Value::Real(_) => 1,
+        Value::Text(_) => 2,
+        Value::Blob(_) => 3,
+    }
+}
+
+fn cmp_value(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Integer(x), Value::Real(y)) => (*x as f64).total_cmp(y),
+        (Value::Real(x), Value::Integer(y)) => x.total_cmp(&(*y as f64)),
+        (Value::Real(x), Value::Real(y)) => x.total_cmp(y),
+        (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+fn cmp_key(a: &[Value], b: &[Value]) -> Ordering {
+    a.iter().zip(b).map(|(x, y)| cmp_value(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+}
+
+fn cmp_entry(a: &(Key, u32), b: &(Key, u32)) -> Ordering {
+    cmp_key(&a.0, &b.0).then(a.1.cmp(&b.1))
+}
+
+struct Bucket {
+    /// The first `(key, id)` it holds.
+    start: (Key, u32),
+    /// Holds one run of equal keys only, a run other buckets share (see the module comment).
+    pure: bool,
+    /// Live contacts in it.
+    size: u32,
+}
+
+pub struct Order {
+    pub spec: OrderSpec,
+    /// Contacts per bucket when it is built or a bucket is split (split at twice as many).
+    bucket: usize,
+    /// The contacts it holds.
+    members: RoaringBitmap,
+    buckets: Vec<Bucket>,
+    /// Bucket number by contact id (meaningless for ids that are not live contacts).
+    labels: Vec<u16>,
+    /// The buckets in descending order: mixed ones backwards, each pure run forwards.
+    descending: Vec<u16>,
+}
+
+/// The rows the page falls in: `candidates` (matching contacts of the page's buckets) to be
+/// sorted in the list's order, the page being `limit` of them after skipping `skip`.
+pub struct PageCandidates {
+    pub candidates: Vec<i64>,
+    pub skip: u64,
+}
+
+impl Order {
+    /// Builds the order from the database (every contact, sorted by SQLite), holding at most
+    /// a bucket's keys at a time.
+    pub fn build(conn: &Connection, spec: OrderSpec, bucket: usize) -> Result<Order> {
+        let columns = spec.columns();
+        let sql = format!("SELECT c.id, {} {} ORDER BY {}", columns.join(", "), spec.from_clause(), spec.order_by(false));
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        let mut order = Order {
+            spec,
+            bucket,
+            members: RoaringBitmap::new(),
+            buckets: Vec::new(),
+            labels: Vec::new(),
+            descending: Vec::new(),
+        };
+        let mut cutter = Cutter::new(bucket);
+        while let Some(row) = rows.next()? {
+            let id = contact_id(row.get(0)?)?;
+            let key: Key = (1..=columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?;
+            order.members.insert(id);
+            cutter.push(key, id);
+        }
+        let (buckets, members) = cutter.finish(None);
+        if buckets.len() > MAX_BUCKETS {
+            return Err(Error::Internal("too many contacts for an in-memory order".into()));
+        }
+        order.labels = vec![0; order.members.max().map_or(0, |m| m as usize + 1)];
+        for (i, ids) in members.iter().enumerate() {
+            for id in ids {
+                order.labels[*id as usize] = i as u16;
+            }
+        }
+        order.buckets = buckets;
+        order.refresh_descending();
+        Ok(order)
+    }
+
+    fn set_label(&mut self, id: u32, label: u16) {
+        let id = id as usize;
+        if self.labels.len() <= id {
+            self.labels.resize(id + 1, 0);
+        }
+        self.labels[id] = label;
+    }
+
+    fn refresh_descending(&mut self) {
+        let n = self.buckets.len();
+        let mut descending = Vec::with_capacity(n);
+        let mut end = n;
+        while end > 0 {
+            let mut start = end - 1;
+            if self.buckets[start].pure {
+                while start > 0
+                    && self.buckets[start - 1].pure
+                    && cmp_key(&self.buckets[start - 1].start.0, &self.buckets[start].start.0).is_eq()
+                {
+                    start -= 1;
+                }
+            }
+            descending.extend((start..end).map(|b| b as u16));
+            end = start;
+        }
+        self.descending = descending;
+    }
+
+    /// The bucket `(key, id)` belongs to.
+    fn bucket_of(&self, entry: &(Key, u32)) -> usize {
+        self.buckets.partition_point(|b| cmp_entry(&b.start, entry).is_le()).saturating_sub(1)
+    }
+
+    /// The keys of these contacts (those that exist), in one statement.
+    pub fn keys_of(&self, conn: &Connection, ids: &[i64]) -> Result<HashMap<u32, Key>> {
+        let columns = self.spec.columns();
+        let sql = format!(
+            "SELECT c.id, {} {} WHERE c.id IN (SELECT value FROM json_each(?))",
+            columns.join(", "),
+            self.spec.from_clause()
+        );
+        let keys = conn
+            .prepare_cached(&sql)?
+            .query_map([id_list(ids)], |row| {
+                let key: Key = (1..=columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?;
+                Ok((row.get::<_, i64>(0)? as u32, key))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(keys)
+    }
+
+    /// Takes a live contact out of its bucket's count (before it moves or when it is deleted).
+    pub fn remove(&mut self, id: u32) {
+        if !self.members.remove(id) {
+            return;
+        }
+        if let Some(label) = self.labels.get(id as usize) {
+            let bucket = &mut self.buckets[*label as usize];
+            bucket.size = bucket.size.saturating_sub(1);
+        }
+    }
+
+    /// Puts a contact where `key` places it now (None: deleted), and splits its bucket when it
+    /// has grown too large (reading the bucket's keys from `conn`).
+    pub fn sync(&mut self, conn: &Connection, id: u32, key: Option<Key>) -> Result<()> {
+        self.remove(id);
+        match key {
+            Some(key) => self.place(conn, id, key),
+            None => Ok(()),
+        }
+    }
+
+    fn place(&mut self, conn: &Connection, id: u32, key: Key) -> Result<()> {
+        if self.buckets.is_empty() {
+            self.buckets.push(Bucket { start: (key.clone(), 0), pure: false, size: 0 });
+            self.refresh_descending();
+        }
+        let entry = (key, id);
+        let mut b = self.bucket_of(&entry);
+        let bucket = &self.buckets[b];
+        if cmp_entry(&entry, &bucket.start).is_lt() {
+            // Before every bucket: the first one starts here now (a mixed one of its own when
+            // the first is a run's).
+            if bucket.pure {
+                let mixed = Bucket { start: (entry.0.clone(), 0), pure: false, size: 0 };
+                self.insert_buckets(0, vec![mixed], &[], false)?;
+            } else {
+                self.buckets[0].start = (entry.0.clone(), 0);
+            }
+        } else if bucket.pure && cmp_key(&bucket.start.0, &entry.0).is_ne() {
+            // A new key after a run that has buckets of its own: a mixed bucket of its own,
+            // right after the run (nothing else lies between the run and the next bucket).
+            let mixed = Bucket { start: (entry.0.clone(), 0), pure: false, size: 0 };
+            self.insert_buckets(b + 1, vec![mixed], &[], false)?;
+            b += 1;
+        }
+        self.set_label(id, b as u16);
+        self.members.insert(id);
+        self.buckets[b].size += 1;
+        if self.buckets[b].size as usize >= 2 * self.bucket {
+            self.split(conn, b)?;
+        }
+        Ok(())
+    }
+
+    /// Cuts bucket `b` anew from its members' keys.
+    fn split(&mut self, conn: &Connection, b: usize) -> Result<()> {
+        let members = self.bucket_members(b as u16);
+        let mut entries: Vec<(Key, u32)> = self.keys_of(conn, &members)?.into_iter().map(|(id, key)| (key, id)).collect();
+        entries.sort_by(cmp_entry);
+        let first_start = self.buckets[b].start.clone();
+        let (mut buckets, members) = cut(entries, Some(first_start), self.bucket);
+        if buckets.len() <= 1 {
+            return Ok(());
+        }
+        if self.buckets[b].pure {
+            // A pure bucket's members all share its key: what it splits into stays pure.
+            buckets.iter_mut().for_each(|nb| nb.pure = true);
+        }
+        self.buckets.remove(b);
+        self.insert_buckets(b, buckets, &members, true)
+    }
+
+    /// Inserts `new` buckets at `at` with their `members` labelled, moving the later buckets
+    /// up; `replaces`: they take the place of bucket `at` (already removed), whose members are
+    /// all among `members`.
+    fn insert_buckets(&mut self, at: usize, new: Vec<Bucket>, members: &[Vec<u32>], replaces: bool) -> Result<()> {
+        let moved_by = new.len() - usize::from(replaces);
+        if self.buckets.len() + moved_by > MAX_BUCKETS {
+            return Err(Error::Internal("too many buckets in an in-memory order".into()));
+        }
+        // Labels still name the old positions: those after the insertion point move up.
+        let first_moved = (at + usize::from(replaces)) as u16;
+        if moved_by > 0 {
+            for label in self.labels.iter_mut().filter(|l| **l >= first_moved) {
+                *label += moved_by as u16;
+            }
+        }
+        for (i, ids) in members.iter().enumerate() {
+            for id in ids {
+                self.set_label(*id, (at + i) as u16);
+            }
+        }
+        let tail = self.buckets.split_off(at);
+        self.buckets.extend(new);
+        self.buckets.extend(tail);
+        self.refresh_descending();
+        Ok(())
+    }
+
+    /// Checks that every member lies in its bucket (tests).
+    #[cfg(test)]
+    pub fn verify(&self, conn: &Connection) {
+        for id in &self.members {
+            let key = self.keys_of(conn, &[i64::from(id)]).unwrap().remove(&id).expect("a member is a contact");
+            let label = self.labels[id as usize] as usize;
+            let entry = (key, id);
+            assert!(cmp_entry(&self.buckets[label].start, &entry).is_le(), "{entry:?} before its bucket {label}");
+            if let Some(next) = self.buckets.get(label + 1) {
+                assert!(cmp_entry(&entry, &next.start).is_lt(), "{entry:?} past its bucket {label}");
+            }
+            let b = &self.buckets[label];
+            assert!(!b.pure || cmp_key(&b.start.0, &entry.0).is_eq(), "{entry:?} in pure bucket {label}");
+        }
+        let sizes: u32 = self.buckets.iter().map(|b| b.size).sum();
+        assert_eq!(sizes as u64, self.members.len());
+    }
+
+    /// The contacts it holds.
+    pub fn members(&self) -> &RoaringBitmap {
+        &self.members
+    }
+
+    fn label(&self, id: u32) -> Option<u16> {
+        self.labels.get(id as usize).copied()
+    }
+
+    /// Live contacts per bucket, the figures a page of the whole list walks.
+    fn sizes(&self) -> Vec<u32> {
+        self.buckets.iter().map(|b| b.size).collect()
+    }
+
+    /// The candidates of the page `offset..offset + limit` of `matches` (live contacts) in this
+    /// order; `everything`: the matches are every contact of the order (its bucket sizes count them).
+    pub fn page(&self, matches: &RoaringBitmap, everything: bool, desc: bool, offset: u64, limit: u64) -> PageCandidates {
+        let counts = if everything {
+            self.sizes()
+        } else {
+            let mut counts = vec![0u32; self.buckets.len()];
+            for id in matches {
+                if let Some(label) = self.label(id) {
+                    counts[label as usize] += 1;
+                }
+            }
+            counts
+        };
+        let ascending: Vec<u16>;
+        let sequence: &[u16] = if desc {
+            &self.descending
+        } else {
+            ascending = (0..self.buckets.len() as u16).collect();
+            &ascending
+        };
+        let mut chosen = vec![false; self.buckets.len()];
+        let (mut before, mut skip, mut found) = (0u64, 0u64, false);
+        for &b in sequence {
+            let n = u64::from(counts[b as usize]);
+            if n == 0 {
+                continue;
+            }
+            if !found {
+                if before + n <= offset {
+                    before += n;
+                    continue;
+                }
+                found = true;
+                skip = offset - before;
+            }
+            chosen[b as usize] = true;
+            before += n;
+            if before >= offset + limit {
+                break;
+            }
+        }
+        let candidates = if found { self.members_of(&chosen, matches) } else { Vec::new() };
+        PageCandidates { candidates, skip }
+    }
+
+    /// The contacts of `matches` in the chosen buckets. Many matches: the labels are scanned
+    /// for the chosen buckets' range (a tight loop over 2 bytes a contact) and only those
+    /// found are tested; few: the matches are walked.
+    fn members_of(&self, chosen: &[bool], matches: &RoaringBitmap) -> Vec<i64> {
+        let in_chosen = |label: u16| chosen.get(label as usize).copied().unwrap_or(false);
+        if matches.len() < self.labels.len() as u64 / 16 {
+            return matches.iter().filter(|id| self.label(*id).is_some_and(in_chosen)).map(i64::from).collect();
+        }
+        let lowest = chosen.iter().position(|c| *c).unwrap_or(0) as u16;
+        let highest = chosen.iter().rposition(|c| *c).unwrap_or(0) as u16;
+        self.labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| (lowest..=highest).contains(*l))
+            .filter(|(id, l)| in_chosen(**l) && matches.contains(*id as u32))
+            .map(|(id, _)| id as i64)
+            .collect()
+    }
+
+    /// The members of bucket `b`.
+    fn bucket_members(&self, b: u16) -> Vec<i64> {
+        let label = b;
+        self.labels
+            .iter()
+            .enumerate()
+            .filter(|(id, l)| **l == label && self.members.contains(*id as u32))
+            .map(|(id, _)| id as i64)
+            .collect()
+    }
+
+}
+
+impl OrderSpec {
+    /// Sorts a page's candidates with SQLite and takes the page.
+    pub fn sort_page(&self, conn: &Connection, desc: bool, page: &PageCandidates, limit: u64) -> Result<Vec<i64>> {
+        if page.candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT c.id {} WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY {} LIMIT ? OFFSET ?",
+            self.from_clause(),
+            self.order_by(desc)
+        );
+        let values = [Value::Text(id_list(&page.candidates)), Value::Integer(limit as i64), Value::Integer(page.skip as i64)];
+        let ids = conn
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(values.iter()), |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+}
+
+impl Order {
+    /// Bytes held (labels, members and bucket starts, roughly).
+    pub fn bytes(&self) -> usize {
+        self.labels.capacity() * 2 + self.members.serialized_size() + self.buckets.len() * 64
+    }
+}
+
+pub fn contact_id(id: i64) -> Result<u32> {
+    u32::try_from(id).map_err(|_| Error::Internal(format!("contact id {id} is past what the list index holds")))
+}
+
+/// Cuts entries coming in order into buckets: a run of equal keys at least a bucket long gets
+/// pure buckets of its own (the first starting at id 0, the others at their first id),
+/// shorter runs share mixed buckets of about `bucket` (each starting at its first run, id 0).
+/// Holds the ids of the run under way, and no key but its own.
+struct Cutter {
+    bucket: usize,
+    buckets: Vec<Bucket>,
+    members: Vec<Vec<u32>>,
+    run_key: Option<Key>,
+    run: Vec<u32>,
+    /// The run under way has reached a bucket's length: its ids go to pure buckets.
+    run_pure: bool,
+    /// The last bucket is a mixed one that may take more runs.
+    mixed_open: bool,
+}
+
+impl Cutter {
+    fn new(bucket: usize) -> Cutter {
+        Cutter {
+            bucket,
+            buckets: Vec::new(),
+            members: Vec::new(),
+            run_key: None,
+            run: Vec::new(),
+            run_pure: false,
+            mixed_open: false,
+        }
+    }
+
+    fn open(&mut self, start: (Key, u32), pure: bool) {
+        self.buckets.push(Bucket { start, pure, size: 0 });
+        self.members.push(Vec::new());
+    }
+
+    fn add(&mut self, ids: &[u32]) {
+        let last = self.buckets.len() - 1;
+        self.buckets[last].size += ids.len() as u32;
+        self.members[last].extend_from_slice(ids);
+    }
+
+    fn push(&mut self, key: Key, id: u32) {
+        match &self.run_key {
+            Some(run_key) if cmp_key(run_key, &key).is_eq() => {}
+            Some(_) => {
+                self.end_run();
+                self.run_key = Some(key);
+            }
+            None => self.run_key = Some(key),
+        }
+        let run_key = self.run_key.as_ref().expect("set above");
+        if self.run_pure {
+            if self.members.last().is_some_and(|m| m.len() >= self.bucket) {
+                self.open((run_key.clone(), id), true);
+            }
+            self.add(&[id]);
+            return;
+        }
+        self.run.push(id);
+        if self.run.len() >= self.bucket {
+            self.open((run_key.clone(), 0), true);
+            let run = std::mem::take(&mut self.run);
+            self.add(&run);
+            self.run_pure = true;
+            self.mixed_open = false;
+        }
+    }
+
+    fn end_run(&mut self) {
+        if !self.run_pure && !self.run.is_empty() {
+            if !self.mixed_open || self.members.last().is_some_and(|m| m.len() >= self.bucket) {
+                let key = self.run_key.clone().expect("a run has a key");
+                self.open((key, 0), false);
+                self.mixed_open = true;
+            }
+            let run = std::mem::take(&mut self.run);
+            self.add(&run);
+        }
+        self.run.clear();
+        self.run_pure = false;
+        self.run_key = None;
+    }
+
+    /// The buckets and their members; `first`: the start the first bucket keeps (a split
+    /// bucket's own).
+    fn finish(mut self, first: Option<(Key, u32)>) -> (Vec<Bucket>, Vec<Vec<u32>>) {
+        self.end_run();
+        if let (Some(start), Some(bucket)) = (first, self.buckets.first_mut()) {
+            bucket.start = start;
+        }
+        (self.buckets, self.members)
+    }
+}
+
+fn cut(sorted: Vec<(Key, u32)>, first: Option<(Key, u32)>, bucket: usize) -> (Vec<Bucket>, Vec<Vec<u32>>) {
+    let mut cutter = Cutter::new(bucket);
+    for (key, id) in sorted {
+        cutter.push(key, id);
+    }
+    cutter.finish(first)
+}
