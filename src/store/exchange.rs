@@ -359,8 +359,14 @@ mod tests {
 
     #[test]
     fn duplicates_are_looked_up_by_names_and_the_e_mail() {
-        assert_eq!(duplicate_match("ada", "lovelace", "ada@x.example").as_deref(), Some(r#"("ada" AND "lovelace") OR "ada@x.example""#));
-        assert_eq!(duplicate_match("ada", "", "ada.lovelace@x.example").as_deref(), Some(r#"("ada") OR "ada.lovelace@""#));
+        assert_eq!(
+            duplicate_match("ada", "lovelace", "ada@x.example").as_deref(),
+            Some(r#"("ada" AND "lovelace") OR "ada@x.example""#)
+        );
+        assert_eq!(
+            duplicate_match("ada", "", "ada.lovelace@x.example").as_deref(),
+            Some(r#"("ada") OR "ada.lovelace@""#)
+        );
         assert_eq!(duplicate_match("li", "wu", "").as_deref(), None, "no word to look up: every row is compared");
         assert_eq!(duplicate_match("li", "o\"neil", "a@b").as_deref(), Some(r#"("o""neil") OR "a@b""#));
         assert_eq!(duplicate_match("ann", "", "a@").as_deref(), None);

@@ -207,11 +207,16 @@ pub async fn export(ctx: &Ctx<'_>, project: Option<&str>) -> Result<Page> {
         let summary = if filters.iter().all(|(k, _)| k == "sort") {
             "All the contacts you can see.".to_string()
         } else {
-            let said: Vec<String> = filters.iter().filter(|(k, _)| k != "sort").map(|(k, v)| format!("{k} {v}")).collect();
+            let said: Vec<String> =
+                filters.iter().filter(|(k, _)| k != "sort").map(|(k, v)| format!("{k} {v}")).collect();
             format!("The contacts of the list filtered by {}.", said.join(", "))
         };
-        let page =
-            ExportPage { chrome: ctx.chrome("Export contacts", "contacts"), action: format!("{base}/export"), filters, summary };
+        let page = ExportPage {
+            chrome: ctx.chrome("Export contacts", "contacts"),
+            action: format!("{base}/export"),
+            filters,
+            summary,
+        };
         return Page::render(&page);
     };
     let (extension, version) = match file.as_str() {

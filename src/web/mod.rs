@@ -49,8 +49,8 @@ use crate::error::{Error, Result};
 use crate::App;
 
 pub use choices::ChoicesCache;
-pub use respond::{Answer, HtmlResponse};
 use respond::Page;
+pub use respond::{Answer, HtmlResponse};
 use session::Ctx;
 
 /// A page request as the HTTP layer decoded it (query string and form body as the API

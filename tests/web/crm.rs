@@ -67,16 +67,31 @@ fn a_contact_page_shows_everything_takes_notes_and_is_edited_and_deleted() {
         "address_attributes": {"street1": "12 St James's Square", "city": "London", "country_code": "GB"},
         "custom_fields": [{"id": 1, "value": "Gold"}]}));
     let same_name = s.create_contact(json!({"project_id": "alpha", "first_name": "ADA", "last_name": "lovelace"}));
-    let same_mail = s.create_contact(json!({"project_id": "beta", "first_name": "Augusta", "email": "ada@example.net"}));
-    let status = s.post_json("/deal_statuses.json", json!({"deal_status": {"name": "Open", "status_type": 0, "is_default": true}}));
+    let same_mail =
+        s.create_contact(json!({"project_id": "beta", "first_name": "Augusta", "email": "ada@example.net"}));
+    let status = s.post_json(
+        "/deal_statuses.json",
+        json!({"deal_status": {"name": "Open", "status_type": 0, "is_default": true}}),
+    );
     assert_eq!(status.status, 201, "{}", status.text());
-    let deal = s.post_json("/deals.json", json!({"deal": {"project_id": "alpha", "name": "Engine notes", "contact_id": ada}}));
+    let deal =
+        s.post_json("/deals.json", json!({"deal": {"project_id": "alpha", "name": "Engine notes", "contact_id": ada}}));
     assert_eq!(deal.status, 201, "{}", deal.text());
     let mut b = admin(&s);
     let page = b.get(&format!("/contacts/{ada}"));
     assert_eq!(page.status, 200);
     let html = page.text();
-    for shown in ["Analyst", "ada@example.net", "+44 20 0000", "London", "United Kingdom", "maths", "Gold", "Alpha", "Engine notes"] {
+    for shown in [
+        "Analyst",
+        "ada@example.net",
+        "+44 20 0000",
+        "London",
+        "United Kingdom",
+        "maths",
+        "Gold",
+        "Alpha",
+        "Engine notes",
+    ] {
         assert!(html.contains(shown), "no {shown} on the page");
     }
     // Possible duplicates: loaded by htmx after the page, or a page of their own without it.
@@ -86,7 +101,10 @@ fn a_contact_page_shows_everything_takes_notes_and_is_edited_and_deleted() {
     assert!(list.starts_with("<div id=\"duplicates-list\">"), "{list}");
     let page = b.get(&path).text();
     for dups in [&list, &page] {
-        assert!(dups.contains(&format!("href=\"/contacts/{same_name}\"")) && dups.contains(&format!("href=\"/contacts/{same_mail}\"")));
+        assert!(
+            dups.contains(&format!("href=\"/contacts/{same_name}\""))
+                && dups.contains(&format!("href=\"/contacts/{same_mail}\""))
+        );
     }
     assert!(page.contains("Possible duplicates of Ada Lovelace") && page.contains("<html"));
 
@@ -94,15 +112,25 @@ fn a_contact_page_shows_everything_takes_notes_and_is_edited_and_deleted() {
     let token = csrf(&html);
     let note = b.post(
         "/notes",
-        &[("authenticity_token", &token), ("source_type", "Contact"), ("source_id", &ada.to_string()),
-          ("note[content]", "Met <at> the exhibition"), ("note[type_id]", "2")],
+        &[
+            ("authenticity_token", &token),
+            ("source_type", "Contact"),
+            ("source_id", &ada.to_string()),
+            ("note[content]", "Met <at> the exhibition"),
+            ("note[type_id]", "2"),
+        ],
     );
     assert_eq!(redirected_to(&note), format!("/contacts/{ada}#notes"));
     let html = b.get(&format!("/contacts/{ada}")).text();
     assert!(html.contains("Met &#60;at&#62; the exhibition") && html.contains("Note added."), "{html}");
     let empty = b.post(
         "/notes",
-        &[("authenticity_token", &token), ("source_type", "Contact"), ("source_id", &ada.to_string()), ("note[content]", "")],
+        &[
+            ("authenticity_token", &token),
+            ("source_type", "Contact"),
+            ("source_id", &ada.to_string()),
+            ("note[content]", ""),
+        ],
     );
     assert_eq!(empty.status, 422);
 
@@ -111,8 +139,13 @@ fn a_contact_page_shows_everything_takes_notes_and_is_edited_and_deleted() {
     assert!(edit.contains("value=\"Lovelace\"") && edit.contains("value=\"London\""));
     let updated = b.post(
         &format!("/contacts/{ada}"),
-        &[("authenticity_token", &token), ("_method", "put"), ("contact[first_name]", "Augusta Ada"),
-          ("contact[last_name]", "King"), ("contact[email]", "ada@example.net")],
+        &[
+            ("authenticity_token", &token),
+            ("_method", "put"),
+            ("contact[first_name]", "Augusta Ada"),
+            ("contact[last_name]", "King"),
+            ("contact[email]", "ada@example.net"),
+        ],
     );
     assert_eq!(redirected_to(&updated), format!("/contacts/{ada}"));
     assert_eq!(s.get(&format!("/contacts/{ada}.json")).json()["contact"]["last_name"], "King");
@@ -129,16 +162,26 @@ fn a_contact_page_shows_everything_takes_notes_and_is_edited_and_deleted() {
 fn deals_have_a_list_a_board_with_totals_per_currency_pages_with_notes_and_forms() {
     let s = Server::seeded();
     let status = |name: &str, kind: i64| {
-        let r = s.post_json("/deal_statuses.json", json!({"deal_status": {"name": name, "status_type": kind, "is_default": kind == 0}}));
+        let r = s.post_json(
+            "/deal_statuses.json",
+            json!({"deal_status": {"name": name, "status_type": kind, "is_default": kind == 0}}),
+        );
         assert_eq!(r.status, 201, "{}", r.text());
         r.json()["deal_status"]["id"].as_i64().unwrap()
     };
     let (open, won) = (status("Pending", 0), status("Won", 1));
     let contact = s.create_contact(json!({"project_id": "alpha", "first_name": "Acme Corp", "is_company": true}));
-    for (name, price, currency, st) in [("Redesign", "12000", "EUR", open), ("Hosting", "500", "USD", open),
-                                         ("Audit", "1000", "EUR", open), ("Support", "3000.5", "EUR", won)] {
-        let r = s.post_json("/deals.json", json!({"deal": {"project_id": "alpha", "name": name, "price": price,
-            "currency": currency, "status_id": st, "contact_id": contact}}));
+    for (name, price, currency, st) in [
+        ("Redesign", "12000", "EUR", open),
+        ("Hosting", "500", "USD", open),
+        ("Audit", "1000", "EUR", open),
+        ("Support", "3000.5", "EUR", won),
+    ] {
+        let r = s.post_json(
+            "/deals.json",
+            json!({"deal": {"project_id": "alpha", "name": name, "price": price,
+            "currency": currency, "status_id": st, "contact_id": contact}}),
+        );
         assert_eq!(r.status, 201, "{}", r.text());
     }
     let mut b = admin(&s);
@@ -159,8 +202,15 @@ fn deals_have_a_list_a_board_with_totals_per_currency_pages_with_notes_and_forms
     assert!(bad.text().contains("Name cannot be blank"));
     let made = b.post(
         "/deals",
-        &[("authenticity_token", &token), ("deal[name]", "Training"), ("deal[project_id]", "1"), ("deal[price]", "800"),
-          ("deal[currency]", "EUR"), ("deal[contact_id]", &contact.to_string()), ("deal[status_id]", &open.to_string())],
+        &[
+            ("authenticity_token", &token),
+            ("deal[name]", "Training"),
+            ("deal[project_id]", "1"),
+            ("deal[price]", "800"),
+            ("deal[currency]", "EUR"),
+            ("deal[contact_id]", &contact.to_string()),
+            ("deal[status_id]", &open.to_string()),
+        ],
     );
     let path = redirected_to(&made);
     let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
@@ -169,18 +219,31 @@ fn deals_have_a_list_a_board_with_totals_per_currency_pages_with_notes_and_forms
     // A note on the deal, an edit, a delete.
     let note = b.post(
         "/notes",
-        &[("authenticity_token", &token), ("source_type", "Deal"), ("source_id", &id.to_string()), ("note[content]", "Sent the offer")],
+        &[
+            ("authenticity_token", &token),
+            ("source_type", "Deal"),
+            ("source_id", &id.to_string()),
+            ("note[content]", "Sent the offer"),
+        ],
     );
     assert_eq!(redirected_to(&note), format!("/deals/{id}#notes"));
     assert!(b.get(&path).text().contains("Sent the offer"));
     assert!(b.get(&format!("/deals/{id}/edit")).text().contains("value=\"Training\""));
     let edited = b.post(
         &path,
-        &[("authenticity_token", &token), ("_method", "put"), ("deal[name]", "Training, two days"), ("deal[status_id]", &won.to_string())],
+        &[
+            ("authenticity_token", &token),
+            ("_method", "put"),
+            ("deal[name]", "Training, two days"),
+            ("deal[status_id]", &won.to_string()),
+        ],
     );
     assert_eq!(redirected_to(&edited), path);
     let api = s.get(&format!("/deals/{id}.json")).json();
-    assert_eq!((api["deal"]["name"].as_str(), api["deal"]["status"]["id"].as_i64()), (Some("Training, two days"), Some(won)));
+    assert_eq!(
+        (api["deal"]["name"].as_str(), api["deal"]["status"]["id"].as_i64()),
+        (Some("Training, two days"), Some(won))
+    );
     assert!(b.get(&format!("/deals/{id}/delete")).text().contains(">Delete</button>"));
     let deleted = b.post(&path, &[("authenticity_token", &token), ("_method", "delete")]);
     assert_eq!(redirected_to(&deleted), "/deals");
@@ -197,7 +260,12 @@ fn my_account_changes_the_password_and_tags_are_deleted_on_their_page() {
     let change = |b: &mut Browser, current: &str, new: &str, again: &str| {
         b.post(
             "/my/password",
-            &[("authenticity_token", &token), ("password", current), ("new_password", new), ("new_password_confirmation", again)],
+            &[
+                ("authenticity_token", &token),
+                ("password", current),
+                ("new_password", new),
+                ("new_password_confirmation", again),
+            ],
         )
     };
     let wrong = change(&mut b, "not it", "brand-new-pass-1", "brand-new-pass-1");
@@ -205,7 +273,9 @@ fn my_account_changes_the_password_and_tags_are_deleted_on_their_page() {
     assert!(wrong.text().contains("Current password is invalid"));
     let mismatch = change(&mut b, ADMIN_PASSWORD, "brand-new-pass-1", "brand-new-pass-2");
     assert_eq!(mismatch.status, 422);
-    assert!(mismatch.text().contains("doesn&#39;t match confirmation") || mismatch.text().contains("match confirmation"));
+    assert!(
+        mismatch.text().contains("doesn&#39;t match confirmation") || mismatch.text().contains("match confirmation")
+    );
     assert_eq!(redirected_to(&change(&mut b, ADMIN_PASSWORD, "brand-new-pass-1", "brand-new-pass-1")), "/my/account");
     assert_eq!(b.get("/my/account").status, 200, "this session goes on");
     let mut other = Browser::new(s.addr);

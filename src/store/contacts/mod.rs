@@ -11,10 +11,10 @@
 //! - this file: the caches a list reads with, and the store's surface for contacts (deleting
 //!   one, with what goes with it: `store::cascade`).
 
-mod names;
 mod filter;
 mod list;
 mod load;
+mod names;
 mod plan;
 mod write;
 

@@ -27,9 +27,8 @@ impl Store {
     /// candidates for a company's employees (the caller keeps the visible ones).
     pub fn company_people(&self, company: &str, limit: i64) -> Result<Vec<i64>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id FROM contacts WHERE company = ?1 AND NOT is_company ORDER BY id LIMIT ?2",
-            )?;
+            let mut stmt =
+                c.prepare_cached("SELECT id FROM contacts WHERE company = ?1 AND NOT is_company ORDER BY id LIMIT ?2")?;
             let ids = stmt.query_map(rusqlite::params![company, limit], |r| r.get(0))?;
             Ok(ids.collect::<rusqlite::Result<_>>()?)
         })
