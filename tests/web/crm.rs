@@ -22,6 +22,19 @@ fn redirected_to(r: &Resp) -> String {
     r.header("location").unwrap().to_string()
 }
 
+/// Posts the note form of a contact's or deal's page (`source` "Contact" or "Deal").
+fn post_note(b: &mut Browser, token: &str, source: &str, id: i64, content: &str, type_id: &str) -> Resp {
+    let id = id.to_string();
+    let fields = [
+        ("authenticity_token", token),
+        ("source_type", source),
+        ("source_id", &id),
+        ("note[content]", content),
+        ("note[type_id]", type_id),
+    ];
+    b.post("/notes", &fields)
+}
+
 /// The names of the list's rows, in order.
 fn row_names(html: &str) -> Vec<String> {
     html.split("<a class=\"name\" href=\"/contacts/")
@@ -110,28 +123,11 @@ fn a_contact_page_shows_everything_takes_notes_and_is_edited_and_deleted() {
 
     // A note, posted without JavaScript: back to the page, in the timeline.
     let token = csrf(&html);
-    let note = b.post(
-        "/notes",
-        &[
-            ("authenticity_token", &token),
-            ("source_type", "Contact"),
-            ("source_id", &ada.to_string()),
-            ("note[content]", "Met <at> the exhibition"),
-            ("note[type_id]", "2"),
-        ],
-    );
+    let note = post_note(&mut b, &token, "Contact", ada, "Met <at> the exhibition", "2");
     assert_eq!(redirected_to(&note), format!("/contacts/{ada}#notes"));
     let html = b.get(&format!("/contacts/{ada}")).text();
     assert!(html.contains("Met &#60;at&#62; the exhibition") && html.contains("Note added."), "{html}");
-    let empty = b.post(
-        "/notes",
-        &[
-            ("authenticity_token", &token),
-            ("source_type", "Contact"),
-            ("source_id", &ada.to_string()),
-            ("note[content]", ""),
-        ],
-    );
+    let empty = post_note(&mut b, &token, "Contact", ada, "", "");
     assert_eq!(empty.status, 422);
 
     // The edit form holds the values; an update goes through.
@@ -217,15 +213,7 @@ fn deals_have_a_list_a_board_with_totals_per_currency_pages_with_notes_and_forms
     let page = b.get(&path).text();
     assert!(page.contains("Training") && page.contains("Acme Corp") && page.contains("800"), "{page}");
     // A note on the deal, an edit, a delete.
-    let note = b.post(
-        "/notes",
-        &[
-            ("authenticity_token", &token),
-            ("source_type", "Deal"),
-            ("source_id", &id.to_string()),
-            ("note[content]", "Sent the offer"),
-        ],
-    );
+    let note = post_note(&mut b, &token, "Deal", id, "Sent the offer", "");
     assert_eq!(redirected_to(&note), format!("/deals/{id}#notes"));
     assert!(b.get(&path).text().contains("Sent the offer"));
     assert!(b.get(&format!("/deals/{id}/edit")).text().contains("value=\"Training\""));

@@ -20,9 +20,10 @@ fn admin(s: &Server) -> Browser {
     signed_in(s, "admin", ADMIN_PASSWORD)
 }
 
-/// A new user with `permissions` in project beta, signed in.
-fn member_of_beta(s: &Server, login: &str, key: &str, permissions: &[&str]) -> Browser {
-    s.user_with(login, key, &[(2, permissions)]);
+/// A new user with `view_contacts` and `permission` in project beta, signed in (its API key
+/// is `digit` forty times).
+fn member_of_beta(s: &Server, login: &str, digit: char, permission: &str) -> Browser {
+    s.user_with(login, &digit.to_string().repeat(40), &[(2, &["view_contacts", permission])]);
     signed_in(s, login, "secret-123")
 }
 
@@ -99,12 +100,7 @@ fn only_users_the_api_lets_import_get_the_import_page() {
     let mut b = signed_in(&s, "jsmith", "jsmith123");
     assert!(!b.get("/contacts").text().contains("/contacts/import"));
     assert_eq!(b.get("/contacts/import").status, 403);
-    let mut i = member_of_beta(
-        &s,
-        "importer",
-        "2222222222222222222222222222222222222222",
-        &["view_contacts", "import_contacts"],
-    );
+    let mut i = member_of_beta(&s, "importer", '2', "import_contacts");
     let form = i.get("/contacts/import").text();
     assert!(form.contains(">Beta</option>") && !form.contains(">Alpha</option>"), "{form}");
     // Project alpha is not one of the importer's: the API's rule answers.
@@ -151,12 +147,7 @@ fn the_filtered_list_downloads_as_csv_or_vcard_for_users_who_may_export() {
     assert!(!v.get("/contacts").text().contains("Export CSV"));
     assert_eq!(v.get("/contacts/export?file=csv").status, 403);
     // With export_contacts in beta: beta's contacts only.
-    let mut e = member_of_beta(
-        &s,
-        "exporter",
-        "3333333333333333333333333333333333333333",
-        &["view_contacts", "export_contacts"],
-    );
+    let mut e = member_of_beta(&s, "exporter", '3', "export_contacts");
     let mine = e.get("/contacts/export?file=csv").text();
     assert!(mine.contains("Hopper") && mine.contains("Turing") && !mine.contains("Hidden"), "{mine}");
 
