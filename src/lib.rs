@@ -38,6 +38,10 @@ pub struct App {
     pub limits: config::Limits,
     /// The web interface's cookies are `Secure` (TLS ends in a proxy in front).
     pub secure_cookies: bool,
+    /// Contacts rendered as rows of the web interface's list, as `fragments` for the API.
+    pub page_rows: api::fragments::FragmentCache,
+    /// The contact list's filter choices per user (`web/choices.rs`).
+    pub choices: web::ChoicesCache,
 }
 
 /// What the first start created, to be shown once to whoever started the service.
@@ -77,6 +81,8 @@ pub async fn open(config: &Config) -> Result<(App, Option<FirstStart>)> {
         logins: Default::default(),
         limits: config.limits.clone(),
         secure_cookies: config.behind_proxy,
+        page_rows: Default::default(),
+        choices: Default::default(),
     };
     Ok((app, first_start))
 }

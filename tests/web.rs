@@ -16,5 +16,9 @@ mod process;
 mod browser;
 #[path = "web/client.rs"]
 mod client;
+#[path = "web/crm.rs"]
+mod crm;
+#[path = "web/exchange.rs"]
+mod exchange;
 #[path = "web/pages.rs"]
 mod pages;

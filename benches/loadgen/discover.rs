@@ -10,7 +10,7 @@ use bytes::Bytes;
 use hyper::header::HeaderValue;
 use serde_json::Value;
 
-use super::driver::{build_request, connect, exchange, show_answer, Sender};
+use super::driver::{build_request, connect, exchange, exchange_with_headers, show_answer, Sender};
 use super::scenarios::{enc, Facts, Ids, RequestSpec};
 use super::BENCH_ADMIN_KEY;
 
@@ -52,6 +52,17 @@ impl Probe {
         }
     }
 
+    /// Sends a request on a connection of its own and answers its headers too.
+    async fn send_with_headers(&mut self, spec: RequestSpec) -> Result<(u16, hyper::HeaderMap, Bytes), String> {
+        let what = spec.describe();
+        let mut sender = connect(self.addr).await?;
+        let req = build_request(spec, &self.host, Some(&self.key))?;
+        match tokio::time::timeout(Duration::from_secs(30), exchange_with_headers(&mut sender, req)).await {
+            Ok(answer) => answer.map_err(|e| format!("{what}: {e}")),
+            Err(_) => Err(format!("{what}: no answer within 30 s")),
+        }
+    }
+
     /// GETs a JSON document, insisting on 200.
     async fn json(&mut self, path: &str) -> Result<Value, String> {
         let (status, body) = self.send(RequestSpec::get(path)).await?;
@@ -68,6 +79,46 @@ impl Probe {
     }
 }
 
+/// The administrator's password the benchmark sets, to sign in to the web interface.
+const BENCH_ADMIN_PASSWORD: &str = "bench-admin-password";
+
+/// The value of cookie `name` among an answer's `Set-Cookie` headers.
+fn set_cookie(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(hyper::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Signs the administrator (`admin_id`) in to the web interface through its login form (after
+/// giving it a known password); answers the session's `Cookie` header value.
+async fn web_session(probe: &mut Probe, admin_id: i64, login: &str) -> Result<String, String> {
+    let body = serde_json::json!({"user": {"password": BENCH_ADMIN_PASSWORD}});
+    let (status, body) =
+        probe.send(RequestSpec::json(hyper::Method::PUT, format!("/users/{admin_id}.json"), &body)).await?;
+    if status != 204 {
+        return Err(format!("cannot set the administrator's password: {}", show_answer(status, &body)));
+    }
+    let (status, headers, page) = probe.send_with_headers(RequestSpec::page("/login", "", None)).await?;
+    let login_cookie = set_cookie(&headers, "contacts_login").ok_or("GET /login set no login cookie")?;
+    let html = String::from_utf8_lossy(&page);
+    let marker = "name=\"authenticity_token\" value=\"";
+    let token = html.split(marker).nth(1).and_then(|rest| rest.split('"').next()).ok_or("no form token on /login")?;
+    if status != 200 {
+        return Err(format!("GET /login → {}", show_answer(status, &page)));
+    }
+    let form =
+        format!("authenticity_token={}&username={}&password={}", enc(token), enc(login), enc(BENCH_ADMIN_PASSWORD));
+    let cookie = format!("contacts_login={login_cookie}");
+    let (status, headers, body) = probe.send_with_headers(RequestSpec::form("/login", &cookie, form)).await?;
+    let session = set_cookie(&headers, "contacts_session")
+        .ok_or_else(|| format!("POST /login started no session: {}", show_answer(status, &body)))?;
+    Ok(format!("contacts_session={session}"))
+}
+
 pub(crate) async fn discover(probe: &mut Probe) -> Result<Facts, String> {
     let (status, body) = probe.send(RequestSpec::get("/users/current.json")).await?;
     if status != 200 {
@@ -77,6 +128,10 @@ pub(crate) async fn discover(probe: &mut Probe) -> Result<Facts, String> {
             show_answer(status, &body)
         ));
     }
+    let me: Value = serde_json::from_slice(&body).map_err(|e| format!("/users/current.json: {e}"))?;
+    let admin_id = me["user"]["id"].as_i64().ok_or("/users/current.json: no id")?;
+    let login = me["user"]["login"].as_str().unwrap_or("admin").to_string();
+    let session = web_session(probe, admin_id, &login).await?;
     let first = probe.json("/contacts.json?sort=id&limit=1").await?;
     let total = first["total_count"].as_u64().unwrap_or(0);
     if total == 0 {
@@ -205,5 +260,6 @@ pub(crate) async fn discover(probe: &mut Probe) -> Result<Facts, String> {
         two_word_matches,
         short_word,
         short_matches,
+        session,
     })
 }

@@ -82,7 +82,7 @@ pub(crate) fn build_request(
         .map_err(|e| format!("bad request {}: {e}", spec.path))?;
     let headers = req.headers_mut();
     headers.insert(HOST, host.clone());
-    if let Some(key) = api_key {
+    if let Some(key) = api_key.filter(|_| spec.with_key) {
         headers.insert(HeaderName::from_static("x-redmine-api-key"), key.clone());
     }
     for (name, value) in spec.headers {
@@ -93,11 +93,20 @@ pub(crate) fn build_request(
 
 /// Sends one request on `sender` and reads the whole answer.
 pub(crate) async fn exchange(sender: &mut Sender, req: Request<Full<Bytes>>) -> Result<(u16, Bytes), String> {
+    exchange_with_headers(sender, req).await.map(|(status, _, body)| (status, body))
+}
+
+/// `exchange`, with the answer's headers.
+pub(crate) async fn exchange_with_headers(
+    sender: &mut Sender,
+    req: Request<Full<Bytes>>,
+) -> Result<(u16, hyper::HeaderMap, Bytes), String> {
     sender.ready().await.map_err(|e| format!("connection not ready: {e}"))?;
     let resp = sender.send_request(req).await.map_err(|e| format!("send: {e}"))?;
     let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.map_err(|e| format!("read body: {e}"))?.to_bytes();
-    Ok((status, body))
+    Ok((status, headers, body))
 }
 
 pub(crate) fn show_answer(status: u16, body: &[u8]) -> String {

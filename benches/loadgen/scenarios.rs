@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE};
 use hyper::Method;
 use serde_json::{json, Value};
 
@@ -16,11 +16,38 @@ pub struct RequestSpec {
     pub path: String,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
+    /// Sent with the benchmark's API key (API requests); page requests go without one.
+    pub with_key: bool,
 }
 
 impl RequestSpec {
     pub fn get(path: impl Into<String>) -> RequestSpec {
-        RequestSpec { method: Method::GET, path: path.into(), headers: Vec::new(), body: Bytes::new() }
+        RequestSpec { method: Method::GET, path: path.into(), headers: Vec::new(), body: Bytes::new(), with_key: true }
+    }
+
+    /// A browser's page request: `Accept: text/html`, the session cookie (`cookie`, may be
+    /// empty), no API key; `htmx_target` makes it htmx's request for that element.
+    pub fn page(path: impl Into<String>, cookie: &str, htmx_target: Option<&'static str>) -> RequestSpec {
+        let mut headers = vec![(ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"))];
+        if let Ok(v) = HeaderValue::from_str(cookie) {
+            if !cookie.is_empty() {
+                headers.push((COOKIE, v));
+            }
+        }
+        if let Some(target) = htmx_target {
+            headers.push((HeaderName::from_static("hx-request"), HeaderValue::from_static("true")));
+            headers.push((HeaderName::from_static("hx-target"), HeaderValue::from_static(target)));
+        }
+        RequestSpec { method: Method::GET, path: path.into(), headers, body: Bytes::new(), with_key: false }
+    }
+
+    /// A browser's form post (url-encoded `body`) with `cookie`.
+    pub fn form(path: impl Into<String>, cookie: &str, body: String) -> RequestSpec {
+        let mut spec = RequestSpec::page(path, cookie, None);
+        spec.method = Method::POST;
+        spec.headers.push((CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded")));
+        spec.body = Bytes::from(body);
+        spec
     }
 
     /// A request with a JSON body.
@@ -30,6 +57,7 @@ impl RequestSpec {
             path: path.into(),
             headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             body: Bytes::from(body.to_string()),
+            with_key: true,
         }
     }
 
@@ -146,6 +174,8 @@ pub(crate) struct Facts {
     pub(crate) two_word_matches: u64,
     pub(crate) short_word: String,
     pub(crate) short_matches: u64,
+    /// `contacts_session=…`: the administrator signed in to the web interface.
+    pub(crate) session: String,
 }
 
 pub(crate) fn create_spec(project: i64, s: &mut ConnState) -> RequestSpec {
@@ -209,6 +239,28 @@ pub(crate) fn scenarios(f: &Facts, drawn: &super::hard::Drawn) -> Vec<Scenario> 
     let offset = f.total.saturating_sub(25);
     list.push(Scenario::new("deep_page", format!("GET /contacts.json?offset={offset}"), move |_| {
         RequestSpec::get(format!("/contacts.json?offset={offset}"))
+    }));
+    // The web interface: the contact list page, a contact's page, and the search as you type
+    // (htmx asks for the results alone), as the signed-in administrator.
+    let cookie = f.session.clone();
+    list.push(Scenario::new("ui_list", format!("GET /contacts page ({} in the count)", f.total), move |_| {
+        RequestSpec::page("/contacts", &cookie, None)
+    }));
+    let (cookie, ids) = (f.session.clone(), f.ids.clone());
+    list.push(Scenario::new("ui_contact", "GET /contacts/{random id} page (details, notes, deals)", move |s| {
+        RequestSpec::page(format!("/contacts/{}", ids.pick(s)), &cookie, None)
+    }));
+    // What the contact page loads after itself (htmx): its possible duplicates.
+    let (cookie, ids) = (f.session.clone(), f.ids.clone());
+    let what = "GET /contacts/{random id}/duplicates list (htmx, after the contact page)";
+    list.push(Scenario::new("ui_duplicates", what, move |s| {
+        RequestSpec::page(format!("/contacts/{}/duplicates", ids.pick(s)), &cookie, Some("duplicates-list"))
+    }));
+    let (cookie, names) = (f.session.clone(), f.names.clone());
+    let what = format!("GET /contacts?search={{first last of one of {} people}} results (htmx)", f.names.len());
+    list.push(Scenario::new("ui_search", what, move |s| {
+        let path = format!("/contacts?search={}", enc(s.pick(&names[..]).as_str()));
+        RequestSpec::page(path, &cookie, Some("results"))
     }));
     let under_writes = ["get_json", "list", "list_tag", "list_assignee", "search_2words"];
     let reads: Vec<Scenario> = list.iter().filter(|s| under_writes.contains(&s.name.as_str())).cloned().collect();

@@ -29,6 +29,8 @@ use super::{Ctx, FileBody, Reply};
 use crate::domain::attributes::{as_bool, as_int, as_text};
 use crate::domain::exchange::is_duplicate;
 use crate::domain::permission::Permission;
+use crate::domain::principal::Principal;
+use crate::domain::Contact;
 use crate::error::{Error, Result};
 use crate::exchange::import::{self, Context, Options, Report, Sink};
 use crate::exchange::{Export, ExportFormat};
@@ -36,6 +38,7 @@ use crate::formats::csv::{columns, target_named};
 use crate::formats::vcard::Version;
 use crate::formats::Kind;
 use crate::render::{self, Doc, Format};
+use crate::store::Store;
 
 /// Duplicates listed at most (the plugin's limit).
 const MAX_DUPLICATES: usize = 10;
@@ -246,17 +249,28 @@ pub fn report_document(format: Format, r: &Report) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // Duplicates and merge
 
+/// The plugin's possible duplicates of `contact` that `p` may see, at most ten, by id: the
+/// API's answer and the contact page's list.
+pub fn visible_duplicates(store: &Store, p: &Principal, contact: &Contact) -> Result<Vec<Contact>> {
+    let candidates = store.duplicate_candidates(contact.id, 500)?;
+    let mut found = Vec::new();
+    // Loaded a few at a time: most candidates are duplicates, and ten are enough.
+    for chunk in candidates.chunks(2 * MAX_DUPLICATES) {
+        let visible = store
+            .contacts(chunk)?
+            .into_iter()
+            .filter(|c| is_duplicate(contact, c) && p.may_contact(Permission::ViewContacts, c));
+        found.extend(visible.take(MAX_DUPLICATES - found.len()));
+        if found.len() == MAX_DUPLICATES {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 pub fn duplicates(ctx: &Ctx<'_>) -> Result<Reply> {
     let contact = authorized_contact(ctx, Permission::ViewContacts)?;
-    let p = &ctx.principal;
-    let candidates = ctx.store.duplicate_candidates(contact.id, 500)?;
-    let found: Vec<_> = ctx
-        .store
-        .contacts(&candidates)?
-        .into_iter()
-        .filter(|c| is_duplicate(&contact, c) && p.may_contact(Permission::ViewContacts, c))
-        .take(MAX_DUPLICATES)
-        .collect();
+    let found = visible_duplicates(ctx.store, &ctx.principal, &contact)?;
     let fields = ctx.store.custom_fields("contact")?;
     let mut d = ctx.doc();
     let total = found.len() as i64;

@@ -142,11 +142,14 @@ fn negotiate<B>(req: &Request<B>, matched: Option<&Matched>, query: Option<&Map<
 async fn page(app: &App, req: Request<Incoming>, peer: IpAddr) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let limits = &app.limits;
+    // The import page uploads whole files: the API's import limit applies.
+    let uploads = crate::web::is_upload(&parts.method, parts.uri.path());
+    let max_body = if uploads { limits.max_import_bytes } else { limits.max_body_bytes };
     let declared_length = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared_length.is_some_and(|n| n > limits.max_body_bytes as u64) {
+    if declared_length.is_some_and(|n| n > max_body as u64) {
         return crate::web::error_response(Error::PayloadTooLarge).map(Either::Left);
     }
-    let body = match tokio::time::timeout(limits.request_timeout, read_body(body, limits.max_body_bytes)).await {
+    let body = match tokio::time::timeout(limits.request_timeout, read_body(body, max_body)).await {
         Ok(Ok(body)) => body,
         Ok(Err(e)) => return crate::web::error_response(e).map(Either::Left),
         Err(_) => return crate::web::error_response(Error::RequestTimeout).map(Either::Left),
@@ -169,9 +172,18 @@ async fn page(app: &App, req: Request<Incoming>, peer: IpAddr) -> HttpResponse {
         };
     }
     let method = method_override(parts.method.clone(), &form);
-    let request = crate::web::PageRequest { method, uri: parts.uri, headers: parts.headers, query, form, peer };
-    // Pages are whole documents: the in-memory side of the body type.
-    crate::web::handle(app, request).await.map(Either::Left)
+    let upload = uploads.then(|| api::Upload { content_type, body });
+    let request = crate::web::PageRequest { method, uri: parts.uri, headers: parts.headers, query, form, peer, upload };
+    match crate::web::handle(app, request).await {
+        // Pages are whole documents: the in-memory side of the body type.
+        crate::web::Answer::Html(page) => page.map(Either::Left),
+        // A download (an export) is sent as the API sends it, with the page's headers.
+        crate::web::Answer::File { reply, headers } => {
+            let mut response = respond::reply(reply, Format::Json, "localhost");
+            response.headers_mut().extend(headers);
+            response
+        }
+    }
 }
 
 /// Rails' method override, for HTML forms that cannot send PUT or DELETE: `_method` of a POST.

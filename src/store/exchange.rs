@@ -45,6 +45,32 @@ fn primary_email(list: &str) -> Option<String> {
     list.split(',').map(str::trim).find(|e| !e.is_empty()).map(str::to_lowercase)
 }
 
+/// The search index's query that every duplicate of a contact matches (`first`, `last`, its
+/// names trimmed and in lower case, `email` its primary e-mail), or None when one branch of
+/// the rule has no word of three letters to look up. Search texts hold each field in lower
+/// case, so a contact with the same names holds them, and one with the same primary e-mail
+/// holds it (looked up by its part up to the `@` when that is long enough to be rare): a
+/// superset of the duplicates, which the rule then checks.
+fn duplicate_match(first: &str, last: &str, email: &str) -> Option<String> {
+    let usable = |w: &str| w.chars().count() >= 3 && !w.contains(['\n', '\r']);
+    let quoted = |w: &str| format!("\"{}\"", w.replace('"', "\"\""));
+    let names: Vec<String> = [first, last].into_iter().filter(|w| usable(w)).map(quoted).collect();
+    if names.is_empty() {
+        return None;
+    }
+    let mut query = format!("({})", names.join(" AND "));
+    if !email.is_empty() {
+        // The part before the @ is cheaper to look up than the whole address, unless it is a
+        // short one that many share (info@, sales@): then the whole address.
+        let local = email.find('@').map(|at| &email[..=at]).filter(|l| l.chars().count() >= 8).unwrap_or(email);
+        if !usable(local) {
+            return None;
+        }
+        query.push_str(&format!(" OR {}", quoted(local)));
+    }
+    Some(query)
+}
+
 /// Runs an import inside the writer's job (see `Store::import_contacts`).
 fn import(conn: &Connection, items: Receiver<ImportItem>, update_existing: bool) -> Result<ImportCounts> {
     // A large transaction spills its dirty pages to the log whenever the page cache is full:
@@ -199,6 +225,8 @@ impl Store {
 
     /// Contacts that may be duplicates of `id` by the plugin's rule (same names without case,
     /// or the same primary e-mail), at most `limit`, ids only (the caller filters visibility).
+    /// The search index narrows the rows compared (see [`duplicate_match`]); without a word of
+    /// three letters to look up, every row is compared.
     pub fn duplicate_candidates(&self, id: i64, limit: i64) -> Result<Vec<i64>> {
         self.read(|c| {
             let (first, last, middle, email): (String, Option<String>, Option<String>, Option<String>) = c
@@ -206,16 +234,22 @@ impl Store {
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             let low = |s: Option<String>| s.unwrap_or_default().trim().to_lowercase();
             let email = email.as_deref().and_then(primary_email).unwrap_or_default();
-            let sql = "SELECT id FROM contacts WHERE id <> ?1 AND (
+            let (first, last) = (first.trim().to_lowercase(), low(last));
+            let same = "id <> ?1 AND (
                     (lower(trim(first_name)) = ?2 AND lower(trim(coalesce(last_name, ''))) = ?3
                      AND (?4 = '' OR coalesce(middle_name, '') = '' OR lower(trim(middle_name)) = ?4))
-                    OR (?5 <> '' AND (lower(email) = ?5 OR lower(email) LIKE ?5 || ',%')))
-                  ORDER BY id LIMIT ?6";
+                    OR (?5 <> '' AND (lower(email) = ?5 OR lower(email) LIKE ?5 || ',%')))";
+            let sql = match duplicate_match(&first, &last, &email) {
+                Some(_) => format!(
+                    "SELECT id FROM contacts WHERE id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?7)
+                        AND {same} ORDER BY id LIMIT ?6"
+                ),
+                None => format!("SELECT id FROM contacts WHERE {same} AND ?7 = '' ORDER BY id LIMIT ?6"),
+            };
+            let fts = duplicate_match(&first, &last, &email).unwrap_or_default();
             let ids = c
-                .prepare_cached(sql)?
-                .query_map(params![id, first.trim().to_lowercase(), low(last), low(middle), email, limit], |r| {
-                    r.get(0)
-                })?
+                .prepare_cached(&sql)?
+                .query_map(params![id, first, last, low(middle), email, limit, fts], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(ids)
         })
@@ -321,5 +355,83 @@ mod tests {
             let names: Vec<String> = store.contacts(&[1, 2, 3, 4]).unwrap().into_iter().map(|c| c.first_name).collect();
             assert_eq!(names, ["Bo", "Cy"], "contact 1 was rolled back with its import; {bo} was updated");
         });
+    }
+
+    #[test]
+    fn duplicates_are_looked_up_by_names_and_the_e_mail() {
+        assert_eq!(
+            duplicate_match("ada", "lovelace", "ada@x.example").as_deref(),
+            Some(r#"("ada" AND "lovelace") OR "ada@x.example""#)
+        );
+        assert_eq!(
+            duplicate_match("ada", "", "ada.lovelace@x.example").as_deref(),
+            Some(r#"("ada") OR "ada.lovelace@""#)
+        );
+        assert_eq!(duplicate_match("li", "wu", "").as_deref(), None, "no word to look up: every row is compared");
+        assert_eq!(duplicate_match("li", "o\"neil", "a@b").as_deref(), Some(r#"("o""neil") OR "a@b""#));
+        assert_eq!(duplicate_match("ann", "", "a@").as_deref(), None);
+    }
+
+    /// The index narrows the rows compared and finds what comparing every row finds.
+    #[test]
+    fn duplicate_candidates_through_the_index_are_those_of_the_whole_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_small(&dir.path().join("t.db"));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let named = |first: &str, last: &str, middle: &str, email: &str| ContactChanges {
+            first_name: Some(first.into()),
+            last_name: Some(Some(last.into())),
+            middle_name: Some(Some(middle.into())),
+            email: Some(Some(email.into())),
+            ..Default::default()
+        };
+        let people = [
+            named("Ada", "Lovelace", "", "ada@x.example, second@y.example"),
+            named("ADA", "lovelace", "", ""),
+            named(" ada ", "LoveLace", "Augusta", "other@x.example"),
+            named("Ada", "Lovelace", "Byron", ""),
+            named("Augusta", "King", "", "ADA@x.example"),
+            named("Adam", "Lovelace", "", "xada@x.example"),
+            named("Li", "Wu", "", ""),
+            named("li", "WU", "", ""),
+        ];
+        let ids: Vec<i64> = runtime.block_on(async {
+            let mut ids = Vec::new();
+            for p in people {
+                ids.push(store.create_contact(p).await.unwrap());
+            }
+            ids
+        });
+        let scanned = |id: i64| -> Vec<i64> {
+            store
+                .read(|c| {
+                    let rows = c
+                        .prepare("SELECT id FROM contacts WHERE id <> ?1 ORDER BY id")?
+                        .query_map([id], |r| r.get(0))?
+                        .collect::<rusqlite::Result<Vec<i64>>>()?;
+                    Ok(rows)
+                })
+                .unwrap()
+                .into_iter()
+                .filter(|other| {
+                    let all = store.contacts(&[id, *other]).unwrap();
+                    crate::domain::exchange::is_duplicate(&all[0], &all[1])
+                })
+                .collect()
+        };
+        for id in &ids {
+            let found: Vec<i64> = store
+                .duplicate_candidates(*id, 500)
+                .unwrap()
+                .into_iter()
+                .filter(|other| {
+                    let all = store.contacts(&[*id, *other]).unwrap();
+                    crate::domain::exchange::is_duplicate(&all[0], &all[1])
+                })
+                .collect();
+            assert_eq!(found, scanned(*id), "duplicates of {id}");
+        }
+        assert_eq!(store.duplicate_candidates(ids[0], 500).unwrap(), [ids[1], ids[2], ids[3], ids[4]]);
+        assert_eq!(store.duplicate_candidates(ids[6], 500).unwrap(), [ids[7]]);
     }
 }

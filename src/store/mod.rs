@@ -12,7 +12,7 @@
 //! - opening (`open.rs`): `open`, `open_tuned` (with a [`Tuning`]), `open_with` (and a
 //!   [`Locking`], `locking.rs`); `config_version` (this file)
 //! - contacts (`contacts/`): `contact`, `contacts`, `contact_page`, `contact_page_versions`,
-//!   `has_no_contacts`, `contact_duplicates`, `create_contact`, `update_contact`,
+//!   `has_no_contacts`, `contact_names` and `company_people` (`names.rs`), `create_contact`, `update_contact`,
 //!   `add_contact_project`, `remove_contact_project`; `delete_contact` (`cascade.rs`)
 //! - tags (`tags.rs`): `contact_tags`, `rename_tag`, `merge_tags`, `delete_tag`
 //! - notes (`notes.rs`): `note`, `notes_of`, `create_note`, `update_note`; `delete_note` (`cascade.rs`)
@@ -160,7 +160,9 @@ impl Store {
         outcome
     }
 
-    fn data_version(&self) -> u64 {
+    /// Moves with every write: what is derived from the data (the tags in use, say) is stale
+    /// once it moves.
+    pub fn data_version(&self) -> u64 {
         self.data_version.load(Ordering::Acquire)
     }
 

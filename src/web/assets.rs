@@ -65,7 +65,7 @@ pub fn serve(path: &str, method: &Method) -> HtmlResponse {
             r
         }
     };
-    secure(&mut r);
+    secure(r.headers_mut());
     r
 }
 

@@ -3,17 +3,20 @@
 //! fields, notes, deals, possible duplicates). The list is the API's list: the same scope
 //! (`api::Ctx::list_scope`), the same query (`ContactQuery::apply_params`), the same store call.
 
+use std::sync::Arc;
+
 use askama::Template;
 use hyper::Method;
 use serde_json::{Map, Value};
 
-use super::forms::{self, api_ctx};
+use super::forms::api_ctx;
 use super::notes::{self, NoteDraft, NotesBlock};
 use super::respond::Page;
 use super::session::Ctx;
 use super::views::{self, query_string, Chrome, Opt, Pager};
+use crate::api::fragments::FragmentKey;
 use crate::domain::permission::Permission;
-use crate::domain::query::{ContactQuery, IdFilter, SortKey, TextColumn, TextOp};
+use crate::domain::query::{ContactQuery, IdFilter, SortKey};
 use crate::domain::{Contact, Deal, VISIBILITY_PRIVATE, VISIBILITY_PUBLIC};
 use crate::error::{Error, Result};
 
@@ -63,19 +66,24 @@ impl Filters {
         m
     }
 
-    /// This list's link with `sort` and `page` replaced.
-    fn href(&self, base: &str, sort: &str, page: i64) -> String {
-        let page = if page > 1 { page.to_string() } else { String::new() };
-        let q = query_string(&[
+    /// The list's filters and `sort` as query pairs.
+    fn pairs(&self, sort: &str) -> Vec<(&'static str, String)> {
+        vec![
             ("search", self.search.clone()),
             ("project_id", self.project_id.clone()),
             ("tags", self.tags.clone()),
             ("assigned_to_id", self.assigned_to_id.clone()),
             ("is_company", self.is_company.clone()),
             ("sort", sort.to_string()),
-            ("page", page),
-        ]);
-        format!("{base}{q}")
+        ]
+    }
+
+    /// This list's link with `sort` and `page` replaced.
+    fn href(&self, base: &str, sort: &str, page: i64) -> String {
+        let page = if page > 1 { page.to_string() } else { String::new() };
+        let mut pairs = self.pairs(sort);
+        pairs.push(("page", page));
+        format!("{base}{}", query_string(&pairs))
     }
 }
 
@@ -152,12 +160,54 @@ fn row(c: &Contact) -> Row {
     }
 }
 
+/// A row already rendered (escaped by its template), written into the list as it is.
+pub struct RowHtml(Arc<[u8]>);
+
+impl std::fmt::Display for RowHtml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(std::str::from_utf8(&self.0).unwrap_or(""))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contact_row.html")]
+struct RowTemplate<'a> {
+    r: &'a Row,
+}
+
+/// The rows of a list page, from the rendered-row cache where they are current (keyed as the
+/// API's list items are: id, `updated_on`, configuration version); the others are loaded,
+/// rendered and kept.
+fn rendered_rows(ctx: &Ctx<'_>, page: &[(i64, i64)]) -> Result<Vec<RowHtml>> {
+    let store = &ctx.app.store;
+    let cache = &ctx.app.page_rows;
+    let config_version = store.config_version();
+    let key = |id: i64, updated_on: i64| FragmentKey { id, updated_on, config_version, xml: false };
+    let mut rows: Vec<Option<Arc<[u8]>>> = page.iter().map(|(id, updated)| cache.get(&key(*id, *updated))).collect();
+    let missing: Vec<i64> = page.iter().zip(&rows).filter(|(_, r)| r.is_none()).map(|((id, _), _)| *id).collect();
+    if !missing.is_empty() {
+        for contact in store.contacts(&missing)? {
+            let html =
+                RowTemplate { r: &row(&contact) }.render().map_err(|e| Error::Internal(format!("template: {e}")))?;
+            let bytes: Arc<[u8]> = html.into_bytes().into();
+            cache.put(key(contact.id, contact.updated_on), bytes.clone());
+            if let Some(slot) = page.iter().position(|(id, _)| *id == contact.id) {
+                rows[slot] = Some(bytes);
+            }
+        }
+    }
+    // A contact deleted between the page and its load is left out, as the API's list does.
+    Ok(rows.into_iter().flatten().map(RowHtml).collect())
+}
+
 /// The results part of the page (what htmx swaps while searching and paging).
 struct Results {
-    rows: Vec<Row>,
+    rows: Vec<RowHtml>,
     headings: Vec<Heading>,
     pager: Pager,
     problems: Vec<String>,
+    /// Links to this list as a CSV and a vCard file, for users who may export.
+    exports: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -172,12 +222,15 @@ struct Index {
     chrome: Chrome,
     base: String,
     search: String,
-    projects: Vec<Opt>,
-    tags: Vec<Opt>,
-    assignees: Vec<Opt>,
+    /// The filters' `<option>`s, rendered (`choices.rs`).
+    projects: String,
+    project_count: usize,
+    tags: String,
+    assignees: String,
     kinds: Vec<Opt>,
     sort: String,
     can_add: bool,
+    can_import: bool,
     results: Results,
 }
 
@@ -211,8 +264,8 @@ pub fn index(ctx: &Ctx<'_>, project: Option<&str>) -> Result<Page> {
     let offset = (f.page - 1).saturating_mul(PER_PAGE);
     let (rows, total, problems) = match query.apply_params(&f.query_params(), p, &fields) {
         Ok(()) => {
-            let (contacts, total) = store.contact_page(&query, offset, PER_PAGE)?;
-            (contacts.iter().map(row).collect(), total, Vec::new())
+            let (page, total) = store.contact_page_versions(&query, offset, PER_PAGE)?;
+            (rendered_rows(ctx, &page)?, total, Vec::new())
         }
         Err(Error::Validation(messages)) => (Vec::new(), 0, messages),
         Err(e) => return Err(e),
@@ -222,20 +275,16 @@ pub fn index(ctx: &Ctx<'_>, project: Option<&str>) -> Result<Page> {
         headings: headings(&f.sort, &|sort| f.href(&base, sort, 1), COLUMNS),
         pager: Pager::new(total, offset, PER_PAGE, |n| f.href(&base, &f.sort, n)),
         problems,
+        exports: p
+            .allowed_anywhere(Permission::ExportContacts)
+            .then(|| super::exchange::export_links(&base, &f.pairs(&f.sort))),
     };
     if ctx.wants_fragment("results") {
         let body =
             ResultsFragment { results: &results }.render().map_err(|e| Error::Internal(format!("template: {e}")))?;
         return Ok(Page::Fragment { body, url: f.href(&base, &f.sort, f.page) });
     }
-    let projects = forms::projects_with(ctx, Permission::ViewContacts)?;
-    let tags: Vec<(i64, String)> = store.contact_tags()?;
-    let tag_names: Vec<Opt> = std::iter::once(Opt::new("", "Any tag", f.tags.is_empty()))
-        .chain(tags.iter().map(|(_, t)| Opt::new(t, t.clone(), &f.tags == t)))
-        .collect();
-    let mut assignees =
-        forms::with_blank("Anyone", &forms::assignable_users(ctx, Permission::ViewContacts)?, &f.assigned_to_id);
-    assignees.insert(1, Opt::new("me", "Me", f.assigned_to_id == "me"));
+    let choices = super::choices::contact_filters(ctx)?;
     let kinds = vec![
         Opt::new("", "Everyone", f.is_company.is_empty()),
         Opt::new("0", "People", f.is_company == "0"),
@@ -248,12 +297,14 @@ pub fn index(ctx: &Ctx<'_>, project: Option<&str>) -> Result<Page> {
     let page = Index {
         chrome: ctx.chrome(title, "contacts"),
         search: f.search.clone(),
-        projects: forms::with_blank("All projects", &forms::project_pairs(&projects), &f.project_id),
-        tags: tag_names,
-        assignees,
+        projects: choices.projects.html(&f.project_id),
+        project_count: choices.project_count,
+        tags: choices.tags.html(&f.tags),
+        assignees: choices.assignees.html(&f.assigned_to_id),
         kinds,
         sort: f.sort.clone(),
         can_add: p.allowed_anywhere(Permission::AddContacts),
+        can_import: p.is_admin() || p.allowed_anywhere(Permission::ImportContacts),
         base,
         results,
     };
@@ -303,7 +354,6 @@ struct Show {
     background: String,
     deals: Option<Vec<DealLine>>,
     employees: Vec<(i64, String)>,
-    duplicates: Vec<(i64, String)>,
     can_edit: bool,
     can_delete: bool,
     can_add_deal: bool,
@@ -385,18 +435,18 @@ pub fn show_with(ctx: &Ctx<'_>, id: i64, draft: NoteDraft, status: u16) -> Resul
         }
         false => None,
     };
-    let employees = if c.is_company {
+    let people = if c.is_company { store.company_people(&c.first_name, 100)? } else { Vec::new() };
+    let employees = if !people.is_empty() {
+        // The company's people (by the company index; the first hundred, a company of the
+        // demo data has up to 10,000), the visible ones by name through the list query.
         let mut q = ContactQuery::new(p.contact_visibility());
-        q.is_company = Some(false);
-        q.text.push((TextColumn::Company, TextOp::Is(vec![c.first_name.clone()])));
-        q.ids = Some(IdFilter::NotIn(vec![c.id]));
+        q.ids = Some(IdFilter::In(people));
         q.sort = vec![(SortKey::Name, false)];
-        store.contact_page(&q, 0, 50)?.0.iter().map(|e| (e.id, e.reference_name())).collect()
+        let (page, _) = store.contact_page_versions(&q, 0, 50)?;
+        store.contact_names(&page.iter().map(|(id, _)| *id).collect::<Vec<_>>())?
     } else {
         Vec::new()
     };
-    let duplicates =
-        store.contact_duplicates(&c, &p.contact_visibility(), 10)?.iter().map(|d| (d.id, d.reference_name())).collect();
     let subtitle = match (c.job_title.as_deref().unwrap_or(""), c.company.as_deref().unwrap_or("")) {
         ("", "") => String::new(),
         ("", company) => company.to_string(),
@@ -420,7 +470,6 @@ pub fn show_with(ctx: &Ctx<'_>, id: i64, draft: NoteDraft, status: u16) -> Resul
         background: c.background.clone().unwrap_or_default(),
         deals,
         employees,
-        duplicates,
         can_edit: p.may_contact(Permission::EditContacts, &c),
         can_delete: p.may_contact(Permission::DeleteContacts, &c),
         can_add_deal: c.projects.iter().any(|(id, _)| p.allowed(Permission::AddDeals, *id)),

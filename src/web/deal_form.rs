@@ -158,7 +158,8 @@ struct FormPage {
 fn record_of(d: &Deal) -> Map<String, Value> {
     let id = |r: &Option<(i64, String)>| r.as_ref().map(|(id, _)| id.to_string()).unwrap_or_default();
     json!({
-        "name": d.name, "price": d.price.clone().unwrap_or_default(), "currency": d.currency.clone().unwrap_or_default(),
+        "name": d.name, "price": d.price.clone().unwrap_or_default(),
+        "currency": d.currency.clone().unwrap_or_default(),
         "probability": d.probability.map(|p| p.to_string()).unwrap_or_default(),
         "due_date": d.due_date.map(views::date).unwrap_or_default(),
         "contact_id": id(&d.contact), "status_id": id(&d.status), "category_id": id(&d.category),

@@ -24,7 +24,8 @@ pub fn api_ctx<'c>(ctx: &'c Ctx<'_>, method: Method, path: &str, params: Map<Str
         store: &ctx.app.store,
         fragments: &ctx.app.fragments,
         limits: &ctx.app.limits,
-        upload: None,
+        // The import page's file (no other page has one).
+        upload: ctx.req.upload.clone(),
         principal: ctx.principal.clone(),
         format: Format::Json,
         method,
@@ -84,7 +85,7 @@ pub fn projects_with(ctx: &Ctx<'_>, perm: Permission) -> Result<Vec<Arc<Project>
     for id in ctx.principal.projects_with(perm) {
         projects.push(store.project(&id.to_string())?);
     }
-    projects.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    projects.sort_by_cached_key(|p| p.name.to_lowercase());
     Ok(projects)
 }
 
@@ -112,7 +113,7 @@ pub fn assignable_users(ctx: &Ctx<'_>, perm: Permission) -> Result<Vec<(i64, Str
             }
         }
     }
-    users.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()).then(a.0.cmp(&b.0)));
+    users.sort_by_cached_key(|(id, name)| (name.to_lowercase(), *id));
     users.dedup_by_key(|u| u.0);
     Ok(users)
 }

@@ -18,16 +18,19 @@
 //!   and served under content-hashed names; `respond.rs` adds the security headers.
 //!
 //! Files: `account.rs` (log in and out, my account), `contacts.rs` and `contact_form.rs`,
-//! `notes.rs`, `deals.rs` (list, board, page, forms), `admin/` (projects, users, roles,
-//! custom fields, deal statuses and categories, tags), `exchange.rs` (import/export links).
+//! `choices.rs` (the list's filter choices), `duplicates.rs`, `notes.rs`, `deals.rs` (list,
+//! board, page, forms), `admin/` (projects, users, roles, custom fields, deal statuses and
+//! categories, tags), `exchange.rs` (import and export).
 
 mod account;
 mod admin;
 pub mod assets;
+mod choices;
 mod contact_form;
 mod contacts;
 mod deal_form;
 mod deals;
+mod duplicates;
 mod exchange;
 mod forms;
 mod notes;
@@ -45,8 +48,9 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::App;
 
-pub use respond::HtmlResponse;
+pub use choices::ChoicesCache;
 use respond::Page;
+pub use respond::{Answer, HtmlResponse};
 use session::Ctx;
 
 /// A page request as the HTTP layer decoded it (query string and form body as the API
@@ -58,6 +62,15 @@ pub struct PageRequest {
     pub query: Map<String, Value>,
     pub form: Map<String, Value>,
     pub peer: IpAddr,
+    /// The raw body of the import page's upload (`POST /contacts/import`), for the API's
+    /// importer; `None` elsewhere.
+    pub upload: Option<crate::api::Upload>,
+}
+
+/// Whether a page request posts a file to import (its body may be as large as an API
+/// import's: `--max-import-bytes`).
+pub fn is_upload(method: &Method, path: &str) -> bool {
+    method == Method::POST && route(path).is_some_and(|m| m.page == P::ContactsImport)
 }
 
 /// Whether a request is for the web interface (product decision 9), judged from what arrives
@@ -119,8 +132,10 @@ enum P {
     Contact,
     ContactEdit,
     ContactDelete,
+    ContactDuplicates,
     ContactsImport,
     ContactsExport,
+    ProjectContactsExport,
     Notes,
     Note,
     Deals,
@@ -165,12 +180,14 @@ fn pages() -> &'static matchit::Router<P> {
             ("/my/api_key", P::MyApiKey),
             ("/contacts", P::Contacts),
             ("/projects/{project}/contacts", P::ProjectContacts),
+            ("/projects/{project}/contacts/export", P::ProjectContactsExport),
             ("/contacts/new", P::ContactNew),
             ("/contacts/import", P::ContactsImport),
             ("/contacts/export", P::ContactsExport),
             ("/contacts/{id}", P::Contact),
             ("/contacts/{id}/edit", P::ContactEdit),
             ("/contacts/{id}/delete", P::ContactDelete),
+            ("/contacts/{id}/duplicates", P::ContactDuplicates),
             ("/notes", P::Notes),
             ("/notes/{id}", P::Note),
             ("/deals", P::Deals),
@@ -241,13 +258,13 @@ pub fn error_response(e: Error) -> HtmlResponse {
 }
 
 /// Answers a page request.
-pub async fn handle(app: &App, req: PageRequest) -> HtmlResponse {
+pub async fn handle(app: &App, req: PageRequest) -> Answer {
     if req.uri.path().starts_with("/assets/") {
-        return assets::serve(req.uri.path(), &req.method);
+        return Answer::Html(assets::serve(req.uri.path(), &req.method));
     }
     let ctx = match session::Ctx::open(app, req).await {
         Ok(ctx) => ctx,
-        Err(e) => return respond::error_page(e, None),
+        Err(e) => return Answer::Html(respond::error_page(e, None)),
     };
     let Some(matched) = route(ctx.req.uri.path()) else {
         return ctx.finish(Err(Error::NotFound));
@@ -286,8 +303,11 @@ async fn dispatch(ctx: &Ctx<'_>, m: &Matched) -> Result<Page> {
         P::Contact if delete => contact_form::destroy(ctx, m.id()?).await,
         P::ContactEdit if get => contact_form::edit(ctx, m.id()?),
         P::ContactDelete if get => contact_form::confirm_delete(ctx, m.id()?),
-        P::ContactsImport if get || post => exchange::import(ctx),
-        P::ContactsExport if get => exchange::export(ctx),
+        P::ContactDuplicates if get => duplicates::show(ctx, m.id()?),
+        P::ContactsImport if get => exchange::import_form(ctx),
+        P::ContactsImport if post => exchange::import(ctx).await,
+        P::ContactsExport if get => exchange::export(ctx, None).await,
+        P::ProjectContactsExport if get => exchange::export(ctx, Some(m.project()?)).await,
         P::Notes if post => notes::create(ctx).await,
         P::Note if delete => notes::destroy(ctx, m.id()?).await,
         P::Deals if get => deals::index(ctx, None),

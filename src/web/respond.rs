@@ -21,6 +21,15 @@ pub enum Page {
     Redirect(String),
     /// A fragment for htmx, with the address the browser shows for it (`HX-Push-Url`).
     Fragment { body: String, url: String },
+    /// A file to save (an export), as the API's handler answered it.
+    File(crate::api::Reply),
+}
+
+/// What the web interface answers: a page, or a file that the HTTP layer sends as it sends
+/// the API's (streamed), with the page's headers (`headers`: security, no caching, cookies).
+pub enum Answer {
+    Html(HtmlResponse),
+    File { reply: crate::api::Reply, headers: hyper::HeaderMap },
 }
 
 impl Page {
@@ -44,8 +53,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The headers every page response carries.
-pub fn secure(r: &mut HtmlResponse) {
-    let h = r.headers_mut();
+pub fn secure(h: &mut hyper::HeaderMap) {
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -59,7 +67,7 @@ fn html(status: u16, body: String) -> HtmlResponse {
     // Pages show one user's data: never stored by shared caches, or by the browser.
     r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r.headers_mut().insert(VARY, HeaderValue::from_static("Cookie, HX-Request, HX-Target"));
-    secure(&mut r);
+    secure(r.headers_mut());
     r
 }
 
@@ -69,10 +77,19 @@ pub fn local_path(path: &str) -> bool {
     path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
 }
 
+/// The headers of a file a page request downloads (the response itself is the API's).
+pub fn file_headers() -> hyper::HeaderMap {
+    let mut h = hyper::HeaderMap::new();
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    secure(&mut h);
+    h
+}
+
 /// The response for a page; `htmx`: the request came from htmx, which follows a redirect
-/// given as `HX-Redirect` with a full page load.
+/// given as `HX-Redirect` with a full page load. (Files are answered by `Ctx::finish`.)
 pub fn page(page: Page, htmx: bool) -> HtmlResponse {
     match page {
+        Page::File(_) => error_page(Error::Internal("a file where a page was expected".into()), None),
         Page::Html { status, body } => html(status, body),
         Page::Fragment { body, url } => {
             let mut r = html(200, body);

@@ -15,7 +15,7 @@ use hyper::Method;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
-use super::respond::{self, HtmlResponse, Page};
+use super::respond::{self, Answer, Page};
 use super::views::Chrome;
 use super::PageRequest;
 use crate::domain::permission::Permission;
@@ -185,8 +185,21 @@ impl<'a> Ctx<'a> {
 
     /// The response for a handler's outcome, with the cookies set on the way. Anonymous
     /// requests for a page that needs a user go to the login page (and come back after).
-    pub fn finish(&self, outcome: Result<Page>) -> HtmlResponse {
+    pub fn finish(&self, outcome: Result<Page>) -> Answer {
+        let cookies: Vec<String> = self.cookies.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
+        let set_cookies = |headers: &mut hyper::HeaderMap| {
+            for line in &cookies {
+                if let Ok(v) = line.parse() {
+                    headers.append(hyper::header::SET_COOKIE, v);
+                }
+            }
+        };
         let mut response = match outcome {
+            Ok(Page::File(reply)) => {
+                let mut headers = respond::file_headers();
+                set_cookies(&mut headers);
+                return Answer::File { reply, headers };
+            }
             Ok(page) => respond::page(page, self.is_htmx()),
             Err(Error::Unauthorized) => {
                 let back = match self.req.method {
@@ -201,11 +214,7 @@ impl<'a> Ctx<'a> {
                 respond::error_page(e, chrome.as_ref())
             }
         };
-        for line in self.cookies.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
-            if let Ok(v) = line.parse() {
-                response.headers_mut().append(hyper::header::SET_COOKIE, v);
-            }
-        }
-        response
+        set_cookies(response.headers_mut());
+        Answer::Html(response)
     }
 }

@@ -65,6 +65,13 @@ impl Browser {
         self.request("POST", path, &[("Content-Type", "application/x-www-form-urlencoded")], body.as_bytes())
     }
 
+    /// Posts a multipart form: text `fields` and the file part `file` (name, bytes).
+    #[track_caller]
+    pub fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Resp {
+        let (content_type, body) = crate::common::multipart(fields, file.0, file.1);
+        self.request("POST", path, &[("Content-Type", content_type.as_str())], &body)
+    }
+
     /// Logs in through the login form; answers the login's response.
     #[track_caller]
     pub fn log_in(&mut self, login: &str, password: &str) -> Resp {

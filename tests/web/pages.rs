@@ -136,7 +136,10 @@ fn api_requests_stay_api_requests_whatever_cookie_they_carry() {
     let r = b.get(&format!("/contacts?key={ADMIN_KEY}"));
     assert!(r.text().contains("total_count=\"1\""), "{}", r.text());
     // The plugin's public web form, posted by a browser from another site, with its key.
-    let form = format!("key={ADMIN_KEY}&project_id=alpha&contact[first_name]=Lead&redirect_on_success=https%3A%2F%2Fexample.com%2Fthanks");
+    let form = format!(
+        "key={ADMIN_KEY}&project_id=alpha&contact[first_name]=Lead&redirect_on_success={}",
+        "https%3A%2F%2Fexample.com%2Fthanks"
+    );
     let r = b.request("POST", "/contacts", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes());
     assert_eq!((r.status, header(&r, "location")), (302, "https://example.com/thanks"));
     // The same browser gets pages.
@@ -179,6 +182,7 @@ fn pages_show_and_do_only_what_the_api_allows() {
     let search = b.get("/contacts?search=alpha").text();
     assert!(search.contains("No contacts found"));
     assert_eq!(b.get(&format!("/contacts/{hidden}")).status, 403);
+    assert_eq!(b.get(&format!("/contacts/{hidden}/duplicates")).status, 403);
     assert_eq!(b.get(&format!("/contacts/{shown}")).status, 200);
     assert_eq!(b.get(&format!("/contacts/{shown}/edit")).status, 403);
     assert_eq!(b.get("/admin").status, 403);

@@ -3,12 +3,16 @@
 Run by tests/web.rs against the real binary: python3 test_browser.py BASE_URL ADMIN_KEY [SHOTS_DIR]
 Sets up a small world through the API (projects, a viewer, statuses), then, as a person would:
 logs in, creates a contact through the form, finds it with the search box (htmx), opens it,
-adds a note (inline), edits it, sees Redmine's message for a bad e-mail, logs out; a user
-without permission sees neither the contact in the list nor its page. With SHOTS_DIR, saves
+adds a note (inline), edits it, sees Redmine's message for a bad e-mail, imports a vCard file
+(the report names the refused card), exports the filtered list as CSV (the file is read),
+logs out; a user without permission sees neither the contact in the list nor its page. With SHOTS_DIR, saves
 screenshots of the main pages at desktop and phone width.
 """
 
+import csv
+import io
 import json
+import re
 import shutil
 import sys
 import time
@@ -20,6 +24,13 @@ BASE, KEY = sys.argv[1], sys.argv[2]
 SHOTS = sys.argv[3] if len(sys.argv) > 3 else None
 ADMIN_PASSWORD = "browser-admin-2026"
 VIEWER_PASSWORD = "viewer-pass-2026"
+# Two cards to import and a third with a bad e-mail (refused, reported with its card number).
+CARDS = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Johnson;Katherine;;;\r\nFN:Katherine Johnson\r\n"
+    "EMAIL:katherine@nasa.example\r\nTITLE:Mathematician\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Vaughan;Dorothy;;;\r\nFN:Dorothy Vaughan\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Card;Bad;;;\r\nFN:Bad Card\r\nEMAIL:not-an-email\r\nEND:VCARD\r\n"
+)
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-gpu"]
 
 
@@ -132,6 +143,7 @@ def main():
             expect(page.get_by_text("Successful creation.")).to_be_visible()
             expect(page.get_by_text("Arlington, United States")).to_be_visible()
             state["contact"] = page.url.rsplit("/", 1)[1]
+            expect(page.locator("#duplicates-list")).to_contain_text("None found.")  # loaded after the page
 
         @step("find it with the search box as you type")
         def _():
@@ -186,11 +198,47 @@ def main():
             page.get_by_role("link", name="Cancel").click()
             expect(page.get_by_text("grace@navy.example")).to_be_visible()
 
-        @step("export CSV (skipped: the exporters are not on this branch)")
+        @step("import a vCard file and read the report")
         def _():
-            page.goto(BASE + "/contacts/export")
-            expect(page.get_by_role("heading", name="Export contacts")).to_be_visible()
-            print("     note: CSV export is built on the import/export branch; only its page is checked here")
+            page.get_by_role("link", name="Contacts", exact=True).click()
+            page.get_by_role("link", name="Import contacts").click()
+            expect(page.get_by_role("heading", name="Import contacts")).to_be_visible()
+            page.get_by_label("File", exact=True).set_input_files(
+                {"name": "cards.vcf", "mimeType": "text/vcard", "buffer": CARDS.encode()})
+            page.get_by_label("Project", exact=True).select_option(label="Research")
+            page.get_by_label("Skip invalid records (import the others)").check()
+            page.get_by_role("button", name="Import").click()
+            report = page.locator("#report")
+            expect(report.get_by_role("status")).to_have_text("The import was written.")
+            expect(report.locator("dl")).to_contain_text("Created2")
+            expect(report.locator("dl")).to_contain_text("Refused1")
+            row = report.locator("tbody tr")
+            expect(row).to_have_count(1)
+            expect(row.locator("td").nth(1)).to_have_text("3")  # the third card
+            expect(row.locator("td").nth(2)).to_have_text("Email")
+            expect(row.locator("td").nth(3)).to_have_text("have incorrect format")
+            shot(page, "import-report-desktop")
+            page.get_by_role("link", name="Back to the contacts").click()
+            page.get_by_role("searchbox", name="Search").fill("katherine")
+            expect(page.get_by_role("link", name="Katherine Johnson")).to_be_visible()
+
+        @step("export the filtered list as CSV")
+        def _():
+            search = page.get_by_role("searchbox", name="Search")
+            search.fill("hopper")
+            expect(page).to_have_url(BASE + "/contacts?search=hopper")
+            expect(page.get_by_role("link", name="Grace Hopper")).to_be_visible()
+            expect(page.get_by_role("link", name="Export CSV")).to_have_attribute("href", re.compile("search=hopper"))
+            with page.expect_download() as info:
+                page.get_by_role("link", name="Export CSV").click()
+            download = info.value
+            assert download.suggested_filename == "contacts.csv", download.suggested_filename
+            text = open(download.path(), encoding="utf-8-sig").read()
+            rows = list(csv.DictReader(io.StringIO(text)))
+            assert len(rows) == 1, text
+            values = set(rows[0].values())
+            assert {"Grace", "Hopper", "grace@navy.example", "Computer scientist"} <= values, rows[0]
+            search.fill("")
 
         @step("pages without JavaScript, and the keyboard")
         def _():
@@ -253,6 +301,8 @@ def main():
             shot(mobile, "contact-phone")
             mobile.goto(BASE + "/deals/board")
             shot(mobile, "board-phone")
+            mobile.goto(BASE + "/contacts/import")
+            shot(mobile, "import-phone")
             phone.close()
 
         assert not errors, f"errors in the browser console: {errors}"

@@ -7,14 +7,14 @@
 //! - `list`: the count and the pages of a list, with the remembered walks and their budget;
 //! - `load`: contacts read from their cards;
 //! - `write`: creating and changing contacts, inside the writer's transaction;
-//! - `duplicates`: the possible duplicates of a contact, through the list query;
+//! - `names`: the names of contacts by id (lighter than loading them);
 //! - this file: the caches a list reads with, and the store's surface for contacts (deleting
 //!   one, with what goes with it: `store::cascade`).
 
-mod duplicates;
 mod filter;
 mod list;
 mod load;
+mod names;
 mod plan;
 mod write;
 
