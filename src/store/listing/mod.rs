@@ -406,10 +406,17 @@ impl Listing {
                 listing.write().full_build_running = false;
                 match outcome {
                     Ok(()) => {
+                        let (facets, words) = listing
+                            .read()
+                            .index
+                            .as_ref()
+                            .map_or((0, 0), |i| (i.facets.bytes(), i.words.bytes()));
                         tracing::info!(
-                            "list index built in {} ms ({:.1} MB)",
+                            "list index built in {} ms ({:.1} MB: sets {:.1} MB, characters {:.1} MB, default order)",
                             started.elapsed().as_millis(),
-                            listing.bytes() as f64 / 1e6
+                            listing.bytes() as f64 / 1e6,
+                            facets as f64 / 1e6,
+                            words as f64 / 1e6
                         );
                         release_freed_memory();
                         for key in EAGER_ORDERS {
