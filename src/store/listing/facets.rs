@@ -165,42 +165,43 @@ impl Facets {
         self.authors.entry(r.author_id).or_default().insert(r.id);
     }
 
-    fn union_of(map: &HashMap<i64, RoaringBitmap>, keys: &[i64]) -> RoaringBitmap {
-        keys.iter().filter_map(|k| map.get(k)).fold(RoaringBitmap::new(), |acc, ids| acc | ids)
+    /// The contacts of `within` under any of `keys`.
+    fn union_within(map: &HashMap<i64, RoaringBitmap>, keys: &[i64], within: &RoaringBitmap) -> RoaringBitmap {
+        keys.iter().filter_map(|k| map.get(k)).fold(RoaringBitmap::new(), |acc, ids| acc | (ids & within))
     }
 
-    /// The contacts a user may see (API.md §5.3; the same rule as the SQL of `contacts::filter`).
-    fn visible(&self, visibility: &Visibility) -> RoaringBitmap {
+    /// The contacts of `within` a user may see (API.md §5.3; the same rule as the SQL of
+    /// `contacts::filter`).
+    fn visible(&self, visibility: &Visibility, within: &RoaringBitmap) -> RoaringBitmap {
         match visibility {
-            Visibility::Everything => self.live.clone(),
+            Visibility::Everything => within & &self.live,
             Visibility::Restricted { user_id, public_ok, view, private } => {
-                let mut seen = Self::union_of(&self.projects, private);
+                let mut seen = Self::union_within(&self.projects, private, within);
                 if *public_ok {
-                    seen |= &self.visibility[1];
+                    seen |= &self.visibility[1] & within;
                 }
                 if !view.is_empty() {
-                    let mut allowed = &self.live - &self.visibility[2];
+                    let mut allowed = within - &self.visibility[2];
                     if let Some(own) = self.authors.get(user_id) {
-                        allowed |= own;
+                        allowed |= own & within;
                     }
                     if let Some(own) = self.assignees.get(user_id) {
-                        allowed |= own;
+                        allowed |= own & within;
                     }
-                    seen |= Self::union_of(&self.projects, view) & allowed;
+                    seen |= Self::union_within(&self.projects, view, within) & allowed;
                 }
                 seen
             }
         }
     }
 
-    /// An id filter on a column whose NULLs (unassigned) are under `UNASSIGNED`.
-    fn by_id(&self, map: &HashMap<i64, RoaringBitmap>, f: &IdFilter) -> RoaringBitmap {
-        let none = || Self::union_of(map, &[UNASSIGNED, 0]);
+    /// Narrows `m` by an id filter on a column whose NULLs (unassigned) are under `UNASSIGNED`.
+    fn narrow_by_id(m: &mut RoaringBitmap, map: &HashMap<i64, RoaringBitmap>, f: &IdFilter) {
         match f {
-            IdFilter::In(ids) => Self::union_of(map, ids),
-            IdFilter::NotIn(ids) => &self.live - Self::union_of(map, ids),
-            IdFilter::Any => &self.live - none(),
-            IdFilter::None => none(),
+            IdFilter::In(ids) => *m = Self::union_within(map, ids, m),
+            IdFilter::NotIn(ids) => *m -= Self::union_within(map, ids, m),
+            IdFilter::Any => *m -= Self::union_within(map, &[UNASSIGNED, 0], m),
+            IdFilter::None => *m = Self::union_within(map, &[UNASSIGNED, 0], m),
         }
     }
 
@@ -234,12 +235,17 @@ impl Facets {
     /// The contacts passing every filter of `q` these sets hold (the caller checked that the
     /// query has no other filter), search aside.
     pub fn matching(&self, q: &ContactQuery) -> RoaringBitmap {
+        self.matching_within(q, &self.live)
+    }
+
+    /// The same, among the contacts of `within` only (a few changed ones, say: then cheap).
+    pub fn matching_within(&self, q: &ContactQuery, within: &RoaringBitmap) -> RoaringBitmap {
         if q.matches_nothing {
             return RoaringBitmap::new();
         }
-        let mut m = self.visible(&q.visibility);
+        let mut m = self.visible(&q.visibility, within);
         if let Some(projects) = &q.projects {
-            m &= Self::union_of(&self.projects, projects);
+            m = Self::union_within(&self.projects, projects, &m);
         }
         if let Some(ids) = &q.ids {
             let listed = |ids: &[i64]| ids.iter().filter_map(|id| u32::try_from(*id).ok()).collect::<RoaringBitmap>();
@@ -258,10 +264,10 @@ impl Facets {
             Some(TagFilter::None) => m -= &self.tagged,
         }
         if let Some(f) = &q.assigned_to {
-            m &= self.by_id(&self.assignees, f);
+            Self::narrow_by_id(&mut m, &self.assignees, f);
         }
         if let Some(f) = &q.author {
-            m &= self.by_id(&self.authors, f);
+            Self::narrow_by_id(&mut m, &self.authors, f);
         }
         match q.is_company {
             Some(true) => m &= &self.companies,

@@ -211,9 +211,16 @@ impl Listing {
             }
             state.seq
         };
-        let key = format!("{q:?}\u{1}{offset}\u{1}{limit}");
-        if let Some(answer) = self.results.get(seq, &key) {
-            return Ok(Some(answer));
+        let key = format!("{q:?}\u{1}{offset}\u{1}{limit}\u{1}{}", self.config_version());
+        match self.results.get(seq, &key) {
+            results::Lookup::Current(answer) => return Ok(Some(answer)),
+            results::Lookup::Older { at, matches, answer } => {
+                if self.still_holds(conn, q, (at, seq), &matches)? {
+                    self.results.renew(&key, at, seq);
+                    return Ok(Some(answer));
+                }
+            }
+            results::Lookup::Missing => {}
         }
         if let Wanted::Order { spec, .. } = &wanted {
             if !self.ensure_order(spec) {
@@ -243,7 +250,9 @@ impl Listing {
                 spec.sort_page(conn, desc, &candidates, limit)?
             }
         };
-        self.results.put(seq, current, key, (&page, total));
+        if current == seq {
+            self.results.put(seq, key, (&page, total), &matches);
+        }
         Ok(Some((page, total)))
     }
 
@@ -301,6 +310,31 @@ impl Listing {
         };
         matches &= ids;
         Ok(matches)
+    }
+
+    /// Whether an answer given at change `at` with these `matches` still holds at `upto`: no
+    /// contact changed since was one of them or is now one (`conn`'s snapshot is at least as
+    /// new as `upto`).
+    fn still_holds(&self, conn: &Connection, q: &ContactQuery, (at, upto): (u64, u64), matches: &RoaringBitmap) -> Result<bool> {
+        let candidates = {
+            let state = self.read();
+            let Some(index) = state.index.as_ref() else { return Ok(false) };
+            let Some(changed) = index.words.changed_since(at, upto) else { return Ok(false) };
+            let changed: RoaringBitmap = changed.iter().filter_map(|id| u32::try_from(*id).ok()).collect();
+            if !(&changed & matches).is_empty() {
+                return Ok(false);
+            }
+            index.facets.matching_within(q, &changed)
+        };
+        if candidates.is_empty() {
+            return Ok(true);
+        }
+        if q.search_words.is_empty() {
+            return Ok(false);
+        }
+        let ids: Vec<i64> = candidates.iter().map(i64::from).collect();
+        let texts = words::read_texts(conn, &ids)?;
+        Ok(!texts.values().any(|body| q.search_words.iter().all(|w| body.contains(w.as_str()))))
     }
 
     /// Remembers a set of words found in a snapshot at least as new as change `seq`.

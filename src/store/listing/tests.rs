@@ -280,3 +280,35 @@ fn readers_and_the_writer_never_wait_for_each_other_forever() {
     assert!(lists > 0);
     assert!(compare_random_lists(&store, &mut rng, 100) > 50);
 }
+
+/// An answer kept across a change that does not touch it is still the SQL's answer; one whose
+/// matches a change touches is answered anew.
+#[test]
+fn answers_outlive_changes_that_cannot_touch_them_and_only_those() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_small(&dir.path().join("t.db"));
+    let mut rng = Rng(5);
+    let batch: Vec<ContactChanges> = (0..80).map(|_| random_contact(&mut rng)).collect();
+    written(&store, move |c| {
+        c.execute("INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)", [])?;
+        batch.iter().try_for_each(|ch| create(c, &ContactChanges { project_ids: Some(vec![1]), ..ch.clone() }).map(drop))
+    });
+    wait_for("the list index", || store.listing.is_built());
+    let mut q = ContactQuery::new(Visibility::Everything);
+    q.search_words = vec!["zoë".into()];
+    let check = |expected_change: Option<i64>| {
+        let (indexed, sql) = both(&store, &q, 0, 50);
+        assert_eq!(indexed.as_ref(), Some(&sql));
+        if let Some(total) = expected_change {
+            assert_eq!(sql.1, total);
+        }
+        sql.1
+    };
+    let before = check(None);
+    let unrelated = ContactChanges { first_name: Some("Quentin".into()), project_ids: Some(vec![1]), ..Default::default() };
+    written(&store, move |c| create(c, &unrelated).map(drop));
+    check(Some(before));
+    let matching = ContactChanges { first_name: Some("Zoë".into()), project_ids: Some(vec![1]), ..Default::default() };
+    written(&store, move |c| create(c, &matching).map(drop));
+    check(Some(before + 1));
+}

@@ -91,14 +91,20 @@ impl Words {
     /// remembered, or older than the changes noted).
     pub fn find(&self, words: &[String], upto: u64) -> Option<Found> {
         let set = self.remembered.get(&key(words))?;
-        if set.at < self.recent_since {
+        let changed = self.changed_since(set.at, upto)?;
+        Some(Found { ids: set.ids.clone(), changed })
+    }
+
+    /// The contacts changed after change `at` up to `upto` (None: not all noted any more).
+    pub fn changed_since(&self, at: u64, upto: u64) -> Option<Vec<i64>> {
+        if at < self.recent_since {
             return None;
         }
         let mut changed: Vec<i64> =
-            self.recent.iter().filter(|(seq, _)| *seq > set.at && *seq <= upto).map(|(_, id)| i64::from(*id)).collect();
+            self.recent.iter().filter(|(seq, _)| *seq > at && *seq <= upto).map(|(_, id)| i64::from(*id)).collect();
         changed.sort_unstable();
         changed.dedup();
-        Some(Found { ids: set.ids.clone(), changed })
+        Some(changed)
     }
 
     /// Remembers the contacts holding every one of `words` as of change `at` (replacing an
