@@ -107,6 +107,10 @@ fn limit_allocator_arenas() {
     // SAFETY: mallopt only sets an allocator parameter; called before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        // A fixed mmap threshold: glibc raises it after each large free (up to 32 MB), after
+        // which the list index's transient buffers (id lists, bucket counts, bitmap copies of
+        // 128 kB to megabytes) come from the heap and stay resident; mapped, they go back on free.
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
