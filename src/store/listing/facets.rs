@@ -11,7 +11,8 @@ use rusqlite::Connection;
 use crate::domain::query::{ContactQuery, IdFilter, TagFilter, Visibility};
 use crate::error::Result;
 
-use super::order::{contact_id, CARD_SORT_COLUMNS};
+use super::order::contact_id;
+use super::spec::CARD_SORT_COLUMNS;
 
 /// What the filters need to know of one contact (from its card).
 #[derive(Clone, Debug, PartialEq)]
