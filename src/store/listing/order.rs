@@ -203,8 +203,16 @@ impl Order {
     /// Cuts bucket `b` anew from its members' keys.
     fn split(&mut self, conn: &Connection, b: usize) -> Result<()> {
         let members = self.bucket_members(b as u16);
-        let mut entries: Vec<(Key, u32)> = self.keys_of(conn, &members)?.into_iter().map(|(id, key)| (key, id)).collect();
-        entries.sort_by(cmp_entry);
+        let entries: Vec<(Key, u32)> = if self.buckets[b].pure {
+            // Every member has the bucket's key: their order is their ids' (no keys to read).
+            let key = &self.buckets[b].start.0;
+            members.iter().map(|id| (key.clone(), *id as u32)).collect()
+        } else {
+            let mut entries: Vec<(Key, u32)> =
+                self.keys_of(conn, &members)?.into_iter().map(|(id, key)| (key, id)).collect();
+            entries.sort_by(cmp_entry);
+            entries
+        };
         let first_start = self.buckets[b].start.clone();
         let (mut buckets, members) = cut(entries, Some(first_start), self.bucket);
         if buckets.len() <= 1 {
@@ -228,7 +236,9 @@ impl Order {
         }
         // Labels still name the old positions: those after the insertion point move up.
         let first_moved = (at + usize::from(replaces)) as u16;
-        if moved_by > 0 {
+        // (None to move when the buckets go at the end, where a growing key's contacts land.)
+        let old_count = self.buckets.len() + usize::from(replaces);
+        if moved_by > 0 && usize::from(first_moved) < old_count {
             for label in self.labels.iter_mut().filter(|l| **l >= first_moved) {
                 *label += moved_by as u16;
             }
