@@ -23,7 +23,7 @@ use crate::exchange::{Export, ExportFormat};
 use crate::formats::csv::{columns, target_named};
 use crate::formats::vcard::Version;
 use crate::formats::Kind;
-use crate::store::Store;
+use crate::store::{Store, Tuning};
 
 /// Where the contacts are: a database file, or a running server.
 #[derive(Args, Clone, Debug)]
@@ -103,7 +103,8 @@ fn open_store(db: &Path) -> Result<Store> {
     if !db.exists() {
         return Err(Error::Internal(format!("{} does not exist", db.display())));
     }
-    Store::open(db, 2).map_err(|e| match e {
+    // No list index: each list is read once here (see `Tuning::list_index`).
+    Store::open_tuned(db, 2, Tuning { list_index: false, ..Tuning::default() }).map_err(|e| match e {
         Error::Internal(m) if m.contains("in use") => {
             Error::Internal(format!("{m}; stop it, or go through it with --url and --key"))
         }

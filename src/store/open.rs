@@ -103,9 +103,11 @@ impl Store {
             .build(manager)?;
         census::spawn(file.clone(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
         let config_version = Arc::new(AtomicU64::new(1));
-        let listing = listing::Listing::new(file.clone(), config_version.clone(), tuning.list_bucket);
-        listing::prepare_writer(&conn)?;
-        listing.build_all();
+        let listing = listing::Listing::new(file.clone(), config_version.clone(), tuning.list_bucket, tuning.list_index);
+        if tuning.list_index {
+            listing::prepare_writer(&conn)?;
+            listing.build_all();
+        }
         Ok(Store {
             file,
             _server_lock: server_lock,

@@ -46,6 +46,9 @@ impl Listing {
     /// Builds the index on a background thread (at start, and after a change too large to
     /// apply).
     pub fn build_all(&self) {
+        if !self.enabled {
+            return;
+        }
         {
             let mut state = self.write();
             if state.full_build_running {

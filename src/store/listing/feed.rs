@@ -42,7 +42,7 @@ impl BatchHooks for ListingFeed {
     }
 
     fn after_commit(&mut self, conn: &Connection, committed: bool) {
-        if !committed {
+        if !committed || !self.0.enabled {
             return;
         }
         let taken = (|| -> Result<Vec<i64>> {

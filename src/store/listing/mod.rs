@@ -100,6 +100,8 @@ pub struct Listing {
     uses: AtomicU64,
     /// Contacts per bucket of an order (`Tuning::list_bucket`).
     bucket: usize,
+    /// Off: never built, every list answered by SQL (`Tuning::list_index`).
+    enabled: bool,
     me: Weak<Listing>,
 }
 
@@ -130,7 +132,7 @@ fn answerable(q: &ContactQuery) -> bool {
 }
 
 impl Listing {
-    pub fn new(file: DbFile, config_version: Arc<AtomicU64>, bucket: usize) -> Arc<Listing> {
+    pub fn new(file: DbFile, config_version: Arc<AtomicU64>, bucket: usize, enabled: bool) -> Arc<Listing> {
         Arc::new_cyclic(|me| Listing {
             state: RwLock::default(),
             results: Default::default(),
@@ -138,6 +140,7 @@ impl Listing {
             config_version,
             uses: AtomicU64::new(0),
             bucket,
+            enabled,
             me: me.clone(),
         })
     }

@@ -343,26 +343,44 @@ impl Order {
         }
         let lowest = chosen.iter().position(|c| *c).unwrap_or(0) as u16;
         let highest = chosen.iter().rposition(|c| *c).unwrap_or(0) as u16;
-        self.labels
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| (lowest..=highest).contains(*l))
-            .filter(|(id, l)| in_chosen(**l) && matches.contains(*id as u32))
-            .map(|(id, _)| id as i64)
-            .collect()
+        let mut found = Vec::new();
+        scan_labels(&self.labels, lowest, highest, |id, label| {
+            if in_chosen(label) && matches.contains(id as u32) {
+                found.push(id as i64);
+            }
+        });
+        found
     }
 
     /// The members of bucket `b`.
     fn bucket_members(&self, b: u16) -> Vec<i64> {
-        let label = b;
-        self.labels
-            .iter()
-            .enumerate()
-            .filter(|(id, l)| **l == label && self.members.contains(*id as u32))
-            .map(|(id, _)| id as i64)
-            .collect()
+        let mut found = Vec::new();
+        scan_labels(&self.labels, b, b, |id, _| {
+            if self.members.contains(id as u32) {
+                found.push(id as i64);
+            }
+        });
+        found
     }
+}
 
+/// Calls `f(index, label)` for every label in `lowest..=highest`. A page's buckets hold a few
+/// hundred of a million labels: each chunk of 64 is first reduced to its smallest distance
+/// from `lowest` (a loop the compiler turns into vector minimums), and only the few chunks
+/// with a hit are looked at label by label.
+fn scan_labels(labels: &[u16], lowest: u16, highest: u16, mut f: impl FnMut(usize, u16)) {
+    let span = highest.wrapping_sub(lowest);
+    for (c, chunk) in labels.chunks(64).enumerate() {
+        let nearest = chunk.iter().fold(u16::MAX, |m, l| m.min(l.wrapping_sub(lowest)));
+        if nearest > span {
+            continue;
+        }
+        for (i, l) in chunk.iter().enumerate() {
+            if l.wrapping_sub(lowest) <= span {
+                f(c * 64 + i, *l);
+            }
+        }
+    }
 }
 
 impl Order {
