@@ -103,7 +103,8 @@ impl Store {
             .build(manager)?;
         census::spawn(file.clone(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
         let config_version = Arc::new(AtomicU64::new(1));
-        let listing = listing::Listing::new(file.clone(), config_version.clone(), tuning.list_bucket, tuning.list_index);
+        let listing =
+            listing::Listing::new(file.clone(), config_version.clone(), tuning.list_bucket, tuning.list_index);
         if tuning.list_index {
             listing::prepare_writer(&conn)?;
             listing.build_all();
@@ -115,13 +116,7 @@ impl Store {
             writer: Writer::start(
                 conn,
                 data_version.clone(),
-                (
-                    cards::refresh_stale,
-                    Box::new((
-                        search_index::IndexFeed,
-                        listing::ListingFeed(listing.clone()),
-                    )),
-                ),
+                (cards::refresh_stale, Box::new((search_index::IndexFeed, listing::ListingFeed(listing.clone())))),
                 Box::new(merge_search_index),
             ),
             data_version,

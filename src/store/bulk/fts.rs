@@ -105,6 +105,15 @@ impl FtsBuilder {
         }
     }
 
+    /// Hands over the last texts and lets the worker merge the index on its own.
+    pub(super) fn input_done(mut self) -> Result<FtsBuilder> {
+        if !self.batch.is_empty() {
+            self.flush()?;
+        }
+        self.sender = None;
+        Ok(self)
+    }
+
     /// Waits for the index and copies its shadow tables into `conn`'s, replacing their rows.
     /// The config table stays as it is: it holds settings (and the format version, the same
     /// on both sides), not index data.

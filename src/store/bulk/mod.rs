@@ -122,8 +122,7 @@ pub fn load<T>(path: &Path, contacts: usize, fill: impl FnOnce(&mut BulkLoad<'_>
 
 /// [`load`] with page caches of `cache_kib` (for the file, and again for the search index
 /// built beside it) and at most `fts_queue` batches of search texts waiting for the index:
-/// an import keeps its memory bounded with small ones (fewer than `FTS_QUEUE` batches also
-/// finishes the search index before the other indexes are built, one after the other).
+/// an import keeps its memory bounded with small ones.
 pub(super) fn load_with_cache<T>(
     path: &Path,
     cache_kib: i64,
@@ -133,15 +132,32 @@ pub(super) fn load_with_cache<T>(
     super::init_sqlite();
     let mut conn = open(path)?;
     // Bulk-load settings, for this connection only (the service opens its own with FULL sync).
+    // A bounded load's index sorts spill to temporary files past the page cache instead of
+    // growing in memory.
+    let temp_store = if fts_queue < fts::FTS_QUEUE { "FILE" } else { "MEMORY" };
     conn.execute_batch(&format!(
         "PRAGMA busy_timeout = 10000;
-         PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = OFF;
          PRAGMA cache_size = -{cache_kib};
-         PRAGMA temp_store = MEMORY;"
+         PRAGMA temp_store = {temp_store};"
     ))?;
-    super::migrate(&conn)?;
+    let rollback = RollbackJournal::take(&conn)?;
+    let outcome = load_in_transaction(&mut conn, cache_kib, fts_queue, fill);
+    rollback.give_back(&conn);
+    let out = outcome?;
+    // Statistics for the planner: full ones (about a second per million contacts; sampled
+    // ones with analysis_limit came out far off for the low-cardinality indexes).
+    conn.execute_batch("ANALYZE; PRAGMA optimize;")?;
+    Ok(out)
+}
 
+/// The load itself, in one transaction (rolled back when anything fails).
+fn load_in_transaction<T>(
+    conn: &mut Connection,
+    cache_kib: i64,
+    fts_queue: usize,
+    fill: impl FnOnce(&mut BulkLoad<'_>) -> Result<T>,
+) -> Result<T> {
+    super::migrate(conn)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if holds_contacts(&tx)? {
         return Err(Error::Validation(vec!["the database already holds contacts".into()]));
@@ -149,28 +165,70 @@ pub(super) fn load_with_cache<T>(
     let set_aside = SetAside::take(&tx)?;
     let fts_sql: String =
         tx.query_row("SELECT sql FROM sqlite_master WHERE name = 'contacts_search'", [], |r| r.get(0))?;
+    let phase = Phases::start();
     let (out, fts) = {
         let mut bulk =
             BulkLoad { conn: &tx, rows: Rows::prepare(&tx)?, fts: FtsBuilder::start(fts_sql, cache_kib, fts_queue)? };
         (fill(&mut bulk)?, bulk.fts)
     };
-    if fts_queue < fts::FTS_QUEUE {
-        // A bounded load: the search index is merged and copied (and its connection closed)
-        // before the indexes are sorted, not while, so that their memory never adds up.
-        fts.finish_into(&tx)?;
-        set_aside.restore(&tx)?;
-    } else {
-        set_aside.restore(&tx)?;
-        fts.finish_into(&tx)?;
-    }
+    phase.done("rows written");
+    // The search index thread merges its segments while this one builds the other indexes
+    // and the cards; then its tables are copied in.
+    let fts = fts.input_done()?;
+    set_aside.restore(&tx)?;
+    phase.done("indexes built");
     super::cards::rebuild_all(&tx)?;
+    phase.done("cards built");
+    fts.finish_into(&tx)?;
+    phase.done("search index copied");
     tx.commit()?;
-    // Statistics for the planner: full ones (about a second per million contacts; sampled
-    // ones with analysis_limit came out far off for the low-cardinality indexes).
-    conn.execute_batch("ANALYZE; PRAGMA optimize;")?;
-    // Fold the WAL back into the file; fails harmlessly (busy) when a reader holds a snapshot.
-    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    phase.done("committed");
     Ok(out)
+}
+
+/// Logs (at debug level) how long each phase of a load took.
+struct Phases(std::cell::Cell<std::time::Instant>);
+
+impl Phases {
+    fn start() -> Phases {
+        Phases(std::cell::Cell::new(std::time::Instant::now()))
+    }
+
+    fn done(&self, what: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!("bulk load: {what} in {} ms", now.duration_since(self.0.replace(now)).as_millis());
+    }
+}
+
+/// Whether the load runs with a rollback journal instead of the WAL. Nearly every page a load
+/// writes lies past the file's old end, which a rollback journal does not copy: each page is
+/// written once, into the file, instead of into the WAL and again at the checkpoint; and a
+/// page cache that overflows spills into the file rather than into a WAL that every later
+/// read of the load (the index builds, the cards) must search. Commit syncs the file.
+/// Another connection on the file (a service filling itself with `--demo`) keeps it in WAL
+/// mode; the load then writes through the WAL, unsynced, as a demo may.
+struct RollbackJournal(bool);
+
+impl RollbackJournal {
+    fn take(conn: &Connection) -> Result<RollbackJournal> {
+        let mode = conn.query_row("PRAGMA journal_mode = TRUNCATE", [], |r| r.get::<_, String>(0));
+        let rollback = matches!(mode.as_deref(), Ok("truncate"));
+        conn.execute_batch(if rollback {
+            "PRAGMA synchronous = OFF;"
+        } else {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;"
+        })?;
+        Ok(RollbackJournal(rollback))
+    }
+
+    /// Back to the WAL the service runs with, or the WAL folded back into the file (which
+    /// fails harmlessly, busy, when a reader holds a snapshot).
+    fn give_back(self, conn: &Connection) {
+        let sql = if self.0 { "PRAGMA journal_mode = WAL" } else { "PRAGMA wal_checkpoint(TRUNCATE)" };
+        if let Err(e) = conn.query_row(sql, [], |_| Ok(())) {
+            tracing::warn!("after the load, {sql} failed: {e}");
+        }
+    }
 }
 
 /// The indexes and triggers dropped for the load, with the statements that create them again.

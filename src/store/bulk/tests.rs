@@ -59,6 +59,9 @@ fn five_hundred_contacts_with_projects_and_search() {
         0
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM contact_cards"), 500);
+    // Loaded with a rollback journal, then back in the service's WAL mode.
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
     assert_eq!(count(&conn, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'"), 15);
     // The index built on the side is a sound FTS5 index, over the text `reindex` writes.
     conn.execute("INSERT INTO contacts_search (contacts_search) VALUES ('integrity-check')", []).unwrap();
@@ -158,6 +161,32 @@ fn the_same_seed_gives_the_same_rows() {
     let other = sums("c.db", 43);
     assert_ne!(first.0, other.0);
     assert_ne!(first.1, other.1);
+}
+
+#[test]
+fn a_failed_load_leaves_the_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.db");
+    generate(&path, 0, 1).unwrap();
+    let outcome = super::changes::import_contacts(&path, {
+        let (send, receive) = std::sync::mpsc::channel();
+        for i in 0..5000 {
+            let first_name = Some(format!("Ada{i}"));
+            let c = crate::domain::changes::ContactChanges { first_name, ..Default::default() };
+            send.send(crate::store::ImportItem::Contact(c)).unwrap_or_default();
+        }
+        send.send(crate::store::ImportItem::Abort("refused".into())).unwrap_or_default();
+        receive
+    });
+    assert!(matches!(outcome, Err(Error::Validation(_))), "{:?}", outcome.map(|c| c.created));
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(count(&conn, "SELECT count(*) FROM contacts"), 0);
+    assert_eq!(count(&conn, "SELECT count(*) FROM contacts_search"), 0);
+    assert_eq!(count(&conn, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'"), 15);
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
 }
 
 #[test]

@@ -31,11 +31,11 @@ use crate::error::{Error, Result};
 
 pub(in crate::store) use filter::sort_sql;
 pub(in crate::store) use list::all_ids;
-pub(in crate::store) use plan::words_matches;
 use list::list_ids;
 #[cfg(test)]
 pub(in crate::store) use list::sql_list_ids;
 use load::{load, versions};
+pub(in crate::store) use plan::words_matches;
 use write::{add_project, remove_project};
 pub(in crate::store) use write::{create, delete, touch, update};
 

@@ -60,26 +60,27 @@ impl Listing {
         self.spawn("list-index", move || {
             crate::store::census::yield_to_requests();
             let started = std::time::Instant::now();
-            let outcome = build_with(&me, |conn, bucket| {
-                let facets = Facets::read_all(conn)?;
-                let words = Words::read_all(conn)?;
-                let order = Order::build(conn, OrderSpec::default_order(), bucket)?;
-                let orders = vec![Held { order, used: AtomicU64::new(0), config_version: 0 }];
-                Ok(Index { facets, words, orders })
-            }, |state, conn, mut index, caught_up| {
-                apply(&mut index, conn, caught_up, state.seq)?;
-                state.index = Some(index);
-                Ok(())
-            });
+            let outcome = build_with(
+                &me,
+                |conn, bucket| {
+                    let facets = Facets::read_all(conn)?;
+                    let words = Words::read_all(conn)?;
+                    let order = Order::build(conn, OrderSpec::default_order(), bucket)?;
+                    let orders = vec![Held { order, used: AtomicU64::new(0), config_version: 0 }];
+                    Ok(Index { facets, words, orders })
+                },
+                |state, conn, mut index, caught_up| {
+                    apply(&mut index, conn, caught_up, state.seq)?;
+                    state.index = Some(index);
+                    Ok(())
+                },
+            );
             if let Some(listing) = me.upgrade() {
                 listing.write().full_build_running = false;
                 match outcome {
                     Ok(()) => {
-                        let (facets, words) = listing
-                            .read()
-                            .index
-                            .as_ref()
-                            .map_or((0, 0), |i| (i.facets.bytes(), i.words.bytes()));
+                        let (facets, words) =
+                            listing.read().index.as_ref().map_or((0, 0), |i| (i.facets.bytes(), i.words.bytes()));
                         tracing::info!(
                             "list index built in {} ms ({:.1} MB: sets {:.1} MB, characters {:.1} MB, default order)",
                             started.elapsed().as_millis(),
@@ -119,20 +120,24 @@ impl Listing {
     pub(super) fn build_order_now(&self, keys: Vec<SortKey>) {
         let spec = OrderSpec(keys.clone());
         let config_version = self.config_version();
-        let outcome = build_with(&self.me, |conn, bucket| Order::build(conn, spec.clone(), bucket), |state, conn, mut order, caught_up| {
-            sync_order(&mut order, conn, caught_up)?;
-            let Some(index) = state.index.as_mut() else { return Ok(()) };
-            index.orders.retain(|h| h.order.spec != order.spec);
-            let used = AtomicU64::new(self.uses.load(Ordering::Relaxed));
-            index.orders.push(Held { order, used, config_version });
-            if index.orders.len() > 1 + MAX_OTHER_ORDERS {
-                let oldest = (1..index.orders.len()).min_by_key(|i| index.orders[*i].used.load(Ordering::Relaxed));
-                if let Some(oldest) = oldest {
-                    index.orders.remove(oldest);
+        let outcome = build_with(
+            &self.me,
+            |conn, bucket| Order::build(conn, spec.clone(), bucket),
+            |state, conn, mut order, caught_up| {
+                sync_order(&mut order, conn, caught_up)?;
+                let Some(index) = state.index.as_mut() else { return Ok(()) };
+                index.orders.retain(|h| h.order.spec != order.spec);
+                let used = AtomicU64::new(self.uses.load(Ordering::Relaxed));
+                index.orders.push(Held { order, used, config_version });
+                if index.orders.len() > 1 + MAX_OTHER_ORDERS {
+                    let oldest = (1..index.orders.len()).min_by_key(|i| index.orders[*i].used.load(Ordering::Relaxed));
+                    if let Some(oldest) = oldest {
+                        index.orders.remove(oldest);
+                    }
                 }
-            }
-            Ok(())
-        });
+                Ok(())
+            },
+        );
         self.write().orders_building.retain(|k| *k != keys);
         release_freed_memory();
         if let Err(e) = outcome {

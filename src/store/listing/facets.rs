@@ -89,7 +89,11 @@ impl Facets {
         let mut rows = tags.query([])?;
         while let Some(row) = rows.next()? {
             let id = contact_id(row.get(0)?)?;
-            facets.tags.entry(tag_key(row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?)).or_default().insert(id);
+            facets
+                .tags
+                .entry(tag_key(row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?))
+                .or_default()
+                .insert(id);
             facets.tagged.insert(id);
         }
         let mut projects = conn.prepare("SELECT contact_id, project_id FROM contacts_projects")?;
@@ -111,7 +115,8 @@ impl Facets {
         let records = stmt
             .query_map([crate::store::id_list(ids)], |row| {
                 let json = |i: usize| -> rusqlite::Result<String> { row.get(i) };
-                let sort_values = (7..7 + CARD_SORT_COLUMNS.len()).map(|i| row.get(i)).collect::<rusqlite::Result<_>>()?;
+                let sort_values =
+                    (7..7 + CARD_SORT_COLUMNS.len()).map(|i| row.get(i)).collect::<rusqlite::Result<_>>()?;
                 let fields = (row.get::<_, i64>(0)?, row.get(1)?, row.get::<_, i64>(2)?, row.get(3)?, row.get(4)?);
                 Ok((fields, json(5)?, json(6)?, sort_values))
             })?

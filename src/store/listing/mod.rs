@@ -169,9 +169,10 @@ impl Listing {
 
     /// Bytes the index holds, roughly (for the benchmarks' account of memory).
     pub fn bytes(&self) -> usize {
-        self.read().index.as_ref().map_or(0, |i| {
-            i.facets.bytes() + i.words.bytes() + i.orders.iter().map(|h| h.order.bytes()).sum::<usize>()
-        })
+        self.read()
+            .index
+            .as_ref()
+            .map_or(0, |i| i.facets.bytes() + i.words.bytes() + i.orders.iter().map(|h| h.order.bytes()).sum::<usize>())
     }
 
     /// One page of a contact list and its count, when the index can answer it (None: the
@@ -296,7 +297,13 @@ impl Listing {
     /// Whether an answer given at change `at` with these `matches` still holds at `upto`: no
     /// contact changed since was one of them or is now one (`conn`'s snapshot is at least as
     /// new as `upto`).
-    fn still_holds(&self, conn: &Connection, q: &ContactQuery, (at, upto): (u64, u64), matches: &RoaringBitmap) -> Result<bool> {
+    fn still_holds(
+        &self,
+        conn: &Connection,
+        q: &ContactQuery,
+        (at, upto): (u64, u64),
+        matches: &RoaringBitmap,
+    ) -> Result<bool> {
         let candidates = {
             let state = self.read();
             let Some(index) = state.index.as_ref() else { return Ok(false) };
@@ -392,7 +399,6 @@ impl Listing {
         self.build_all();
     }
 
-
     fn config_version(&self) -> u64 {
         self.config_version.load(Ordering::Acquire)
     }
@@ -403,7 +409,6 @@ impl Listing {
         }
     }
 }
-
 
 /// A page of `matches` in id order.
 fn by_id(matches: &RoaringBitmap, desc: bool, offset: u64, limit: u64) -> Vec<i64> {
@@ -433,10 +438,8 @@ fn apply(index: &mut Index, conn: &Connection, ids: &[i64], seq: u64) -> Result<
     } else {
         Default::default()
     };
-    let changed_texts: Vec<(u32, Option<&str>)> = ids
-        .iter()
-        .filter_map(|id| Some((u32::try_from(*id).ok()?, texts.get(id).map(String::as_str))))
-        .collect();
+    let changed_texts: Vec<(u32, Option<&str>)> =
+        ids.iter().filter_map(|id| Some((u32::try_from(*id).ok()?, texts.get(id).map(String::as_str)))).collect();
     index.words.changed(seq, &changed_texts);
     for &id in ids {
         let Ok(id32) = u32::try_from(id) else { continue };
@@ -454,4 +457,3 @@ fn apply(index: &mut Index, conn: &Connection, ids: &[i64], seq: u64) -> Result<
     }
     Ok(())
 }
-

@@ -22,8 +22,8 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 use crate::store::id_list;
 
-pub use super::spec::{Key, OrderSpec};
 use super::spec::{cmp_entry, cmp_key};
+pub use super::spec::{Key, OrderSpec};
 
 /// The most buckets a 2-byte bucket number can name (16 million contacts at 256 a bucket).
 const MAX_BUCKETS: usize = u16::MAX as usize;
@@ -62,7 +62,8 @@ impl Order {
     /// a bucket's keys at a time.
     pub fn build(conn: &Connection, spec: OrderSpec, bucket: usize) -> Result<Order> {
         let columns = spec.columns();
-        let sql = format!("SELECT c.id, {} {} ORDER BY {}", columns.join(", "), spec.from_clause(), spec.order_by(false));
+        let sql =
+            format!("SELECT c.id, {} {} ORDER BY {}", columns.join(", "), spec.from_clause(), spec.order_by(false));
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query([])?;
         let mut order = Order {
@@ -289,7 +290,14 @@ impl Order {
 
     /// The candidates of the page `offset..offset + limit` of `matches` (live contacts) in this
     /// order; `everything`: the matches are every contact of the order (its bucket sizes count them).
-    pub fn page(&self, matches: &RoaringBitmap, everything: bool, desc: bool, offset: u64, limit: u64) -> PageCandidates {
+    pub fn page(
+        &self,
+        matches: &RoaringBitmap,
+        everything: bool,
+        desc: bool,
+        offset: u64,
+        limit: u64,
+    ) -> PageCandidates {
         let counts = if everything {
             self.sizes()
         } else {

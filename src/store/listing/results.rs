@@ -33,7 +33,11 @@ struct Answers {
 pub enum Lookup {
     Current((Vec<i64>, i64)),
     /// Given at change `at`, with these matches: still good if no change since touched them.
-    Older { at: u64, matches: RoaringBitmap, answer: (Vec<i64>, i64) },
+    Older {
+        at: u64,
+        matches: RoaringBitmap,
+        answer: (Vec<i64>, i64),
+    },
     Missing,
 }
 

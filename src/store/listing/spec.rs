@@ -184,7 +184,8 @@ impl OrderSpec {
               ORDER BY {} LIMIT ? OFFSET ?",
             self.order_by(desc)
         );
-        let values = [Value::Text(id_list(&page.candidates)), Value::Integer(limit as i64), Value::Integer(page.skip as i64)];
+        let values =
+            [Value::Text(id_list(&page.candidates)), Value::Integer(limit as i64), Value::Integer(page.skip as i64)];
         let ids = conn
             .prepare_cached(&sql)?
             .query_map(params_from_iter(values.iter()), |r| r.get(0))?

@@ -171,7 +171,9 @@ fn lists_from_the_index_are_the_lists_sql_finds_before_and_after_writes() {
         Ok(Vec::<i64>::new())
     });
     let batch: Vec<ContactChanges> = (0..240).map(|_| random_contact(&mut rng)).collect();
-    ids.extend(written(&store, move |c| batch.iter().map(|ch| create(c, ch)).collect::<crate::error::Result<Vec<_>>>()));
+    ids.extend(written(&store, move |c| {
+        batch.iter().map(|ch| create(c, ch)).collect::<crate::error::Result<Vec<_>>>()
+    }));
     wait_for("the list index", || store.listing.is_built());
     wait_for_orders(&store, &mut rng);
     assert!(compare_random_lists(&store, &mut rng, 300) > 200, "the index answers most lists");
@@ -184,12 +186,19 @@ fn lists_from_the_index_are_the_lists_sql_finds_before_and_after_writes() {
             let changes = random_contact(&mut rng);
             let created = written(&store, move |c| match action {
                 0 => {
-                    delete(c, target).or_else(|e| if matches!(e, crate::error::Error::NotFound) { Ok(()) } else { Err(e) })?;
+                    delete(c, target).or_else(|e| {
+                        if matches!(e, crate::error::Error::NotFound) {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    })?;
                     Ok(None)
                 }
                 1..=3 => Ok(Some(create(c, &changes)?)),
                 _ => {
-                    if c.query_row("SELECT count(*) FROM contacts WHERE id = ?", [target], |r| r.get::<_, i64>(0))? == 1 {
+                    if c.query_row("SELECT count(*) FROM contacts WHERE id = ?", [target], |r| r.get::<_, i64>(0))? == 1
+                    {
                         update(c, target, &changes)?;
                     }
                     Ok(None)
@@ -209,7 +218,10 @@ fn a_tag_renamed_or_merged_moves_its_contacts_in_the_index() {
     let store = open_small(&dir.path().join("t.db"));
     let mut rng = Rng(7);
     written(&store, move |c| {
-        c.execute("INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)", [])?;
+        c.execute(
+            "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
+            [],
+        )?;
         for _ in 0..60 {
             let mut ch = random_contact(&mut rng);
             ch.project_ids = Some(vec![1]);
@@ -228,10 +240,12 @@ fn a_tag_renamed_or_merged_moves_its_contacts_in_the_index() {
     let (vip, lead) = (tagged("vip"), tagged("lead"));
     assert!(vip > 0 && lead > 0);
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let vip_id: i64 = store.read(|c| Ok(c.query_row("SELECT id FROM tags WHERE name = 'vip'", [], |r| r.get(0))?)).unwrap();
+    let vip_id: i64 =
+        store.read(|c| Ok(c.query_row("SELECT id FROM tags WHERE name = 'vip'", [], |r| r.get(0))?)).unwrap();
     runtime.block_on(store.rename_tag(vip_id, "Gold".into())).unwrap();
     assert_eq!((tagged("vip"), tagged("gold")), (0, vip));
-    let lead_id: i64 = store.read(|c| Ok(c.query_row("SELECT id FROM tags WHERE name = 'Lead'", [], |r| r.get(0))?)).unwrap();
+    let lead_id: i64 =
+        store.read(|c| Ok(c.query_row("SELECT id FROM tags WHERE name = 'Lead'", [], |r| r.get(0))?)).unwrap();
     runtime.block_on(store.delete_tag(lead_id)).unwrap();
     assert_eq!(tagged("lead"), 0);
 }
@@ -290,8 +304,13 @@ fn answers_outlive_changes_that_cannot_touch_them_and_only_those() {
     let mut rng = Rng(5);
     let batch: Vec<ContactChanges> = (0..80).map(|_| random_contact(&mut rng)).collect();
     written(&store, move |c| {
-        c.execute("INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)", [])?;
-        batch.iter().try_for_each(|ch| create(c, &ContactChanges { project_ids: Some(vec![1]), ..ch.clone() }).map(drop))
+        c.execute(
+            "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (1, 'P', 'p', 0, 0)",
+            [],
+        )?;
+        batch
+            .iter()
+            .try_for_each(|ch| create(c, &ContactChanges { project_ids: Some(vec![1]), ..ch.clone() }).map(drop))
     });
     wait_for("the list index", || store.listing.is_built());
     let mut q = ContactQuery::new(Visibility::Everything);
@@ -305,7 +324,8 @@ fn answers_outlive_changes_that_cannot_touch_them_and_only_those() {
         sql.1
     };
     let before = check(None);
-    let unrelated = ContactChanges { first_name: Some("Quentin".into()), project_ids: Some(vec![1]), ..Default::default() };
+    let unrelated =
+        ContactChanges { first_name: Some("Quentin".into()), project_ids: Some(vec![1]), ..Default::default() };
     written(&store, move |c| create(c, &unrelated).map(drop));
     check(Some(before));
     let matching = ContactChanges { first_name: Some("Zoë".into()), project_ids: Some(vec![1]), ..Default::default() };

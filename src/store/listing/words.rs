@@ -193,7 +193,8 @@ pub fn read_texts(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, String>
 pub fn texts_holding(conn: &Connection, candidates: &RoaringBitmap, words: &[String]) -> Result<RoaringBitmap> {
     let ids: Vec<i64> = candidates.iter().map(i64::from).collect();
     let tests = vec!["instr(body, ?) > 0"; words.len()].join(" AND ");
-    let sql = format!("SELECT contact_id FROM search_texts WHERE contact_id IN (SELECT value FROM json_each(?)) AND {tests}");
+    let sql =
+        format!("SELECT contact_id FROM search_texts WHERE contact_id IN (SELECT value FROM json_each(?)) AND {tests}");
     let mut values: Vec<rusqlite::types::Value> = vec![rusqlite::types::Value::Text(crate::store::id_list(&ids))];
     values.extend(words.iter().map(|w| rusqlite::types::Value::Text(w.to_string())));
     let held = conn
