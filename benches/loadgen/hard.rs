@@ -72,7 +72,9 @@ pub(crate) fn draw(db: &Path) -> Result<Drawn, String> {
         )
         .map_err(err)?;
     let rows = stmt
-        .query_map([step], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))
+        .query_map([step], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })
         .map_err(err)?;
     let mut terms = Vec::new();
     for row in rows {
