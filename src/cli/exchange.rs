@@ -103,8 +103,8 @@ fn open_store(db: &Path) -> Result<Store> {
     if !db.exists() {
         return Err(Error::Internal(format!("{} does not exist", db.display())));
     }
-    // No list index: each list is read once here (see `Tuning::list_index`).
-    Store::open_tuned(db, 2, Tuning { list_index: false, ..Tuning::default() }).map_err(|e| match e {
+    // No list index or trigram census: each list is read once here (`Tuning::background_indexes`).
+    Store::open_tuned(db, 2, Tuning { background_indexes: false, ..Tuning::default() }).map_err(|e| match e {
         Error::Internal(m) if m.contains("in use") => {
             Error::Internal(format!("{m}; stop it, or go through it with --url and --key"))
         }

@@ -237,7 +237,7 @@ pub(crate) mod test_support {
     /// takes: searches matched by more than 100 are not remembered, a walk gives way to the
     /// index after 500 steps, and the list index's orders have buckets of 4 contacts.
     pub(crate) const SMALL: Tuning =
-        Tuning { max_remembered_matches: 100, scan_budget_ops: 500, list_bucket: 4, list_index: true };
+        Tuning { max_remembered_matches: 100, scan_budget_ops: 500, list_bucket: 4, background_indexes: true };
 
     /// Opens the store at `path` (two readers) with the `SMALL` thresholds.
     pub(crate) fn open_small(path: &std::path::Path) -> Store {

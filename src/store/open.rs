@@ -52,7 +52,8 @@ impl Store {
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;
-             PRAGMA cache_size = -4000;",
+             PRAGMA cache_size = -4000;
+             PRAGMA temp_store = MEMORY;",
         )
         .map_err(|e| match e.sqlite_error_code() {
             // The first read takes the process's exclusive lock (see `init_sqlite`).
@@ -68,7 +69,9 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let data_version = Arc::new(AtomicU64::new(1));
         let trigrams: Arc<cache::TrigramCache> = Arc::default();
-        register_search_fold(&conn, Arc::downgrade(&trigrams), Arc::downgrade(&data_version))?;
+        // Without a census, the trigrams written are of no use to anyone (see `census.rs`).
+        let noted = if tuning.background_indexes { Arc::downgrade(&trigrams) } else { Weak::new() };
+        register_search_fold(&conn, noted, Arc::downgrade(&data_version))?;
         migrate(&conn)?;
         // FTS5 would merge index segments inside whichever write happens to tip a level over,
         // and at a million contacts that merge rewrites the big segment for seconds. Turn it
@@ -101,11 +104,13 @@ impl Store {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        census::spawn(file.clone(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
+        if tuning.background_indexes {
+            census::spawn(file.clone(), Arc::downgrade(&trigrams), Arc::downgrade(&data_version));
+        }
         let config_version = Arc::new(AtomicU64::new(1));
         let listing =
-            listing::Listing::new(file.clone(), config_version.clone(), tuning.list_bucket, tuning.list_index);
-        if tuning.list_index {
+            listing::Listing::new(file.clone(), config_version.clone(), tuning.list_bucket, tuning.background_indexes);
+        if tuning.background_indexes {
             listing::prepare_writer(&conn)?;
             listing.build_all();
         }

@@ -17,14 +17,15 @@ pub struct Tuning {
     /// Contacts per bucket of the list index's orders (`store::listing::order`): a page sorts
     /// about two buckets of rows. Default 256.
     pub list_bucket: usize,
-    /// Whether lists are answered from the list index, built in the background at open and
-    /// kept in step by the writer. Default on; the one-shot commands (export, import,
-    /// duplicates) read each list once, and building the index would only take CPU from them.
-    pub list_index: bool,
+    /// Whether the list index (`store::listing`) and the trigram census (`store::census`) are
+    /// built in the background at open and then kept up. Default on; the one-shot commands
+    /// (export, import, duplicates) read each list once, and building them (half a minute of
+    /// CPU at a million contacts) would only take the CPU from them.
+    pub background_indexes: bool,
 }
 
 impl Default for Tuning {
     fn default() -> Tuning {
-        Tuning { max_remembered_matches: 20_000, scan_budget_ops: 20_000, list_bucket: 256, list_index: true }
+        Tuning { max_remembered_matches: 20_000, scan_budget_ops: 20_000, list_bucket: 256, background_indexes: true }
     }
 }

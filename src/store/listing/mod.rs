@@ -100,7 +100,7 @@ pub struct Listing {
     uses: AtomicU64,
     /// Contacts per bucket of an order (`Tuning::list_bucket`).
     bucket: usize,
-    /// Off: never built, every list answered by SQL (`Tuning::list_index`).
+    /// Off: never built, every list answered by SQL (`Tuning::background_indexes`).
     enabled: bool,
     me: Weak<Listing>,
 }
