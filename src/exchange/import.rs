@@ -20,8 +20,9 @@ use crate::store::{bulk, ImportCounts, ImportItem, Store};
 
 /// Refused records listed in a report at most (the rest are counted).
 pub const MAX_LISTED: usize = 10_000;
-/// Records in flight between the reader and the writer.
+/// Records in flight between the reader and the writer: batches of `BATCH`.
 const QUEUE: usize = 4096;
+const BATCH: usize = 256;
 
 /// Opens the file anew (it is read more than once: its encoding first).
 pub type Opener = Arc<dyn Fn() -> std::io::Result<Box<dyn BufRead + Send>> + Send + Sync>;
@@ -114,12 +115,17 @@ fn read_all(
     send: Option<std::sync::mpsc::SyncSender<ImportItem>>,
 ) -> Report {
     let mut report = Report { dry_run: options.dry_run, ..Default::default() };
-    let finish = |report: &Report, send: &Option<std::sync::mpsc::SyncSender<ImportItem>>| {
+    let mut batch = Vec::with_capacity(BATCH);
+    let finish = |report: &Report, send: &Option<std::sync::mpsc::SyncSender<ImportItem>>, batch: Vec<_>| {
         if let Some(send) = send {
             let item = match (&report.failure, report.rejected_count) {
                 (Some(e), _) => ImportItem::Abort(e.to_string()),
                 (None, n) if n > 0 && !options.skip_invalid => ImportItem::Abort(format!("{n} records were refused")),
-                _ => ImportItem::Done,
+                _ if batch.is_empty() => ImportItem::Done,
+                _ => match send.send(ImportItem::Contacts(batch)) {
+                    Ok(()) => ImportItem::Done,
+                    Err(_) => return,
+                },
             };
             let _ = send.send(item);
         }
@@ -132,7 +138,7 @@ fn read_all(
         Ok(s) => s,
         Err(e) => {
             report.failure = Some(e);
-            finish(&report, &send);
+            finish(&report, &send, batch);
             return report;
         }
     };
@@ -147,7 +153,7 @@ fn read_all(
         Ok(iter) => iter,
         Err(e) => {
             report.failure = Some(e);
-            finish(&report, &send);
+            finish(&report, &send, batch);
             return report;
         }
     };
@@ -173,7 +179,12 @@ fn read_all(
                 changes.author_id = Some(context.author_id);
                 let writing = options.skip_invalid || report.rejected_count == 0;
                 if let (Some(send), true) = (&send, writing) {
-                    if send.send(ImportItem::Contact(changes)).is_err() {
+                    batch.push(changes);
+                    if batch.len() == BATCH
+                        && send
+                            .send(ImportItem::Contacts(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                            .is_err()
+                    {
                         // The writer failed: its error is the import's.
                         return report;
                     }
@@ -190,7 +201,7 @@ fn read_all(
     if let Some(progress) = &progress {
         progress(scanned.lines, scanned.lines);
     }
-    finish(&report, &send);
+    finish(&report, &send, batch);
     report
 }
 
@@ -207,7 +218,7 @@ pub async fn run(
         let read = tokio::task::spawn_blocking(move || read_all(open, context, options, progress, None));
         return read.await.map_err(join);
     }
-    let (send, receive) = sync_channel::<ImportItem>(QUEUE);
+    let (send, receive) = sync_channel::<ImportItem>(QUEUE / BATCH);
     let update_existing = options.update_existing;
     let reader = tokio::task::spawn_blocking(move || read_all(open, context, options, progress, Some(send)));
     let written: Result<ImportCounts> = match sink {

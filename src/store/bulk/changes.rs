@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::mpsc::Receiver;
 
 use super::{load_with_cache, NewContact};
-use crate::domain::changes::ContactChanges;
 use crate::domain::time::now_ms;
 use crate::domain::Address;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::store::exchange::Incoming;
 use crate::store::{ImportCounts, ImportItem};
 
 /// The page cache of each of the bulk import's two connections, in KiB, and the batches of
@@ -32,13 +32,9 @@ pub fn import_contacts(path: &Path, items: Receiver<ImportItem>) -> Result<Impor
         let mut tags: HashMap<String, i64> = HashMap::new();
         let mut counts = ImportCounts::default();
         let now = now_ms();
+        let mut incoming = Incoming::new(items);
         loop {
-            let c: ContactChanges =
-                match items.recv().unwrap_or(ImportItem::Abort("the import's reader stopped".into())) {
-                    ImportItem::Contact(c) => c,
-                    ImportItem::Done => return Ok(counts),
-                    ImportItem::Abort(why) => return Err(Error::Validation(vec![why])),
-                };
+            let Some(c) = incoming.next()? else { return Ok(counts) };
             let text = |v: &Option<Option<String>>| v.as_ref().and_then(|v| v.as_deref()).map(str::to_string);
             let (last, middle, company, phone, email) =
                 (text(&c.last_name), text(&c.middle_name), text(&c.company), text(&c.phone), text(&c.email));

@@ -170,11 +170,13 @@ fn a_failed_load_leaves_the_file_as_it_was() {
     generate(&path, 0, 1).unwrap();
     let outcome = super::changes::import_contacts(&path, {
         let (send, receive) = std::sync::mpsc::channel();
-        for i in 0..5000 {
-            let first_name = Some(format!("Ada{i}"));
-            let c = crate::domain::changes::ContactChanges { first_name, ..Default::default() };
-            send.send(crate::store::ImportItem::Contact(c)).unwrap_or_default();
-        }
+        let contacts = (0..5000)
+            .map(|i| crate::domain::changes::ContactChanges {
+                first_name: Some(format!("Ada{i}")),
+                ..Default::default()
+            })
+            .collect();
+        send.send(crate::store::ImportItem::Contacts(contacts)).unwrap_or_default();
         send.send(crate::store::ImportItem::Abort("refused".into())).unwrap_or_default();
         receive
     });

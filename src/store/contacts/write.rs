@@ -39,7 +39,7 @@ pub(in crate::store) fn create(conn: &Connection, c: &ContactChanges) -> Result<
         now,
         now
     ])?;
-    apply_related(conn, id, c, now)?;
+    apply_related(conn, id, c, now, Related::None)?;
     reindex(conn, id)?;
     Ok(id)
 }
@@ -98,7 +98,7 @@ pub(in crate::store) fn update(conn: &Connection, id: i64, c: &ContactChanges) -
         c.visibility,
         now
     ])?;
-    apply_related(conn, id, c, now)?;
+    apply_related(conn, id, c, now, Related::Stored)?;
     // Renaming a company renames it in its people's `company` field (the plugin's link is by name).
     if let Some(new_name) = &c.first_name {
         if before.is_company && *new_name != before.first_name {
@@ -120,18 +120,28 @@ pub(in crate::store) fn update(conn: &Connection, id: i64, c: &ContactChanges) -
 }
 
 /// Address, tags, custom values and projects of a create or update.
-fn apply_related(conn: &Connection, id: i64, c: &ContactChanges, now: i64) -> Result<()> {
+/// What a contact has of related rows before a write: none (it was just created: nothing to
+/// read or delete first, which an import's creates would otherwise pay for each) or stored.
+#[derive(Clone, Copy, PartialEq)]
+enum Related {
+    None,
+    Stored,
+}
+
+fn apply_related(conn: &Connection, id: i64, c: &ContactChanges, now: i64, related: Related) -> Result<()> {
     if let Some(a) = &c.address {
-        write_address(conn, id, a, now)?;
+        write_address(conn, id, a, now, related)?;
     }
     if let Some(tags) = &c.tags {
-        set_tags(conn, id, tags)?;
+        set_tags(conn, id, tags, related)?;
     }
     if !c.custom_values.is_empty() {
         custom_fields::set_values(conn, "contact", id, &c.custom_values)?;
     }
     if let Some(projects) = &c.project_ids {
-        conn.prepare_cached("DELETE FROM contacts_projects WHERE contact_id = ?")?.execute([id])?;
+        if related == Related::Stored {
+            conn.prepare_cached("DELETE FROM contacts_projects WHERE contact_id = ?")?.execute([id])?;
+        }
         for p in projects {
             add_project(conn, id, *p)?;
         }
@@ -151,8 +161,14 @@ fn stored_address(conn: &Connection, contact_id: i64) -> Result<Option<Address>>
     Ok(address)
 }
 
-fn write_address(conn: &Connection, contact_id: i64, changes: &AddressChanges, now: i64) -> Result<()> {
-    let existing = stored_address(conn, contact_id)?;
+fn write_address(
+    conn: &Connection,
+    contact_id: i64,
+    changes: &AddressChanges,
+    now: i64,
+    related: Related,
+) -> Result<()> {
+    let existing = if related == Related::Stored { stored_address(conn, contact_id)? } else { None };
     if changes.destroy {
         conn.prepare_cached("DELETE FROM addresses WHERE contact_id = ?")?.execute([contact_id])?;
         return Ok(());
@@ -194,8 +210,10 @@ fn write_address(conn: &Connection, contact_id: i64, changes: &AddressChanges, n
     Ok(())
 }
 
-fn set_tags(conn: &Connection, contact_id: i64, tags: &[String]) -> Result<()> {
-    conn.prepare_cached("DELETE FROM taggings WHERE contact_id = ?")?.execute([contact_id])?;
+fn set_tags(conn: &Connection, contact_id: i64, tags: &[String], related: Related) -> Result<()> {
+    if related == Related::Stored {
+        conn.prepare_cached("DELETE FROM taggings WHERE contact_id = ?")?.execute([contact_id])?;
+    }
     let mut find = conn.prepare_cached("SELECT id FROM tags WHERE name = ?")?;
     let mut create = conn.prepare_cached("INSERT INTO tags (name) VALUES (?)")?;
     let mut tag =
