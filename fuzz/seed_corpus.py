@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets (fuzz/corpus/<target>/) from the tests: the
-request bodies and query strings of tests/api/*.rs and tests/golden/cases/*.json.
+request bodies and query strings of tests/api/*.rs and tests/golden/cases/*.json; for the
+importers (import_vcard, import_csv) the sample files of tests/data, each also cut in half, the
+files written in the import tests (tests/api/imports.rs, src/formats/samples.rs), and the edge
+cases of EDGE_VCARD and EDGE_CSV.
 
 Rust string literals are read with a small tokenizer; `json!(…)` bodies are turned into JSON
 where that is easy (Rust expressions inside become 1, `format!` strings "x") and skipped
 otherwise. Multipart seeds are the tests' form fields (and every form-like query string)
 written as the tests write multipart bodies, after a first line with the boundary, which is
 how the body_multipart target reads its input. Each seed is named by a hash of its content, so
-running the script again is idempotent. Usage: python3 fuzz/seed_corpus.py (from anywhere).
+running the script again is idempotent. Usage: python3 fuzz/seed_corpus.py [TARGET...] (from
+anywhere): rewrites the named targets' corpora, all of them when none is named.
 """
 
 import glob
@@ -16,11 +20,48 @@ import json
 import os
 import re
 import shutil
+import sys
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "fuzz", "corpus")
-TARGETS = ["body_json", "body_xml", "body_urlencoded", "body_multipart", "filters", "render"]
+TARGETS = ["body_json", "body_xml", "body_urlencoded", "body_multipart", "filters", "render", "import_vcard", "import_csv"]
+
+BOM = b"\xef\xbb\xbf"
+CARD = b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nFN:Ann Lee\r\nEMAIL;TYPE=INTERNET:ann@x.example\r\nEND:VCARD\r\n"
+# What the sample files lack: empty files, a lone byte order mark, folding, truncation,
+# 8-bit text without a charset (read as Windows-1252) or with one, quoted-printable soft
+# breaks, LF-only ends, nesting and blank lines between cards.
+EDGE_VCARD = [
+    b"",
+    BOM,
+    BOM + CARD,
+    CARD.replace(b"\r\n", b"\n"),
+    CARD + b"\r\n\r\n" + CARD,
+    b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Folded\r\n  Name\r\nNOTE:a long\r\n\tnote\r\nEND:VCARD\r\n",
+    b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Cut Short\r\nTEL:+1 555",
+    b"BEGIN:VCARD\r\nVERSION:2.1\r\nN:M\xfcller;J\xfcrgen\r\nFN:Fran\xe7ois \x80\x9c\r\nEND:VCARD\r\n",
+    b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=windows-1252:Gr\xf6\xdfe;K\xe4the\r\nEND:VCARD\r\n",
+    b"BEGIN:VCARD\r\nVERSION:2.1\r\nNOTE;ENCODING=QUOTED-PRINTABLE;CHARSET=ISO-8859-1:Zeile =\r\neins=0D=0A=FC\r\nEND:VCARD\r\n",
+    b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nBEGIN:VCARD\r\nFN:B\r\nEND:VCARD\r\n",
+    b"BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:org\r\nFN:Acme\r\nORG:Acme\r\nBDAY:--1021\r\nX-FIELD-1:x\r\nEND:VCARD\r\n",
+    b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:P\r\nPHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQ\r\nEND:VCARD\r\n",
+]
+# The same for CSV: ragged rows, quoted line breaks, other separators, Windows-1252, an
+# unterminated quote, CR-only ends, blank lines, custom field columns.
+EDGE_CSV = [
+    b"",
+    BOM,
+    BOM + b"First Name,Last Name\r\n",
+    b"First Name,Last Name\r\nAnn,Lee\r\nBob\r\nCy,Young,extra\r\n",
+    b'First Name,Background\r\nAnn,"two\r\nlines, quoted ""here"""\r\n',
+    b"Vorname;Nachname;E-Mail\nAnn;Lee;ann@x.example\n\nBo;Ray;\n",
+    b"First Name\tEmail\tTags\r\nAnn\tann@x.example\ta;b\r\n",
+    b"Pr\xe9nom;Nom;Soci\xe9t\xe9\r\nFran\xe7ois;Lef\xe8vre;\x80 Caf\xe9\r\n",
+    b'First Name,Notes\r\nAnn,"never closed\r\nBob,x\r\n',
+    b"First Name,Last Name\rAnn,Lee\rBob,Ray\r",
+    b"Name,Field 1,Field 5,Is company,Assignee,Birthday\r\nAcme Inc,a,1,yes,jsmith,21.10.1980\r\n",
+]
 
 
 def rust_unescape(body):
@@ -173,13 +214,28 @@ def main():
         pairs = urllib.parse.parse_qsl(q.decode("utf-8", "replace"), keep_blank_values=True)
         if pairs:
             seeds["body_multipart"].add(multipart([(k.encode(), v.encode()) for k, v in pairs]))
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "data", "*"))):
+        data = open(path, "rb").read()
+        target = "import_vcard" if path.endswith(".vcf") else "import_csv"
+        seeds[target].update([data, data[: len(data) // 2]])
+    for path in [os.path.join(ROOT, "tests", "api", "imports.rs"), os.path.join(ROOT, "src", "formats", "samples.rs")]:
+        for lit in literals(open(path, encoding="utf-8").read()):
+            if b"BEGIN:VCARD" in lit:
+                seeds["import_vcard"].add(lit)
+            elif b"\n" in lit and re.match(rb"^[^\n]*[,;]", lit):
+                seeds["import_csv"].add(lit)
+    seeds["import_vcard"].update(EDGE_VCARD)
+    seeds["import_csv"].update(EDGE_CSV)
     # render: the tests' shorter literals, a few to a seed, split by 0xFF as the target reads.
     ordered = sorted(texts)
     for i in range(0, len(ordered), 4):
         seeds["render"].add(b"\xff".join(ordered[i : i + 4]))
 
     total = 0
+    chosen = sys.argv[1:] or TARGETS
     for target, items in seeds.items():
+        if target not in chosen:
+            continue
         folder = os.path.join(OUT, target)
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)

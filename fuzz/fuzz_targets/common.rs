@@ -120,3 +120,40 @@ pub fn principals() -> Vec<Principal> {
     anonymous.project_count = 3;
     vec![anonymous, admin, member]
 }
+
+/// The import's dry run (`exchange::import::check`: encoding scan, kind, cards or rows, records,
+/// validation) over `data` as `kind` (None: guessed from the first bytes, as an upload without
+/// `format` is), with the column map `map`; then its report rendered as the API answers it.
+/// A broken file must be refused at one of its lines, and every refused record must name its
+/// line (and, in a vCard file, its card).
+pub fn import(
+    data: &[u8],
+    kind: Option<contacts::formats::Kind>,
+    map: std::collections::HashMap<String, Option<contacts::formats::csv::Target>>,
+) -> contacts::exchange::import::Report {
+    use contacts::exchange::import::{check, Context, Opener, Options};
+    use contacts::formats::Kind;
+    use std::io::{BufRead, Cursor};
+    use std::sync::Arc;
+    let bytes = Bytes::copy_from_slice(data);
+    let open: Opener = Arc::new(move || Ok(Box::new(Cursor::new(bytes.clone())) as Box<dyn BufRead + Send>));
+    let users = [("admin".to_string(), 1), ("jsmith".to_string(), 2)].into_iter().collect();
+    let context = Context { fields: Arc::new(fields()), users, project_id: 1, author_id: 1 };
+    let report = check(open, context, Options { kind, map, ..Default::default() });
+    // Lines as the importer counts them: a last line without its LF is one.
+    let lines = data.split(|b| *b == b'\n').count() as u64;
+    if let Some(e) = &report.failure {
+        assert!((1..=lines).contains(&e.line), "failure at line {} of {lines}: {e}", e.line);
+        assert!(!e.message.is_empty());
+    }
+    let vcard = kind == Some(Kind::Vcard);
+    for r in &report.rejected {
+        assert!((1..=lines).contains(&r.origin.line), "rejection at line {} of {lines}", r.origin.line);
+        assert!(!vcard || r.origin.card.is_some_and(|c| c >= 1), "a refused card without its number");
+        assert!(!r.problems.is_empty(), "a refused record without a problem");
+    }
+    assert!(report.rejected_count <= report.total);
+    let answer = contacts::api::exchange::report_document(contacts::render::Format::Json, &report);
+    serde_json::from_slice::<Value>(&answer).expect("the import's report is JSON");
+    report
+}

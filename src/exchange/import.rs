@@ -205,6 +205,12 @@ fn read_all(
     report
 }
 
+/// A dry run on the calling thread: every record read and validated as [`run`] does, nothing
+/// written. For the fuzz targets, which have no runtime and must reach the reader directly.
+pub fn check(open: Opener, context: Context, options: Options) -> Report {
+    read_all(open, context, Options { dry_run: true, ..options }, None, None)
+}
+
 /// Imports the file `open` reads into `sink` (or nowhere for a dry run) and reports.
 pub async fn run(
     open: Opener,
