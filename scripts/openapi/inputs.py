@@ -94,6 +94,49 @@ CUSTOM_FIELD_VALUES = {
 }
 
 
+def caseless(words):
+    """A pattern for any of `words` in any case of their ASCII letters, or blank."""
+    spelled = ["".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in w) for w in words]
+    return f"^(?:{'|'.join(spelled)})?$"
+
+
+# A part name is a quoted-string in the part's Content-Disposition header: HTML's form encoding
+# escapes CR, LF and `"` (as %0D, %0A, %22) and nothing else, so any other control character
+# would go out raw, which no header may carry (400). Names nest the Rack way, so a `[` outside
+# `map[COLUMN]` spells a nesting this form does not have (an unclosed one → 400).
+CONTROL = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f"
+PART_NAME = {"pattern": f"^(?:map\\[[^\\[\\]{CONTROL}]+\\]|[^\\[{CONTROL}]*)$"}
+
+
+def flag(what):
+    return {"description": f"{what} Off for `false 0 f off no n` and blank (any case), on for other text; not text: off."}
+
+
+IMPORT_FORM = {
+    "type": "object",
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "The vCard or CSV file."},
+        "project_id": {**PROJECT_REFERENCE, "description": "The project (id or identifier); unknown → 404."},
+        "format": {
+            "type": "string",
+            "pattern": caseless(["vcf", "vcard", "text/vcard", "text/x-vcard", "csv", "text/csv"]),
+            "description": "The file's kind; blank or left out: from the file's name, else its first bytes.",
+        },
+        "skip_invalid": flag("Write the valid records, skip the refused."),
+        "dry_run": flag("Read and validate, write nothing."),
+        "update_existing": flag("Update duplicates instead of creating."),
+    },
+    "patternProperties": {
+        "^map\\[": {
+            "description": "`map[COLUMN]=FIELD`: the field of a CSV column, an attribute name, a custom "
+            "field's name or `ignore`; a field that does not exist → 422; not text: ignored.",
+        }
+    },
+    "propertyNames": PART_NAME,
+    "required": ["file", "project_id"],
+}
+
+
 def record(props, required=(), description=None):
     schema = {"type": "object", "properties": props}
     if required:
@@ -429,7 +472,10 @@ INPUTS = {
         ),
     ),
     "CustomFieldCreate": body("custom_field", CUSTOM_FIELD_INPUT),
+    "ImportForm": IMPORT_FORM,
 }
+
+VCARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nFN:Ann Lee\r\nEMAIL:ann@example.com\r\nEND:VCARD\r\n"
 
 # One request body per operation, as the examples of the document (the seed's records:
 # tests/openapi/seed.rs).
@@ -499,4 +545,5 @@ EXAMPLES = {
             "max_length": 8,
         }
     },
+    "ImportForm": {"file": VCARD, "project_id": "alpha", "format": "vcf", "dry_run": "1"},
 }

@@ -4,6 +4,7 @@ Examples name the records that tests/openapi/seed.rs creates (the rich ones for 
 updates, spare ones for deletes), so that a run against the seeded service reaches them.
 """
 
+from inputs import EXAMPLES
 from ops import (
     CONTACT_FILTERS,
     DEAL_FILTERS,
@@ -14,6 +15,7 @@ from ops import (
     path_param,
     query,
 )
+from shapes import ref
 
 TAGS = [
     "Contacts", "Notes", "Deals", "Deal statuses", "Deal categories", "Tags", "Saved queries",
@@ -38,6 +40,30 @@ PROJECT = path_param("project", "alpha")
 ID = path_param("id", 1)
 
 SHOW = [401, 403, 404]
+
+
+def import_operation():
+    """The import upload: a multipart form (the whole file as the body, with `text/vcard` or
+    `text/csv` and the rest in the query, is served too but not described); a refused import
+    answers 422 with its report, a request without a file with Redmine's errors."""
+    form = {
+        "schema": ref("ImportForm"),
+        "example": EXAMPLES["ImportForm"],
+        "encoding": {"file": {"contentType": "text/vcard, text/csv, application/octet-stream"}},
+    }
+    op = operation(
+        "importContacts",
+        "Contacts",
+        "Import a vCard or CSV file into a project (extension; admin or import_contacts)",
+        (200, "ImportReport"),
+        [401, 403, 404, 422],
+        body={"required": True, "content": {"multipart/form-data": form}},
+        description="All or nothing unless `skip_invalid`. A form whose part headers cannot be read "
+        "(a part name with a control character other than tab, CR or LF, say) → 400.",
+    )
+    report = {"application/json": {"schema": {"oneOf": [ref("ImportReport"), ref("Errors")]}}}
+    op["responses"]["422"] = {"description": "The report of a refused import, or the request's problems.", "content": report}
+    return op
 LIST = [401, 403, 404, 422]
 WRITE = [401, 403, 404, 422]
 
@@ -586,40 +612,7 @@ def every_operation():
                 },
             )
         },
-        "/contacts/import.json": {
-            "post": {
-                "operationId": "importContacts",
-                "tags": ["Contacts"],
-                "summary": "Import a vCard or CSV file into a project (extension; admin or import_contacts)",
-                "description": "Multipart upload (`file`, `project_id`, optional `format`, `skip_invalid`, "
-                "`dry_run`, `update_existing`, `map[column]=field`). All or nothing unless `skip_invalid`; "
-                "a refused import answers 422 with the same report.",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["file", "project_id"],
-                                "properties": {
-                                    "file": {"type": "string", "format": "binary"},
-                                    "project_id": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
-                "responses": {
-                    "200": {"description": "The import report.", "content": {"application/json": {"schema": {"type": "object"}}}},
-                    "400": {"$ref": "#/components/responses/BadRequest"},
-                    "401": {"$ref": "#/components/responses/Unauthorized"},
-                    "403": {"$ref": "#/components/responses/Forbidden"},
-                    "404": {"$ref": "#/components/responses/NotFound"},
-                    "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-                    "422": {"description": "The report of a refused import, or the request's problems.", "content": {"application/json": {"schema": {"type": "object"}}}},
-                },
-            }
-        },
+        "/contacts/import.json": {"post": import_operation()},
         "/admin/backup.json": {
             "get": {
                 "operationId": "downloadBackup",

@@ -344,6 +344,25 @@ CUSTOM_FIELD = obj(
 
 ERRORS = obj({"errors": array(STR)}, description="Redmine's `errors` document (400, 408, 413, 422).")
 
+IMPORT_REPORT = obj(
+    {
+        "import": obj(
+            {
+                "total": INT,
+                "created": INT,
+                "updated": INT,
+                "rejected": INT,
+                "photos_dropped": INT,
+                "written": BOOL,
+                "dry_run": BOOL,
+                "errors": array(obj({"line": INT, "card": NULL_INT, "field": NULL_STR, "message": STR})),
+            }
+        )
+    },
+    description="An import's report: a broken file's error (no card or field), then each refused "
+    "record's problems at its line (and card, in a vCard file).",
+)
+
 
 def listing(root, item, counters="paged"):
     """A list root: the array, then its counters (left out with `nometa`)."""
@@ -406,4 +425,5 @@ ANSWERS = {
     "CustomFieldList": obj({"custom_fields": array(ref("CustomField"))}),
     "CustomFieldDocument": wrapped("custom_field", ref("CustomField")),
     "Errors": ERRORS,
+    "ImportReport": IMPORT_REPORT,
 }
