@@ -19,6 +19,7 @@
 mod build;
 mod facets;
 mod feed;
+mod labels;
 mod order;
 mod results;
 mod spec;

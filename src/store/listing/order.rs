@@ -1,6 +1,6 @@
 //! One sort order of the contact list kept in memory as buckets: the contacts in order, cut into
-//! runs of about `Tuning::list_bucket` contacts (256), and for each contact id the number of its bucket (2 bytes
-//! a contact). A page at any offset is found by counting the matching contacts per bucket (one
+//! runs of about `Tuning::list_bucket` contacts (256), and for each contact id the number of its bucket (12 bits
+//! a contact, `labels`). A page at any offset is found by counting the matching contacts per bucket (one
 //! pass over the matches) and sorting only the few hundred of the buckets the page falls in
 //! (SQLite, with the list's own ORDER BY): its cost follows the matches' count, never the
 //! offset or the number of rows SQLite would walk.
@@ -22,6 +22,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 use crate::store::id_list;
 
+use super::labels::Labels;
 use super::spec::{cmp_entry, cmp_key};
 pub use super::spec::{Key, OrderSpec};
 
@@ -45,7 +46,7 @@ pub struct Order {
     members: RoaringBitmap,
     buckets: Vec<Bucket>,
     /// Bucket number by contact id (meaningless for ids that are not live contacts).
-    labels: Vec<u16>,
+    labels: Labels,
     /// The buckets in descending order: mixed ones backwards, each pure run forwards.
     descending: Vec<u16>,
 }
@@ -71,7 +72,7 @@ impl Order {
             bucket,
             members: RoaringBitmap::new(),
             buckets: Vec::new(),
-            labels: Vec::new(),
+            labels: Labels::new(0, 0),
             descending: Vec::new(),
         };
         let mut cutter = Cutter::new(bucket);
@@ -85,10 +86,10 @@ impl Order {
         if buckets.len() > MAX_BUCKETS {
             return Err(Error::Internal("too many contacts for an in-memory order".into()));
         }
-        order.labels = vec![0; order.members.max().map_or(0, |m| m as usize + 1)];
+        order.labels = Labels::new(order.members.max().map_or(0, |m| m as usize + 1), buckets.len());
         for (i, ids) in members.iter().enumerate() {
             for id in ids {
-                order.labels[*id as usize] = i as u16;
+                order.labels.set(*id as usize, i as u16);
             }
         }
         order.buckets = buckets;
@@ -97,11 +98,7 @@ impl Order {
     }
 
     fn set_label(&mut self, id: u32, label: u16) {
-        let id = id as usize;
-        if self.labels.len() <= id {
-            self.labels.resize(id + 1, 0);
-        }
-        self.labels[id] = label;
+        self.labels.set(id as usize, label);
     }
 
     fn refresh_descending(&mut self) {
@@ -153,7 +150,7 @@ impl Order {
             return;
         }
         if let Some(label) = self.labels.get(id as usize) {
-            let bucket = &mut self.buckets[*label as usize];
+            let bucket = &mut self.buckets[label as usize];
             bucket.size = bucket.size.saturating_sub(1);
         }
     }
@@ -239,10 +236,9 @@ impl Order {
         let first_moved = (at + usize::from(replaces)) as u16;
         // (None to move when the buckets go at the end, where a growing key's contacts land.)
         let old_count = self.buckets.len() + usize::from(replaces);
+        self.labels.make_room(self.buckets.len() + moved_by);
         if moved_by > 0 && usize::from(first_moved) < old_count {
-            for label in self.labels.iter_mut().filter(|l| **l >= first_moved) {
-                *label += moved_by as u16;
-            }
+            self.labels.shift_from(first_moved, moved_by as u16);
         }
         for (i, ids) in members.iter().enumerate() {
             for id in ids {
@@ -261,7 +257,7 @@ impl Order {
     pub fn verify(&self, conn: &Connection) {
         for id in &self.members {
             let key = self.keys_of(conn, &[i64::from(id)]).unwrap().remove(&id).expect("a member is a contact");
-            let label = self.labels[id as usize] as usize;
+            let label = self.labels.get(id as usize).expect("a member has a label") as usize;
             let entry = (key, id);
             assert!(cmp_entry(&self.buckets[label].start, &entry).is_le(), "{entry:?} before its bucket {label}");
             if let Some(next) = self.buckets.get(label + 1) {
@@ -280,7 +276,7 @@ impl Order {
     }
 
     fn label(&self, id: u32) -> Option<u16> {
-        self.labels.get(id as usize).copied()
+        self.labels.get(id as usize)
     }
 
     /// Live contacts per bucket, the figures a page of the whole list walks.
@@ -342,7 +338,7 @@ impl Order {
     }
 
     /// The contacts of `matches` in the chosen buckets. Many matches: the labels are scanned
-    /// for the chosen buckets' range (a tight loop over 2 bytes a contact) and only those
+    /// for the chosen buckets' range (a tight loop over 12 bits a contact) and only those
     /// found are tested; few: the matches are walked.
     fn members_of(&self, chosen: &[bool], matches: &RoaringBitmap) -> Vec<i64> {
         let in_chosen = |label: u16| chosen.get(label as usize).copied().unwrap_or(false);
@@ -352,7 +348,7 @@ impl Order {
         let lowest = chosen.iter().position(|c| *c).unwrap_or(0) as u16;
         let highest = chosen.iter().rposition(|c| *c).unwrap_or(0) as u16;
         let mut found = Vec::new();
-        scan_labels(&self.labels, lowest, highest, |id, label| {
+        self.labels.scan(lowest, highest, |id, label| {
             if in_chosen(label) && matches.contains(id as u32) {
                 found.push(id as i64);
             }
@@ -363,7 +359,7 @@ impl Order {
     /// The members of bucket `b`.
     fn bucket_members(&self, b: u16) -> Vec<i64> {
         let mut found = Vec::new();
-        scan_labels(&self.labels, b, b, |id, _| {
+        self.labels.scan(b, b, |id, _| {
             if self.members.contains(id as u32) {
                 found.push(id as i64);
             }
@@ -372,29 +368,10 @@ impl Order {
     }
 }
 
-/// Calls `f(index, label)` for every label in `lowest..=highest`. A page's buckets hold a few
-/// hundred of a million labels: each chunk of 64 is first reduced to its smallest distance
-/// from `lowest` (a loop the compiler turns into vector minimums), and only the few chunks
-/// with a hit are looked at label by label.
-fn scan_labels(labels: &[u16], lowest: u16, highest: u16, mut f: impl FnMut(usize, u16)) {
-    let span = highest.wrapping_sub(lowest);
-    for (c, chunk) in labels.chunks(64).enumerate() {
-        let nearest = chunk.iter().fold(u16::MAX, |m, l| m.min(l.wrapping_sub(lowest)));
-        if nearest > span {
-            continue;
-        }
-        for (i, l) in chunk.iter().enumerate() {
-            if l.wrapping_sub(lowest) <= span {
-                f(c * 64 + i, *l);
-            }
-        }
-    }
-}
-
 impl Order {
     /// Bytes held (labels, members and bucket starts, roughly).
     pub fn bytes(&self) -> usize {
-        self.labels.capacity() * 2 + self.members.serialized_size() + self.buckets.len() * 64
+        self.labels.bytes() + self.members.serialized_size() + self.buckets.len() * 64
     }
 }
 
