@@ -1,176 +1,167 @@
 //! An order's bucket number for each contact id. Up to 4,096 buckets (a million contacts at 256
 //! a bucket) a label takes 12 bits, in two planes: its high 8 bits as a byte per contact and
 //! its low 4 as a nibble (1.5 bytes a contact instead of 2: 0.5 MB off each of the 21 orders
-//! at a million). A scan for a page's few buckets runs over the byte plane alone, which is half
-//! the bytes the 2-byte labels were, and reads a nibble only where the byte is in range. Past
-//! 4,096 buckets the labels are widened to 2 bytes each.
+//! at a million). Past 4,096 buckets the labels are widened to 2 bytes each.
+//!
+//! A scan for a page's few buckets is a pass over every label, so both forms are laid out for
+//! vector instructions: labels are handled in groups of 64, and a narrow group's nibbles are
+//! the low halves of 32 bytes for its first 32 labels and the high halves for the next 32, so
+//! that a group unpacks with shifts and masks alone (no shuffles).
 
 /// Bucket numbers the narrow form holds.
 const NARROW_BUCKETS: usize = 1 << 12;
-/// Labels reduced to one minimum at a time in a scan.
-const CHUNK: usize = 32;
+/// Labels handled at once in a scan.
+const GROUP: usize = 64;
 
-pub enum Labels {
-    /// Label `i` is `high[i] << 4 | low nibble i` (nibble `i` is `low[i / 2]`'s low half for
-    /// even `i`, high half for odd).
+pub struct Labels {
+    /// Ids labelled (those never set have 0).
+    len: usize,
+    form: Form,
+}
+
+enum Form {
+    /// Label `i` is `high[i] << 4 | its nibble` (see the module comment); whole groups.
     Narrow { high: Vec<u8>, low: Vec<u8> },
     Wide(Vec<u16>),
+}
+
+/// Where the nibble of label `id` is: its byte and shift.
+fn nibble_at(id: usize) -> (usize, u32) {
+    let (group, i) = (id / GROUP, id % GROUP);
+    (group * GROUP / 2 + i % (GROUP / 2), 4 * (i / (GROUP / 2)) as u32)
 }
 
 impl Labels {
     /// `len` labels of 0, wide enough for `buckets` buckets.
     pub fn new(len: usize, buckets: usize) -> Labels {
-        if buckets <= NARROW_BUCKETS {
-            Labels::Narrow { high: vec![0; len], low: vec![0; len.div_ceil(2)] }
+        let form = if buckets <= NARROW_BUCKETS {
+            let groups = len.div_ceil(GROUP);
+            Form::Narrow { high: vec![0; groups * GROUP], low: vec![0; groups * GROUP / 2] }
         } else {
-            Labels::Wide(vec![0; len])
-        }
+            Form::Wide(vec![0; len])
+        };
+        Labels { len, form }
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            Labels::Narrow { high, .. } => high.len(),
-            Labels::Wide(labels) => labels.len(),
-        }
+        self.len
     }
 
     pub fn get(&self, id: usize) -> Option<u16> {
-        match self {
-            Labels::Narrow { high, low } => high.get(id).map(|h| u16::from(*h) << 4 | nibble(low, id)),
-            Labels::Wide(labels) => labels.get(id).copied(),
+        if id >= self.len {
+            return None;
         }
+        Some(match &self.form {
+            Form::Narrow { high, low } => {
+                let (byte, shift) = nibble_at(id);
+                u16::from(high[id]) << 4 | (u16::from(low[byte] >> shift) & 0xF)
+            }
+            Form::Wide(labels) => labels[id],
+        })
     }
 
     /// Sets the label of `id` (growing the ids covered, and the width when `label` needs it).
     pub fn set(&mut self, id: usize, label: u16) {
         self.make_room(usize::from(label) + 1);
-        if id >= self.len() {
-            self.resize(id + 1);
+        if id >= self.len {
+            self.len = id + 1;
+            match &mut self.form {
+                Form::Narrow { high, low } => {
+                    let groups = self.len.div_ceil(GROUP);
+                    high.resize(groups * GROUP, 0);
+                    low.resize(groups * GROUP / 2, 0);
+                }
+                Form::Wide(labels) => labels.resize(self.len, 0),
+            }
         }
-        match self {
-            Labels::Narrow { high, low } => {
+        match &mut self.form {
+            Form::Narrow { high, low } => {
                 high[id] = (label >> 4) as u8;
-                let byte = &mut low[id / 2];
-                let shift = 4 * (id % 2);
-                *byte = (*byte & !(0xF << shift)) | (((label & 0xF) as u8) << shift);
+                let (byte, shift) = nibble_at(id);
+                low[byte] = (low[byte] & !(0xF << shift)) | (((label & 0xF) as u8) << shift);
             }
-            Labels::Wide(labels) => labels[id] = label,
-        }
-    }
-
-    fn resize(&mut self, len: usize) {
-        match self {
-            Labels::Narrow { high, low } => {
-                high.resize(len, 0);
-                low.resize(len.div_ceil(2), 0);
-            }
-            Labels::Wide(labels) => labels.resize(len, 0),
+            Form::Wide(labels) => labels[id] = label,
         }
     }
 
     /// Widens the labels when bucket numbers below `buckets` do not fit.
     pub fn make_room(&mut self, buckets: usize) {
-        if buckets <= NARROW_BUCKETS || matches!(self, Labels::Wide(_)) {
+        if buckets <= NARROW_BUCKETS || matches!(self.form, Form::Wide(_)) {
             return;
         }
-        *self = Labels::Wide((0..self.len()).map(|id| self.get(id).unwrap_or(0)).collect());
+        self.form = Form::Wide((0..self.len).map(|id| self.get(id).unwrap_or(0)).collect());
     }
 
     /// Adds `by` to every label at or above `first` (buckets inserted before them; the caller
     /// has made room for the new bucket count).
     pub fn shift_from(&mut self, first: u16, by: u16) {
-        match self {
-            Labels::Narrow { high, low } => {
-                for (pair, byte) in high.chunks_mut(2).zip(low.iter_mut()) {
-                    for (k, h) in pair.iter_mut().enumerate() {
-                        let shift = 4 * k;
-                        let label = u16::from(*h) << 4 | (u16::from(*byte >> shift) & 0xF);
-                        if label >= first {
-                            let moved = label + by;
-                            debug_assert!(usize::from(moved) < NARROW_BUCKETS, "room made first");
-                            *h = (moved >> 4) as u8;
-                            *byte = (*byte & !(0xF << shift)) | (((moved & 0xF) as u8) << shift);
-                        }
+        match &mut self.form {
+            Form::Narrow { high, low } => {
+                for (high, low) in high.chunks_exact_mut(GROUP).zip(low.chunks_exact_mut(GROUP / 2)) {
+                    let mut labels = unpack((&*high).try_into().expect("a group"), (&*low).try_into().expect("a group"));
+                    if labels.iter().all(|l| *l < first) {
+                        continue;
+                    }
+                    labels.iter_mut().filter(|l| **l >= first).for_each(|l| *l += by);
+                    debug_assert!(labels.iter().all(|l| usize::from(*l) < NARROW_BUCKETS), "room made first");
+                    for i in 0..GROUP / 2 {
+                        let (a, b) = (labels[i], labels[i + GROUP / 2]);
+                        high[i] = (a >> 4) as u8;
+                        high[i + GROUP / 2] = (b >> 4) as u8;
+                        low[i] = (a & 0xF) as u8 | ((b & 0xF) as u8) << 4;
                     }
                 }
             }
-            Labels::Wide(labels) => {
-                for label in labels.iter_mut().filter(|l| **l >= first) {
-                    *label += by;
-                }
-            }
+            Form::Wide(labels) => labels.iter_mut().filter(|l| **l >= first).for_each(|l| *l += by),
         }
     }
 
     /// Calls `f(id, label)` for every label in `lowest..=highest`. A page's buckets hold a few
-    /// hundred of a million labels: each chunk of 32 is compared with the range at once (vector
-    /// compares and a bit mask), and only the labels in range are visited.
+    /// hundred of a million labels: each group of 64 is reduced to its smallest distance from
+    /// `lowest` (vector minimums), and only the few groups with a hit are looked at label by
+    /// label.
     pub fn scan(&self, lowest: u16, highest: u16, mut f: impl FnMut(usize, u16)) {
-        match self {
-            Labels::Narrow { high, low } => {
-                // Bytes in range name the range's buckets and at most 30 around them.
-                let (from, to) = ((lowest >> 4) as u8, (highest.min(0xFFF) >> 4) as u8);
-                scan_chunks(high, from, to, |id, h| {
-                    let label = u16::from(h) << 4 | nibble(low, id);
-                    if (lowest..=highest).contains(&label) {
-                        f(id, label);
-                    }
-                });
+        let span = highest.wrapping_sub(lowest);
+        let mut visit = |first_id: usize, labels: &[u16]| {
+            if labels.iter().fold(u16::MAX, |m, l| m.min(l.wrapping_sub(lowest))) > span {
+                return;
             }
-            Labels::Wide(labels) => scan_chunks(labels, lowest, highest, f),
+            for (id, l) in (first_id..self.len).zip(labels) {
+                if l.wrapping_sub(lowest) <= span {
+                    f(id, *l);
+                }
+            }
+        };
+        match &self.form {
+            Form::Narrow { high, low } => {
+                for (g, (high, low)) in high.chunks_exact(GROUP).zip(low.chunks_exact(GROUP / 2)).enumerate() {
+                    visit(g * GROUP, &unpack(high.try_into().expect("a group"), low.try_into().expect("a group")));
+                }
+            }
+            Form::Wide(labels) => {
+                for (g, group) in labels.chunks(GROUP).enumerate() {
+                    visit(g * GROUP, group);
+                }
+            }
         }
     }
 
     pub fn bytes(&self) -> usize {
-        match self {
-            Labels::Narrow { high, low } => high.capacity() + low.capacity(),
-            Labels::Wide(labels) => labels.capacity() * 2,
+        match &self.form {
+            Form::Narrow { high, low } => high.capacity() + low.capacity(),
+            Form::Wide(labels) => labels.capacity() * 2,
         }
     }
 }
 
-fn nibble(low: &[u8], id: usize) -> u16 {
-    u16::from(low[id / 2] >> (4 * (id % 2))) & 0xF
-}
-
-/// Calls `f(index, value)` for the values in `lowest..=highest`, chunk by chunk as
-/// [`Labels::scan`] says.
-fn scan_chunks<T>(values: &[T], lowest: T, highest: T, mut f: impl FnMut(usize, T))
-where
-    T: Copy + Ord + num_like::WrappingSub,
-{
-    let span = highest.wrapping_sub(lowest);
-    for (c, chunk) in values.chunks(CHUNK).enumerate() {
-        // One bit per value in range (compares and a mask the compiler vectorizes), then
-        // only the set bits are visited.
-        let mut hits = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |hits, (i, v)| hits | (u32::from(v.wrapping_sub(lowest) <= span) << i));
-        while hits != 0 {
-            let i = hits.trailing_zeros() as usize;
-            hits &= hits - 1;
-            f(c * CHUNK + i, chunk[i]);
-        }
+/// The labels of a narrow group.
+fn unpack(high: &[u8; GROUP], low: &[u8; GROUP / 2]) -> [u16; GROUP] {
+    let mut labels = [0u16; GROUP];
+    for i in 0..GROUP / 2 {
+        labels[i] = u16::from(high[i]) << 4 | u16::from(low[i] & 0xF);
+        labels[i + GROUP / 2] = u16::from(high[i + GROUP / 2]) << 4 | u16::from(low[i] >> 4);
     }
-}
-
-/// The two integer types labels are scanned as.
-mod num_like {
-    pub trait WrappingSub {
-        fn wrapping_sub(self, other: Self) -> Self;
-    }
-
-    macro_rules! wrapping_sub {
-        ($($t:ty),*) => {$(
-            impl WrappingSub for $t {
-                fn wrapping_sub(self, other: $t) -> $t {
-                    <$t>::wrapping_sub(self, other)
-                }
-            }
-        )*};
-    }
-    wrapping_sub!(u8, u16);
+    labels
 }
 
 #[cfg(test)]
@@ -191,7 +182,7 @@ mod tests {
     #[test]
     fn labels_read_back_across_growth_widening_and_shifts() {
         let mut labels = Labels::new(1001, 4000);
-        assert!(matches!(labels, Labels::Narrow { .. }));
+        assert!(matches!(labels.form, Form::Narrow { .. }));
         let expected = |id: usize| ((id * 7919) % 4000) as u16;
         for id in 0..1001 {
             labels.set(id, expected(id));
@@ -205,7 +196,7 @@ mod tests {
         assert!((0..1001).all(|id| labels.get(id) == Some(shifted(expected(id)))));
         // Growing past the end and past 4,096 buckets keeps what was there.
         labels.set(1500, 5000);
-        assert!(matches!(labels, Labels::Wide(_)));
+        assert!(matches!(labels.form, Form::Wide(_)));
         assert!((0..1001).all(|id| labels.get(id) == Some(shifted(expected(id)))));
         assert_eq!((labels.get(1200), labels.get(1500)), (Some(0), Some(5000)));
         check_scan(&labels, 110, 120);
