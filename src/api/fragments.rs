@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Bytes of rendered contacts the cache holds at most (about 9,000 list items).
-const FRAGMENT_BYTES: usize = 10 << 20;
+/// Bytes of rendered contacts the cache holds at most (about 6,000 list items; the whole
+/// server is to stay under 96 MB at a million contacts).
+const FRAGMENT_BYTES: usize = 7 << 20;
 
 /// What decides the bytes of one rendered contact. `updated_on` strictly increases on every
 /// change of the contact (the store guarantees it), and everything else it shows that can

@@ -119,7 +119,7 @@ impl ConfigCache {
 /// (a remembered search can hold 20,000 ids: the entry count alone would not bound memory).
 /// Small: most lists are answered by the list index (`store::listing`), these only by SQL.
 const MAX_COUNTS: usize = 16_384;
-const MAX_COUNT_BYTES: usize = 2 << 20;
+const MAX_COUNT_BYTES: usize = 1 << 20;
 
 /// Results of list queries at one data version: counts, the ids of pages, the `(id,
 /// updated_on)` of their contacts, and the contacts a search matches (a JSON id list, as it

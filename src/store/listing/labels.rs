@@ -1,20 +1,23 @@
-//! An order's bucket number for each contact id. Up to 4,096 buckets (a million contacts at 256
+//! An order's bucket number for each contact id. Up to 4,095 buckets (a million contacts at 256
 //! a bucket) a label takes 12 bits, in two planes: its high 8 bits as a byte per contact and
 //! its low 4 as a nibble (1.5 bytes a contact instead of 2: 0.5 MB off each of the 21 orders
-//! at a million). Past 4,096 buckets the labels are widened to 2 bytes each.
+//! at a million). Past 4,095 buckets the labels are widened to 2 bytes each.
 //!
 //! A scan for a page's few buckets is a pass over every label, so both forms are laid out for
 //! vector instructions: labels are handled in groups of 64, and a narrow group's nibbles are
 //! the low halves of 32 bytes for its first 32 labels and the high halves for the next 32, so
 //! that a group unpacks with shifts and masks alone (no shuffles).
 
-/// Bucket numbers the narrow form holds.
-const NARROW_BUCKETS: usize = 1 << 12;
+/// Bucket numbers the narrow form holds; its largest value marks an id that is not in the
+/// order (a deleted contact, or an id never used), as the wide form's does.
+const NARROW_BUCKETS: usize = (1 << 12) - 1;
+const NARROW_ABSENT: u16 = NARROW_BUCKETS as u16;
+const WIDE_ABSENT: u16 = u16::MAX;
 /// Labels handled at once in a scan.
 const GROUP: usize = 64;
 
 pub struct Labels {
-    /// Ids labelled (those never set have 0).
+    /// Ids covered (those not in the order are marked absent).
     len: usize,
     form: Form,
 }
@@ -32,13 +35,13 @@ fn nibble_at(id: usize) -> (usize, u32) {
 }
 
 impl Labels {
-    /// `len` labels of 0, wide enough for `buckets` buckets.
+    /// `len` ids, none in the order yet, wide enough for `buckets` buckets.
     pub fn new(len: usize, buckets: usize) -> Labels {
         let form = if buckets <= NARROW_BUCKETS {
             let groups = len.div_ceil(GROUP);
-            Form::Narrow { high: vec![0; groups * GROUP], low: vec![0; groups * GROUP / 2] }
+            Form::Narrow { high: vec![0xFF; groups * GROUP], low: vec![0xFF; groups * GROUP / 2] }
         } else {
-            Form::Wide(vec![0; len])
+            Form::Wide(vec![WIDE_ABSENT; len])
         };
         Labels { len, form }
     }
@@ -47,17 +50,30 @@ impl Labels {
         self.len
     }
 
+    /// The bucket of `id`, None when it is not in the order.
     pub fn get(&self, id: usize) -> Option<u16> {
         if id >= self.len {
             return None;
         }
-        Some(match &self.form {
+        match &self.form {
             Form::Narrow { high, low } => {
                 let (byte, shift) = nibble_at(id);
-                u16::from(high[id]) << 4 | (u16::from(low[byte] >> shift) & 0xF)
+                let label = u16::from(high[id]) << 4 | (u16::from(low[byte] >> shift) & 0xF);
+                (label != NARROW_ABSENT).then_some(label)
             }
-            Form::Wide(labels) => labels[id],
-        })
+            Form::Wide(labels) => (labels[id] != WIDE_ABSENT).then_some(labels[id]),
+        }
+    }
+
+    /// Takes `id` out of the order.
+    pub fn clear(&mut self, id: usize) {
+        if id < self.len {
+            let absent = match self.form {
+                Form::Narrow { .. } => NARROW_ABSENT,
+                Form::Wide(_) => WIDE_ABSENT,
+            };
+            self.write(id, absent);
+        }
     }
 
     /// Sets the label of `id` (growing the ids covered, and the width when `label` needs it).
@@ -68,12 +84,16 @@ impl Labels {
             match &mut self.form {
                 Form::Narrow { high, low } => {
                     let groups = self.len.div_ceil(GROUP);
-                    high.resize(groups * GROUP, 0);
-                    low.resize(groups * GROUP / 2, 0);
+                    high.resize(groups * GROUP, 0xFF);
+                    low.resize(groups * GROUP / 2, 0xFF);
                 }
-                Form::Wide(labels) => labels.resize(self.len, 0),
+                Form::Wide(labels) => labels.resize(self.len, WIDE_ABSENT),
             }
         }
+        self.write(id, label);
+    }
+
+    fn write(&mut self, id: usize, label: u16) {
         match &mut self.form {
             Form::Narrow { high, low } => {
                 high[id] = (label >> 4) as u8;
@@ -89,7 +109,7 @@ impl Labels {
         if buckets <= NARROW_BUCKETS || matches!(self.form, Form::Wide(_)) {
             return;
         }
-        self.form = Form::Wide((0..self.len).map(|id| self.get(id).unwrap_or(0)).collect());
+        self.form = Form::Wide((0..self.len).map(|id| self.get(id).unwrap_or(WIDE_ABSENT)).collect());
     }
 
     /// Adds `by` to every label at or above `first` (buckets inserted before them; the caller
@@ -99,11 +119,12 @@ impl Labels {
             Form::Narrow { high, low } => {
                 for (high, low) in high.chunks_exact_mut(GROUP).zip(low.chunks_exact_mut(GROUP / 2)) {
                     let mut labels = unpack((&*high).try_into().expect("a group"), (&*low).try_into().expect("a group"));
-                    if labels.iter().all(|l| *l < first) {
+                    let moves = |l: &u16| *l >= first && *l != NARROW_ABSENT;
+                    if !labels.iter().any(moves) {
                         continue;
                     }
-                    labels.iter_mut().filter(|l| **l >= first).for_each(|l| *l += by);
-                    debug_assert!(labels.iter().all(|l| usize::from(*l) < NARROW_BUCKETS), "room made first");
+                    labels.iter_mut().filter(|l| moves(l)).for_each(|l| *l += by);
+                    debug_assert!(labels.iter().all(|l| usize::from(*l) <= NARROW_BUCKETS), "room made first");
                     for i in 0..GROUP / 2 {
                         let (a, b) = (labels[i], labels[i + GROUP / 2]);
                         high[i] = (a >> 4) as u8;
@@ -112,11 +133,14 @@ impl Labels {
                     }
                 }
             }
-            Form::Wide(labels) => labels.iter_mut().filter(|l| **l >= first).for_each(|l| *l += by),
+            Form::Wide(labels) => {
+                labels.iter_mut().filter(|l| **l >= first && **l != WIDE_ABSENT).for_each(|l| *l += by)
+            }
         }
     }
 
-    /// Calls `f(id, label)` for every label in `lowest..=highest`. A page's buckets hold a few
+    /// Calls `f(id, label)` for every label in `lowest..=highest` (bucket numbers: never the
+    /// mark of an absent id). A page's buckets hold a few
     /// hundred of a million labels: each group of 64 is reduced to its smallest distance from
     /// `lowest` (vector minimums), and only the few groups with a hit are looked at label by
     /// label.
@@ -194,11 +218,15 @@ mod tests {
         labels.shift_from(100, 3);
         let shifted = |l: u16| if l >= 100 { l + 3 } else { l };
         assert!((0..1001).all(|id| labels.get(id) == Some(shifted(expected(id)))));
-        // Growing past the end and past 4,096 buckets keeps what was there.
+        // Growing past the end and past 4,095 buckets keeps what was there.
         labels.set(1500, 5000);
         assert!(matches!(labels.form, Form::Wide(_)));
         assert!((0..1001).all(|id| labels.get(id) == Some(shifted(expected(id)))));
-        assert_eq!((labels.get(1200), labels.get(1500)), (Some(0), Some(5000)));
+        assert_eq!((labels.get(1200), labels.get(1500)), (None, Some(5000)));
+        labels.clear(7);
+        assert_eq!(labels.get(7), None);
+        labels.shift_from(0, 1);
+        assert_eq!((labels.get(7), labels.get(1200), labels.get(1500)), (None, None, Some(5001)));
         check_scan(&labels, 110, 120);
     }
 }

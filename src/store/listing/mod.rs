@@ -227,7 +227,8 @@ impl Listing {
             Wanted::Order { spec, desc } => {
                 let Some(held) = index.orders.iter().find(|h| h.order.spec == spec) else { return Ok(None) };
                 held.used.store(self.uses.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
-                let everything = matches == *held.order.members();
+                // The matches are live contacts, and the order holds every one of them.
+                let everything = matches.len() == held.order.len();
                 let candidates = held.order.page(&matches, everything, desc, offset, limit);
                 drop(state);
                 spec.sort_page(conn, desc, &candidates, limit)?

@@ -42,8 +42,8 @@ pub struct Order {
     pub spec: OrderSpec,
     /// Contacts per bucket when it is built or a bucket is split (split at twice as many).
     bucket: usize,
-    /// The contacts it holds.
-    members: RoaringBitmap,
+    /// Contacts it holds (those with a label).
+    len: u64,
     buckets: Vec<Bucket>,
     /// Bucket number by contact id (meaningless for ids that are not live contacts).
     labels: Labels,
@@ -70,23 +70,25 @@ impl Order {
         let mut order = Order {
             spec,
             bucket,
-            members: RoaringBitmap::new(),
+            len: 0,
             buckets: Vec::new(),
             labels: Labels::new(0, 0),
             descending: Vec::new(),
         };
         let mut cutter = Cutter::new(bucket);
+        let mut highest = 0;
         while let Some(row) = rows.next()? {
             let id = contact_id(row.get(0)?)?;
             let key: Key = (1..=columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?;
-            order.members.insert(id);
+            order.len += 1;
+            highest = highest.max(id);
             cutter.push(key, id);
         }
         let (buckets, members) = cutter.finish(None);
         if buckets.len() > MAX_BUCKETS {
             return Err(Error::Internal("too many contacts for an in-memory order".into()));
         }
-        order.labels = Labels::new(order.members.max().map_or(0, |m| m as usize + 1), buckets.len());
+        order.labels = Labels::new(highest as usize + 1, buckets.len());
         for (i, ids) in members.iter().enumerate() {
             for id in ids {
                 order.labels.set(*id as usize, i as u16);
@@ -146,12 +148,11 @@ impl Order {
 
     /// Takes a live contact out of its bucket's count (before it moves or when it is deleted).
     pub fn remove(&mut self, id: u32) {
-        if !self.members.remove(id) {
-            return;
-        }
         if let Some(label) = self.labels.get(id as usize) {
             let bucket = &mut self.buckets[label as usize];
             bucket.size = bucket.size.saturating_sub(1);
+            self.labels.clear(id as usize);
+            self.len -= 1;
         }
     }
 
@@ -190,7 +191,7 @@ impl Order {
             b += 1;
         }
         self.set_label(id, b as u16);
-        self.members.insert(id);
+        self.len += 1;
         self.buckets[b].size += 1;
         if self.buckets[b].size as usize >= 2 * self.bucket {
             self.split(conn, b)?;
@@ -255,9 +256,8 @@ impl Order {
     /// Checks that every member lies in its bucket (tests).
     #[cfg(test)]
     pub fn verify(&self, conn: &Connection) {
-        for id in &self.members {
+        for (id, label) in (0..self.labels.len()).filter_map(|id| Some((id as u32, self.labels.get(id)? as usize))) {
             let key = self.keys_of(conn, &[i64::from(id)]).unwrap().remove(&id).expect("a member is a contact");
-            let label = self.labels.get(id as usize).expect("a member has a label") as usize;
             let entry = (key, id);
             assert!(cmp_entry(&self.buckets[label].start, &entry).is_le(), "{entry:?} before its bucket {label}");
             if let Some(next) = self.buckets.get(label + 1) {
@@ -267,12 +267,12 @@ impl Order {
             assert!(!b.pure || cmp_key(&b.start.0, &entry.0).is_eq(), "{entry:?} in pure bucket {label}");
         }
         let sizes: u32 = self.buckets.iter().map(|b| b.size).sum();
-        assert_eq!(sizes as u64, self.members.len());
+        assert_eq!(sizes as u64, self.len);
     }
 
-    /// The contacts it holds.
-    pub fn members(&self) -> &RoaringBitmap {
-        &self.members
+    /// How many contacts it holds: every live one, once it is in step with the writer.
+    pub fn len(&self) -> u64 {
+        self.len
     }
 
     fn label(&self, id: u32) -> Option<u16> {
@@ -359,19 +359,15 @@ impl Order {
     /// The members of bucket `b`.
     fn bucket_members(&self, b: u16) -> Vec<i64> {
         let mut found = Vec::new();
-        self.labels.scan(b, b, |id, _| {
-            if self.members.contains(id as u32) {
-                found.push(id as i64);
-            }
-        });
+        self.labels.scan(b, b, |id, _| found.push(id as i64));
         found
     }
 }
 
 impl Order {
-    /// Bytes held (labels, members and bucket starts, roughly).
+    /// Bytes held (labels and bucket starts, roughly).
     pub fn bytes(&self) -> usize {
-        self.labels.bytes() + self.members.serialized_size() + self.buckets.len() * 64
+        self.labels.bytes() + self.buckets.len() * 64
     }
 }
 
