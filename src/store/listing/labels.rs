@@ -24,7 +24,10 @@ pub struct Labels {
 
 enum Form {
     /// Label `i` is `high[i] << 4 | its nibble` (see the module comment); whole groups.
-    Narrow { high: Vec<u8>, low: Vec<u8> },
+    Narrow {
+        high: Vec<u8>,
+        low: Vec<u8>,
+    },
     Wide(Vec<u16>),
 }
 
@@ -118,7 +121,8 @@ impl Labels {
         match &mut self.form {
             Form::Narrow { high, low } => {
                 for (high, low) in high.chunks_exact_mut(GROUP).zip(low.chunks_exact_mut(GROUP / 2)) {
-                    let mut labels = unpack((&*high).try_into().expect("a group"), (&*low).try_into().expect("a group"));
+                    let mut labels =
+                        unpack((&*high).try_into().expect("a group"), (&*low).try_into().expect("a group"));
                     let moves = |l: &u16| *l >= first && *l != NARROW_ABSENT;
                     if !labels.iter().any(moves) {
                         continue;

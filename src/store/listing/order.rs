@@ -67,14 +67,8 @@ impl Order {
             format!("SELECT c.id, {} {} ORDER BY {}", columns.join(", "), spec.from_clause(), spec.order_by(false));
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query([])?;
-        let mut order = Order {
-            spec,
-            bucket,
-            len: 0,
-            buckets: Vec::new(),
-            labels: Labels::new(0, 0),
-            descending: Vec::new(),
-        };
+        let mut order =
+            Order { spec, bucket, len: 0, buckets: Vec::new(), labels: Labels::new(0, 0), descending: Vec::new() };
         let mut cutter = Cutter::new(bucket);
         let mut highest = 0;
         while let Some(row) = rows.next()? {

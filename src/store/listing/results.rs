@@ -10,7 +10,7 @@ use roaring::RoaringBitmap;
 
 /// Answers kept at most, and bytes of them; past either they start over.
 const MAX_ANSWERS: usize = 4096;
-const MAX_BYTES: usize = 3 << 20;
+const MAX_BYTES: usize = 2 << 20;
 /// Answers with more matches keep none (a change then drops them).
 const MAX_KEPT_MATCHES: u64 = 20_000;
 

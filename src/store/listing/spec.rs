@@ -138,8 +138,9 @@ pub fn user_names(conn: &Connection) -> Result<HashMap<i64, String>> {
 }
 
 /// A sort key's values, compared as SQLite compares them (NULL first, numbers, then text by
-/// bytes: the BINARY collation).
-pub type Key = Vec<Value>;
+/// bytes: the BINARY collation). Shared, so that the pure buckets of a run (see `order`) hold
+/// one copy of it.
+pub type Key = std::sync::Arc<[Value]>;
 
 fn rank(v: &Value) -> u8 {
     match v {

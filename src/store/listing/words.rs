@@ -17,7 +17,7 @@ use super::order::contact_id;
 
 /// Bytes of remembered sets at most (about twice their serialized size); past it, or past
 /// [`MAX_REMEMBERED`] sets, the oldest are dropped.
-const MAX_WORD_BYTES: usize = 4 << 20;
+const MAX_WORD_BYTES: usize = 3 << 20;
 const MAX_REMEMBERED: usize = 8_192;
 /// Changed contacts noted at most; a set older than the oldest noted change is found anew.
 const MAX_RECENT: usize = 1 << 16;
