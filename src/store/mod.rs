@@ -73,6 +73,7 @@ mod restore;
 mod schema;
 pub(crate) mod search;
 mod search_index;
+mod search_levels;
 mod sessions;
 mod tags;
 mod tuning;

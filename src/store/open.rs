@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use crate::error::{Error, Result};
 
 use super::locking::{DbFile, Locking, ServerLock, SHARED_AUTOCHECKPOINT_PAGES};
-use super::{cache, cards, census, listing, migrate, search, search_index, Store, Tuning, Writer};
+use super::{cache, cards, census, listing, migrate, search, search_index, search_levels, Store, Tuning, Writer};
 
 /// Prepared statements kept per connection (list queries vary by filter shape).
 const STATEMENT_CACHE: usize = 256;
@@ -87,6 +87,9 @@ impl Store {
                 conn.execute("INSERT INTO contacts_search (contacts_search, rank) VALUES (?, ?)", (option, value))?;
             }
         }
+        // A file an earlier version built in bulk has its search index on the level where
+        // the writer's first merges would rewrite it whole (see `search_levels`).
+        search_levels::lift_in_file(&file)?;
 
         let manager =
             file.pool_manager(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).with_init(|c| {
