@@ -88,8 +88,11 @@ impl Store {
             }
         }
         // A file an earlier version built in bulk has its search index on the level where
-        // the writer's first merges would rewrite it whole (see `search_levels`).
-        search_levels::lift_in_file(&file)?;
+        // the writer's first merges would rewrite it whole (see `search_levels`). Only an
+        // optimization: a store that cannot do it now serves all the same.
+        if let Err(e) = search_levels::lift_in_file(&file) {
+            tracing::warn!("search index segment not lifted: {e}");
+        }
 
         let manager =
             file.pool_manager(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).with_init(|c| {
