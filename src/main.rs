@@ -98,29 +98,33 @@ enum Command {
     Duplicates(contacts::cli::DuplicatesArgs),
 }
 
-/// glibc gives every thread that allocates under contention an arena of its own (up to eight
-/// per core), and each arena keeps what was freed in it. The runtime's workers and the threads
-/// that take over during long reads then hold 50+ MB after a few large searches; two arenas
-/// hold 40 at the same throughput (load benchmark at a million contacts, search scenarios).
-fn limit_allocator_arenas(serving: bool) {
+/// The server's allocator settings (glibc). Not for the one-shot commands, which run a few
+/// busy threads for a short while: an import into an empty file (reader, writer and search
+/// index threads) lost 15 % of its speed to two arenas' lock waits, and an export or import
+/// mapping and unmapping its buffers spent as long in the kernel as in its own code.
+fn tune_allocator_for_serving() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; called before any other thread exists.
     unsafe {
+        // glibc gives every thread that allocates under contention an arena of its own (up to
+        // eight per core), and each arena keeps what was freed in it. The runtime's workers
+        // and the threads that take over during long reads then hold 50+ MB after a few large
+        // searches; two arenas hold 40 at the same throughput (load benchmark at a million
+        // contacts, search scenarios).
         libc::mallopt(libc::M_ARENA_MAX, 2);
-        // A server's fixed mmap threshold: glibc raises it after each large free (up to 32 MB),
-        // after which the list index's transient buffers (id lists, bucket counts, bitmap
-        // copies of 128 kB to megabytes) come from the heap and stay resident; mapped, they go
-        // back on free. Not for the one-shot commands: an export or import mapping and
-        // unmapping its buffers spent as long in the kernel as in its own code.
-        if serving {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        }
+        // A fixed mmap threshold: glibc raises it after each large free (up to 32 MB), after
+        // which the list index's transient buffers (id lists, bucket counts, bitmap copies of
+        // 128 kB to megabytes) come from the heap and stay resident; mapped, they go back on
+        // free.
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
 fn main() -> std::process::ExitCode {
     let command = Cli::parse().command;
-    limit_allocator_arenas(matches!(command, Command::Serve { .. }));
+    if matches!(command, Command::Serve { .. }) {
+        tune_allocator_for_serving();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_target(false)
