@@ -53,7 +53,7 @@ pub(super) fn search_matches(
     }
     let plan = search::plan(words);
     let ids: Vec<i64> = if plan.one_char_words.is_empty() {
-        long_read(|| index_matches(conn, caches.trigrams, &plan, caches.tuning.max_remembered_matches + 1))?
+        long_read(|| index_matches(conn, caches.trigrams, &plan))?.first(caches.tuning.max_remembered_matches + 1)
     } else {
         let (sql, values) = matching_ids_sql(conn, caches.trigrams, words)?;
         long_read(|| {
@@ -81,17 +81,26 @@ pub(in crate::store) fn words_matches(
     words: &[String],
 ) -> Result<roaring::RoaringBitmap> {
     let plan = search::plan(words);
-    let ids: Vec<i64> = if plan.impossible {
-        Vec::new()
-    } else if plan.one_char_words.is_empty() {
-        index_matches(conn, trigrams, &plan, usize::MAX)?
-    } else {
-        let tests = vec!["instr(body, ?) > 0"; words.len()].join(" AND ");
-        conn.prepare_cached(&format!("SELECT contact_id FROM search_texts WHERE {tests}"))?
-            .query_map(params_from_iter(words.iter()), |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    Ok(ids.into_iter().filter_map(|id| u32::try_from(id).ok()).collect())
+    if plan.impossible {
+        return Ok(roaring::RoaringBitmap::new());
+    }
+    if plan.one_char_words.is_empty() {
+        // Straight from the bitmap over ids: half a million matches as a list of ids would
+        // take 4 MB (8 with its spare capacity) a request.
+        let set = index_matches(conn, trigrams, &plan)?;
+        let ids = set.ids().filter_map(|id| u32::try_from(id).ok());
+        return Ok(roaring::RoaringBitmap::from_sorted_iter(ids).unwrap_or_default());
+    }
+    let tests = vec!["instr(body, ?) > 0"; words.len()].join(" AND ");
+    let mut stmt = conn.prepare_cached(&format!("SELECT contact_id FROM search_texts WHERE {tests}"))?;
+    let ids = stmt.query_map(params_from_iter(words.iter()), |r| r.get::<_, i64>(0))?;
+    let mut set = roaring::RoaringBitmap::new();
+    for id in ids {
+        if let Ok(id) = u32::try_from(id?) {
+            set.insert(id);
+        }
+    }
+    Ok(set)
 }
 
 /// Cost units of the lookup plans below: one doclist entry FTS5 decodes costs 1; reading one
@@ -127,15 +136,21 @@ impl IdSet {
 
     /// The first `limit` ids, ascending.
     fn first(&self, limit: usize) -> Vec<i64> {
-        let mut ids = Vec::new();
-        for (i, word) in self.0.iter().enumerate() {
+        self.ids().take(limit).collect()
+    }
+
+    /// The ids, ascending.
+    fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, word)| {
             let mut w = *word;
-            while w != 0 && ids.len() < limit {
-                ids.push((i * 64 + w.trailing_zeros() as usize) as i64);
-                w &= w - 1;
-            }
-        }
-        ids
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let bit = w.trailing_zeros() as usize;
+                    w &= w - 1;
+                    (i * 64 + bit) as i64
+                })
+            })
+        })
     }
 }
 
@@ -148,16 +163,11 @@ fn collect_ids(set: &mut IdSet, stmt: &mut rusqlite::CachedStatement, params: im
 }
 
 /// The contacts whose search text holds every word of `plan` (which has no one-character
-/// words), from the trigram index, the first `limit` ids ascending. Long words: see
+/// words), from the trigram index. Long words: see
 /// [`long_word_matches`]. A two-character word: the union of the contacts holding a trigram
 /// it starts (see `store::search`), or, when the long words left few contacts, a test of
 /// their texts, whichever reads less.
-fn index_matches(
-    conn: &Connection,
-    counts: &TrigramCache,
-    plan: &search::SearchPlan,
-    limit: usize,
-) -> Result<Vec<i64>> {
+fn index_matches(conn: &Connection, counts: &TrigramCache, plan: &search::SearchPlan) -> Result<IdSet> {
     let mut matches = long_word_matches(conn, counts, &plan.long_words)?;
     // With a long word as the anchor, FTS5 can intersect a two-letter word inside one statement.
     let anchor = if plan.two_char_words.is_empty() { None } else { cheapest_phrase(conn, counts, &plan.long_words)? };
@@ -168,7 +178,7 @@ fn index_matches(
         };
         let union_cost: i64 = starting.iter().map(|(_, docs)| docs).sum();
         matches = Some(match matches.take() {
-            Some(so_far) if so_far.is_empty() => return Ok(Vec::new()),
+            Some(so_far) if so_far.is_empty() => return Ok(so_far),
             Some(so_far) => {
                 let test_cost = so_far.len() as i64 * TEXT_TEST_COST;
                 let in_index =
@@ -197,7 +207,7 @@ fn index_matches(
             None => holders_of_any(conn, &starting)?,
         });
     }
-    Ok(matches.map(|m| m.first(limit)).unwrap_or_default())
+    Ok(matches.unwrap_or_default())
 }
 
 /// FTS5 walks and intersects doclists inside one statement several times faster than their
