@@ -156,8 +156,14 @@ impl IdSet {
 
 /// Adds the ids a statement yields to `set`.
 fn collect_ids(set: &mut IdSet, stmt: &mut rusqlite::CachedStatement, params: impl rusqlite::Params) -> Result<()> {
-    for id in stmt.query_map(params, |r| r.get::<_, i64>(0))? {
-        set.insert(id?);
+    // Rows read raw: up to a million of them for a two-letter word, where the checked
+    // `get` and its conversion were a tenth of the time.
+    let mut rows = stmt.query(params)?;
+    while let Some(row) = rows.next()? {
+        // A rowid always is an integer.
+        if let Ok(id) = row.get_ref_unwrap(0).as_i64() {
+            set.insert(id);
+        }
     }
     Ok(())
 }
