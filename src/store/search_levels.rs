@@ -33,53 +33,91 @@ pub(super) fn lift_the_segment(scratch: &Connection) -> Result<()> {
 
 /// A structure record of a single segment with no merge under way, that segment moved up to
 /// level ⌈log4(pages)⌉ (empty levels below it); None for any other record (left as it is).
-/// The layout (FTS5's `fts5StructureDecode`): a 4-byte cookie, an optional 4-byte version-2
-/// marker, the varints nLevel, nSegment and nWriteCounter, then per level the varints nMerge
-/// and nSeg followed by its segments (id, first page, last page; five more in version 2).
 fn lifted_structure(record: &[u8]) -> Option<Vec<u8>> {
-    let header = if record.get(4..8) == Some(&[0xff, 0, 0, 1][..]) { 8 } else { 4 };
-    let (levels, mut at) = varint(record, header)?;
-    if at != header + 1 {
+    let structure = Structure::decode(record)?;
+    let (last, below) = structure.levels.split_last()?;
+    let below_empty = below.iter().all(|l| l.merging == 0 && l.segments.is_empty());
+    // The level count is rewritten in place: it must be a one-byte varint (at most 64 levels).
+    let count_is_one_byte = varint_len(record, structure.header)? == 1;
+    let &[Segment { first, last: last_page, .. }] = &last.segments[..] else { return None };
+    if !below_empty || last.merging != 0 || last_page < first || !count_is_one_byte {
         return None;
     }
-    let (segments, next) = varint(record, at)?;
-    let (_writes, levels_start) = varint(record, next)?;
-    at = levels_start;
-    if segments != 1 || levels == 0 {
-        return None;
-    }
-    // Every level below the last is empty (nMerge 0, nSeg 0).
-    for _ in 1..levels {
-        if record.get(at..at + 2)? != [0, 0] {
-            return None;
-        }
-        at += 2;
-    }
-    let last_level = &record[at..];
-    let (merging, next) = varint(record, at)?;
-    let (in_level, next) = varint(record, next)?;
-    let (_id, next) = varint(record, next)?;
-    let (first, next) = varint(record, next)?;
-    let (last, _) = varint(record, next)?;
-    if merging != 0 || in_level != 1 || last < first {
-        return None;
-    }
-    let pages = last - first + 1;
+    let pages = last_page - first + 1;
     let mut level = 0;
     while 4u64.saturating_pow(level) < pages {
         level += 1;
     }
     let level = u64::from(level).min(MAX_LEVEL - 1);
-    if level < levels {
+    if level < structure.levels.len() as u64 {
         return None;
     }
-    let mut out = record[..header].to_vec();
-    // At most 64 levels: the count is a one-byte varint.
+    let mut out = record[..structure.header].to_vec();
     out.push(u8::try_from(level + 1).ok()?);
-    out.extend_from_slice(&record[header + 1..levels_start]);
+    out.extend_from_slice(&record[structure.header + 1..structure.levels_at]);
     out.extend(std::iter::repeat_n(0u8, 2 * level as usize));
-    out.extend_from_slice(last_level);
+    out.extend_from_slice(&record[last.at..]);
     Some(out)
+}
+
+/// FTS5's structure record decoded (`fts5StructureDecode`): a 4-byte cookie, an optional
+/// 4-byte version-2 marker, the varints nLevel, nSegment and nWriteCounter, then per level the
+/// varints nMerge and nSeg followed by its segments (id, first page, last page; five more in
+/// version 2).
+struct Structure {
+    /// Bytes before nLevel.
+    header: usize,
+    /// Where the first level starts.
+    levels_at: usize,
+    levels: Vec<Level>,
+}
+
+struct Level {
+    /// Where it starts in the record.
+    at: usize,
+    merging: u64,
+    segments: Vec<Segment>,
+}
+
+struct Segment {
+    #[cfg_attr(not(test), allow(dead_code))]
+    id: u64,
+    first: u64,
+    last: u64,
+}
+
+impl Structure {
+    /// None unless the whole record is a well-formed structure.
+    fn decode(record: &[u8]) -> Option<Structure> {
+        let v2 = record.get(4..8) == Some(&[0xff, 0, 0, 1][..]);
+        let header = if v2 { 8 } else { 4 };
+        let (level_count, at) = varint(record, header)?;
+        let (_segments, at) = varint(record, at)?;
+        let (_writes, levels_at) = varint(record, at)?;
+        let mut at = levels_at;
+        let mut levels = Vec::new();
+        for _ in 0..level_count.min(MAX_LEVEL) {
+            let level_at = at;
+            let (merging, next) = varint(record, at)?;
+            let (count, next) = varint(record, next)?;
+            at = next;
+            let mut segments = Vec::new();
+            for _ in 0..count {
+                let mut fields = [0u64; 8];
+                for field in fields.iter_mut().take(if v2 { 8 } else { 3 }) {
+                    (*field, at) = varint(record, at)?;
+                }
+                segments.push(Segment { id: fields[0], first: fields[1], last: fields[2] });
+            }
+            levels.push(Level { at: level_at, merging, segments });
+        }
+        (levels.len() as u64 == level_count && at == record.len()).then_some(Structure { header, levels_at, levels })
+    }
+}
+
+/// The length of the varint at `at`.
+fn varint_len(bytes: &[u8], at: usize) -> Option<usize> {
+    Some(varint(bytes, at)?.1 - at)
 }
 
 /// An SQLite varint (as FTS5 writes them) at `at`: its value and the offset after it.
@@ -127,27 +165,9 @@ mod tests {
 
     /// The segments of a structure record: (level, segment id, pages).
     fn segments(record: &[u8]) -> Vec<(u64, u64, u64)> {
-        let v2 = record.get(4..8) == Some(&[0xff, 0, 0, 1][..]);
-        let (levels, at) = varint(record, if v2 { 8 } else { 4 }).unwrap();
-        let (_, at) = varint(record, at).unwrap();
-        let (_, mut at) = varint(record, at).unwrap();
-        let mut found = Vec::new();
-        for level in 0..levels {
-            let (_, next) = varint(record, at).unwrap();
-            let (count, next) = varint(record, next).unwrap();
-            at = next;
-            for _ in 0..count {
-                let mut fields = Vec::new();
-                for _ in 0..if v2 { 8 } else { 3 } {
-                    let (value, next) = varint(record, at).unwrap();
-                    fields.push(value);
-                    at = next;
-                }
-                found.push((level, fields[0], fields[2] - fields[1] + 1));
-            }
-        }
-        assert_eq!(at, record.len());
-        found
+        let structure = Structure::decode(record).expect("a well-formed structure record");
+        let levels = structure.levels.iter().enumerate();
+        levels.flat_map(|(i, l)| l.segments.iter().map(move |s| (i as u64, s.id, s.last - s.first + 1))).collect()
     }
 
     fn structure(conn: &Connection) -> Vec<(u64, u64, u64)> {
