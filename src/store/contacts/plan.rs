@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::cache::{Listed, TrigramCache};
 use crate::store::{id_list, long_read, search};
 
@@ -89,7 +89,9 @@ pub(in crate::store) fn words_matches(
         // take 4 MB (8 with its spare capacity) a request.
         let set = index_matches(conn, trigrams, &plan)?;
         let ids = set.ids().filter_map(|id| u32::try_from(id).ok());
-        return Ok(roaring::RoaringBitmap::from_sorted_iter(ids).unwrap_or_default());
+        // Ascending by construction; out of order would be a bug, not an empty answer.
+        return roaring::RoaringBitmap::from_sorted_iter(ids)
+            .map_err(|e| Error::Internal(format!("search matches: {e}")));
     }
     let tests = vec!["instr(body, ?) > 0"; words.len()].join(" AND ");
     let mut stmt = conn.prepare_cached(&format!("SELECT contact_id FROM search_texts WHERE {tests}"))?;
