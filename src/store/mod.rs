@@ -72,6 +72,7 @@ mod queries;
 mod restore;
 mod schema;
 pub(crate) mod search;
+mod search_doclists;
 mod search_index;
 mod search_levels;
 mod sessions;

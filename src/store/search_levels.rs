@@ -14,7 +14,7 @@ use super::locking::DbFile;
 use crate::error::Result;
 
 /// FTS5's structure record (`contacts_search_data` row 10): the index's levels and segments.
-const STRUCTURE_ROWID: i64 = 10;
+pub(super) const STRUCTURE_ROWID: i64 = 10;
 /// FTS5 keeps at most this many levels.
 const MAX_LEVEL: u64 = 64;
 
@@ -64,31 +64,32 @@ fn lifted_structure(record: &[u8]) -> Option<Vec<u8>> {
 /// 4-byte version-2 marker, the varints nLevel, nSegment and nWriteCounter, then per level the
 /// varints nMerge and nSeg followed by its segments (id, first page, last page; five more in
 /// version 2).
-struct Structure {
+pub(super) struct Structure {
     /// Bytes before nLevel.
     header: usize,
     /// Where the first level starts.
     levels_at: usize,
-    levels: Vec<Level>,
+    /// Newest first; within a level, the last segment is the newest.
+    pub(super) levels: Vec<Level>,
 }
 
-struct Level {
+pub(super) struct Level {
     /// Where it starts in the record.
     at: usize,
     merging: u64,
-    segments: Vec<Segment>,
+    pub(super) segments: Vec<Segment>,
 }
 
-struct Segment {
-    #[cfg_attr(not(test), allow(dead_code))]
-    id: u64,
-    first: u64,
-    last: u64,
+pub(super) struct Segment {
+    pub(super) id: u64,
+    /// Its first and last leaf pages (both 0 once a merge has taken all its terms).
+    pub(super) first: u64,
+    pub(super) last: u64,
 }
 
 impl Structure {
     /// None unless the whole record is a well-formed structure.
-    fn decode(record: &[u8]) -> Option<Structure> {
+    pub(super) fn decode(record: &[u8]) -> Option<Structure> {
         let v2 = record.get(4..8) == Some(&[0xff, 0, 0, 1][..]);
         let header = if v2 { 8 } else { 4 };
         let (level_count, at) = varint(record, header)?;
@@ -121,7 +122,7 @@ fn varint_len(bytes: &[u8], at: usize) -> Option<usize> {
 }
 
 /// An SQLite varint (as FTS5 writes them) at `at`: its value and the offset after it.
-fn varint(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
+pub(super) fn varint(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
     let mut value = 0u64;
     for i in 0..9 {
         let b = *bytes.get(at + i)?;
@@ -153,7 +154,7 @@ pub(super) fn lift_in_file(file: &DbFile) -> Result<()> {
     Ok(())
 }
 
-fn structure_record(conn: &Connection) -> Result<Option<Vec<u8>>> {
+pub(super) fn structure_record(conn: &Connection) -> Result<Option<Vec<u8>>> {
     Ok(conn
         .query_row("SELECT block FROM contacts_search_data WHERE id = ?", [STRUCTURE_ROWID], |r| r.get(0))
         .optional()?)

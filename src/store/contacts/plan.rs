@@ -7,9 +7,9 @@ use std::sync::Arc;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::cache::{Listed, TrigramCache};
-use crate::store::{id_list, long_read, search};
+use crate::store::{id_list, long_read, search, search_doclists};
 
 use super::ListCaches;
 
@@ -87,11 +87,7 @@ pub(in crate::store) fn words_matches(
     if plan.one_char_words.is_empty() {
         // Straight from the bitmap over ids: half a million matches as a list of ids would
         // take 4 MB (8 with its spare capacity) a request.
-        let set = index_matches(conn, trigrams, &plan)?;
-        let ids = set.ids().filter_map(|id| u32::try_from(id).ok());
-        // Ascending by construction; out of order would be a bug, not an empty answer.
-        return roaring::RoaringBitmap::from_sorted_iter(ids)
-            .map_err(|e| Error::Internal(format!("search matches: {e}")));
+        return Ok(index_matches(conn, trigrams, &plan)?.to_bitmap());
     }
     let tests = vec!["instr(body, ?) > 0"; words.len()].join(" AND ");
     let mut stmt = conn.prepare_cached(&format!("SELECT contact_id FROM search_texts WHERE {tests}"))?;
@@ -139,6 +135,12 @@ impl IdSet {
     /// The first `limit` ids, ascending.
     fn first(&self, limit: usize) -> Vec<i64> {
         self.ids().take(limit).collect()
+    }
+
+    /// The same set as a roaring bitmap, made from the bits a container at a time.
+    fn to_bitmap(&self) -> roaring::RoaringBitmap {
+        let bytes: Vec<u8> = self.0.iter().flat_map(|word| word.to_le_bytes()).collect();
+        roaring::RoaringBitmap::from_lsb0_bytes(0, &bytes)
     }
 
     /// The ids, ascending.
@@ -209,10 +211,10 @@ fn index_matches(conn: &Connection, counts: &TrigramCache, plan: &search::Search
                     collect_ids(&mut holding, &mut test, params![id_list(&ids), word])?;
                     holding
                 } else {
-                    so_far.intersect(holders_of_any(conn, &starting)?)
+                    so_far.intersect(holders_of_prefix(conn, word, &starting)?)
                 }
             }
-            None => holders_of_any(conn, &starting)?,
+            None => holders_of_prefix(conn, word, &starting)?,
         });
     }
     Ok(matches.unwrap_or_default())
@@ -261,6 +263,17 @@ fn expected_candidates(contacts: i64, per_word: &[i64]) -> i64 {
 /// The highest contact id: the number of contacts, give or take the deleted ones.
 pub(super) fn contacts_upper_bound(conn: &Connection) -> Result<i64> {
     Ok(conn.prepare_cached("SELECT COALESCE(max(id), 0) FROM contacts")?.query_row([], |r| r.get(0))?)
+}
+
+/// The contacts holding a trigram beginning with `word` (listed in `starting`), read from the
+/// index's pages, or from FTS5 if they are in a form that reader does not know.
+fn holders_of_prefix(conn: &Connection, word: &str, starting: &[(String, i64)]) -> Result<IdSet> {
+    let mut holders = IdSet::default();
+    if search_doclists::holders_of_prefix(conn, word, &mut |id| holders.insert(id))? {
+        return Ok(holders);
+    }
+    tracing::warn!(word, "search index pages in an unknown form: asked FTS5 instead");
+    holders_of_any(conn, starting)
 }
 
 /// The contacts holding any of these trigrams.
