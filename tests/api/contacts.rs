@@ -143,6 +143,29 @@ fn address_destroy_and_tag_replacement() {
 }
 
 #[test]
+fn an_address_is_added_by_an_update_then_changed_a_field_at_a_time() {
+    let s = Server::seeded();
+    let id = s.create_contact(json!({"project_id": 1, "first_name": "Nomad"}));
+    let put = |address: serde_json::Value| {
+        let r = s.put_json(&format!("/contacts/{id}.json"), json!({"contact": {"address_attributes": address}}));
+        assert_eq!(r.status, 204, "{}", r.text());
+        s.get(&format!("/contacts/{id}.json")).json()["contact"]["address"].clone()
+    };
+    let added = put(json!({"street1": "1 Main St", "city": "Oslo", "country_code": "NO"}));
+    assert_eq!((added["street"].as_str(), added["city"].as_str()), (Some("1 Main St"), Some("Oslo")));
+    let moved = put(json!({"city": "Bergen"}));
+    assert_eq!(moved["street"], "1 Main St", "the fields not sent stay");
+    assert_eq!(moved["city"], "Bergen");
+    assert_eq!(moved["country"], added["country"]);
+    // The new contact's search text was inserted, and renaming rewrites it.
+    assert_eq!(s.get("/contacts.json?search=nomad").json()["total_count"], 1);
+    let r = s.put_json(&format!("/contacts/{id}.json"), json!({"contact": {"first_name": "Settler"}}));
+    assert_eq!(r.status, 204);
+    assert_eq!(s.get("/contacts.json?search=nomad").json()["total_count"], 0);
+    assert_eq!(s.get("/contacts.json?search=settler").json()["total_count"], 1);
+}
+
+#[test]
 fn renaming_a_company_renames_it_on_its_people() {
     let s = Server::seeded();
     let company = s.create_contact(json!({"project_id": 1, "first_name": "Acme", "is_company": true}));
