@@ -377,6 +377,18 @@ mod tests {
             assert_eq!(counts, ImportCounts { created: 1, updated: 2 });
             let names: Vec<String> = store.contacts(&[1, 2, 3, 4]).unwrap().into_iter().map(|c| c.first_name).collect();
             assert_eq!(names, ["Bo", "Cy"], "contact 1 was rolled back with its import; {bo} was updated");
+            // The imported texts are in the search index.
+            store
+                .read(|c| {
+                    let holding: i64 = c.query_row(
+                        "SELECT count(*) FROM contacts_search WHERE contacts_search MATCH '\"cy@x\"'",
+                        [],
+                        |r| r.get(0),
+                    )?;
+                    assert_eq!(holding, 1);
+                    Ok(())
+                })
+                .unwrap();
         });
     }
 
