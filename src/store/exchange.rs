@@ -16,7 +16,7 @@ use std::sync::mpsc::Receiver;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::contacts::{create, touch, update};
-use super::{id_list, Store};
+use super::{id_list, schema, Store};
 use crate::domain::changes::ContactChanges;
 use crate::domain::query::ContactQuery;
 use crate::error::{Error, Result};
@@ -105,7 +105,18 @@ fn import(conn: &Connection, items: Receiver<ImportItem>, update_existing: bool)
     // with the writer's small everyday cache that was a third of an import's time.
     let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
     conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
+    // The triggers that mark a contact's card stale when its address, tags, projects or
+    // custom values change are set aside: the import writes each contact's own row too, whose
+    // trigger marks the card, and these made every such insert a multi-table write, which
+    // SQLite journals page by page in case a foreign key fails. Rolled back with the import.
+    let marks = schema::drop_objects(
+        conn,
+        "SELECT name, sql FROM sqlite_master
+          WHERE type = 'trigger' AND name LIKE 'card\\_%' ESCAPE '\\' AND tbl_name <> 'contacts'",
+        "TRIGGER",
+    )?;
     let outcome = write_all(conn, items, update_existing);
+    schema::restore_objects(conn, &marks)?;
     if update_existing {
         conn.execute_batch("DROP TABLE IF EXISTS temp.import_emails")?;
     }
@@ -386,6 +397,14 @@ mod tests {
                         |r| r.get(0),
                     )?;
                     assert_eq!(holding, 1);
+                    // The card triggers set aside during the imports are back, those of the
+                    // failed one too.
+                    let triggers: i64 = c.query_row(
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card%'",
+                        [],
+                        |r| r.get(0),
+                    )?;
+                    assert_eq!(triggers, 15);
                     Ok(())
                 })
                 .unwrap();

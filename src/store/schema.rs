@@ -27,6 +27,25 @@ pub(super) fn schema_section<'s>(schema: &'s str, name: &str) -> &'s str {
     &schema[start..start + length]
 }
 
+/// Drops every schema object `query` names (its rows: name, sql) and answers them, for
+/// [`restore_objects`] to create again before the transaction ends.
+pub(super) fn drop_objects(conn: &Connection, query: &str, kind: &str) -> Result<Vec<(String, String)>> {
+    let objects: Vec<(String, String)> =
+        conn.prepare(query)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    for (name, _) in &objects {
+        conn.execute_batch(&format!("DROP {kind} \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    Ok(objects)
+}
+
+/// Creates again what [`drop_objects`] dropped.
+pub(super) fn restore_objects(conn: &Connection, objects: &[(String, String)]) -> Result<()> {
+    for (_, sql) in objects {
+        conn.execute_batch(sql)?;
+    }
+    Ok(())
+}
+
 /// Brings the file's schema up to `SCHEMA_VERSION` (a new file gets the whole of `schema.sql`)
 /// in one transaction; refuses a file newer than this binary.
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {

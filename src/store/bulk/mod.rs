@@ -26,6 +26,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, Statement, TransactionBehavior};
 
+use super::schema::{drop_objects, restore_objects};
 use crate::domain::Address;
 use crate::error::{Error, Result};
 use fts::FtsBuilder;
@@ -240,7 +241,7 @@ struct SetAside {
 impl SetAside {
     fn take(conn: &Connection) -> Result<SetAside> {
         // Indexes with random insertion order are cheaper to build once, sorted, at the end.
-        let indexes = Self::drop_all(
+        let indexes = drop_objects(
             conn,
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
                AND tbl_name IN ('contacts', 'contacts_projects', 'taggings')",
@@ -248,25 +249,13 @@ impl SetAside {
         )?;
         // The triggers feed the search index's queue (the index is built on the side here) and
         // mark contact cards stale (the cards are built in one pass at the end).
-        let triggers = Self::drop_all(conn, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'", "TRIGGER")?;
+        let triggers = drop_objects(conn, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'", "TRIGGER")?;
         Ok(SetAside { indexes, triggers })
     }
 
-    /// Drops every schema object `query` names (name, sql); answers them.
-    fn drop_all(conn: &Connection, query: &str, kind: &str) -> Result<Vec<(String, String)>> {
-        let objects: Vec<(String, String)> =
-            conn.prepare(query)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-        for (name, _) in &objects {
-            conn.execute_batch(&format!("DROP {kind} \"{}\"", name.replace('"', "\"\"")))?;
-        }
-        Ok(objects)
-    }
-
     fn restore(self, conn: &Connection) -> Result<()> {
-        for (_, sql) in self.indexes.iter().chain(&self.triggers) {
-            conn.execute_batch(sql)?;
-        }
-        Ok(())
+        restore_objects(conn, &self.indexes)?;
+        restore_objects(conn, &self.triggers)
     }
 }
 
