@@ -108,15 +108,17 @@ fn import(conn: &Connection, items: Receiver<ImportItem>, update_existing: bool)
     // The triggers that mark a contact's card stale when its address, tags, projects or
     // custom values change are set aside: the import writes each contact's own row too, whose
     // trigger marks the card, and these made every such insert a multi-table write, which
-    // SQLite journals page by page in case a foreign key fails. Rolled back with the import.
+    // SQLite journals page by page in case a foreign key fails.
     let marks = schema::drop_objects(
         conn,
         "SELECT name, sql FROM sqlite_master
           WHERE type = 'trigger' AND name LIKE 'card\\_%' ESCAPE '\\' AND tbl_name <> 'contacts'",
         "TRIGGER",
     )?;
-    let outcome = write_all(conn, items, update_existing);
-    schema::restore_objects(conn, &marks)?;
+    // On failure the writer rolls the transaction back, the drop with it: restoring here could
+    // only hide the failure behind a second one (after a disk-full rollback, say).
+    let outcome = write_all(conn, items, update_existing)
+        .and_then(|counts| schema::restore_objects(conn, &marks).map(|()| counts));
     if update_existing {
         conn.execute_batch("DROP TABLE IF EXISTS temp.import_emails")?;
     }
