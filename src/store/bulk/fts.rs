@@ -3,15 +3,17 @@
 //! Indexing (trigram tokenizing) costs more than all the other inserts together, and one SQLite
 //! file has one writer at a time. So a second thread runs the very same
 //! `INSERT INTO contacts_search (rowid, body)` statements into an identical FTS5 table in a
-//! private temporary database while the main thread writes everything else; at the end the
-//! main transaction replaces the (empty) index's shadow tables with the built ones, row by
-//! row. FTS5 keeps all of an index's state in those shadow tables, so the copy is exactly the
-//! index the inserts would have built in place.
+//! scratch database file beside the target (attached to the load's connection before its
+//! transaction, as ATTACH cannot happen inside one) while the main thread writes everything
+//! else; at the end the main transaction replaces the (empty) index's shadow tables with the
+//! built ones by `INSERT … SELECT *`, which SQLite performs as a transfer of whole records
+//! when the two tables are alike. FTS5 keeps all of an index's state in those shadow tables,
+//! so the copy is exactly the index the inserts would have built in place.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use rusqlite::types::ToSqlOutput;
 use rusqlite::{params, Connection};
 
 use crate::error::{Error, Result};
@@ -24,6 +26,44 @@ pub(super) const FTS_QUEUE: usize = 512;
 
 type Batch = Vec<(i64, String)>;
 
+/// The schema name the scratch file is attached under.
+const SCRATCH: &str = "search_build";
+
+/// The scratch database file the index is built in, attached to the load's connection; the
+/// file is deleted when this is dropped.
+pub(super) struct Scratch {
+    file: tempfile::TempPath,
+}
+
+impl Scratch {
+    /// Creates an empty scratch file beside the database `conn` has open (or in the temporary
+    /// directory for an in-memory one) and attaches it. Call outside a transaction.
+    pub(super) fn attach(conn: &Connection) -> Result<Scratch> {
+        let dir = match conn.path().filter(|p| !p.is_empty()) {
+            Some(db) => Path::new(db).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+            None => std::env::temp_dir(),
+        };
+        let file = tempfile::Builder::new()
+            .prefix(".contacts-search-build-")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::Internal(format!("cannot create a scratch file in {}: {e}", dir.display())))?
+            .into_temp_path();
+        conn.execute(&format!("ATTACH DATABASE ? AS {SCRATCH}"), [file.to_string_lossy()])?;
+        Ok(Scratch { file })
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.file
+    }
+
+    /// Detaches the file (after the load's transaction ended); dropping deletes it.
+    pub(super) fn detach(self, conn: &Connection) {
+        if let Err(e) = conn.execute_batch(&format!("DETACH DATABASE {SCRATCH}")) {
+            tracing::warn!("after the load, detaching its scratch file failed: {e}");
+        }
+    }
+}
+
 pub(super) struct FtsBuilder {
     batch: Batch,
     sender: Option<std::sync::mpsc::SyncSender<Batch>>,
@@ -33,15 +73,15 @@ pub(super) struct FtsBuilder {
 }
 
 impl FtsBuilder {
-    pub(super) fn start(create_sql: String, cache_kib: i64, queue: usize) -> Result<FtsBuilder> {
+    pub(super) fn start(scratch: &Scratch, create_sql: String, cache_kib: i64, queue: usize) -> Result<FtsBuilder> {
+        let path = scratch.path().to_path_buf();
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(queue);
         let cancelled = Arc::new(AtomicBool::new(false));
         let stop = cancelled.clone();
         let worker = std::thread::Builder::new()
             .name("bulk-search-index".into())
             .spawn(move || -> Result<Connection> {
-                // "" is a private temporary database, deleted when the connection closes.
-                let scratch = Connection::open("")?;
+                let scratch = Connection::open(&path)?;
                 scratch.execute_batch(&format!(
                     "PRAGMA journal_mode = OFF;
                      PRAGMA synchronous = OFF;
@@ -122,28 +162,20 @@ impl FtsBuilder {
         if !self.batch.is_empty() {
             self.flush()?;
         }
-        let scratch = self.join()?;
-        let tables: Vec<String> = scratch
-            .prepare(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'contacts\\_search\\_%' ESCAPE '\\'
-                   AND name <> 'contacts_search_config'",
-            )?
+        // The worker's connection closes with it: its file is complete and unlocked.
+        drop(self.join()?);
+        let tables: Vec<String> = conn
+            .prepare(&format!(
+                "SELECT name FROM {SCRATCH}.sqlite_master WHERE type = 'table'
+                   AND name LIKE 'contacts\\_search\\_%' ESCAPE '\\' AND name <> 'contacts_search_config'"
+            ))?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         for table in tables {
             let quoted = format!("\"{}\"", table.replace('"', "\"\""));
-            conn.execute(&format!("DELETE FROM {quoted}"), [])?;
-            let mut read = scratch.prepare(&format!("SELECT * FROM {quoted}"))?;
-            let columns = read.column_count();
-            let placeholders = vec!["?"; columns].join(", ");
-            let mut write = conn.prepare(&format!("INSERT INTO {quoted} VALUES ({placeholders})"))?;
-            let mut rows = read.query([])?;
-            while let Some(row) = rows.next()? {
-                for i in 0..columns {
-                    write.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(row.get_ref(i)?))?;
-                }
-                write.raw_execute()?;
-            }
+            conn.execute_batch(&format!(
+                "DELETE FROM main.{quoted}; INSERT INTO main.{quoted} SELECT * FROM {SCRATCH}.{quoted};"
+            ))?;
         }
         Ok(())
     }

@@ -59,6 +59,10 @@ fn five_hundred_contacts_with_projects_and_search() {
         0
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM contact_cards"), 500);
+    // The planner's statistics, the cards' row count among them (written, not counted).
+    assert_eq!(count(&conn, "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE tbl = 'contact_cards'"), 500);
+    assert_eq!(count(&conn, "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'contacts'"), 4);
+    assert_eq!(only_the_database_in(dir.path()), vec!["demo.db"]);
     // Loaded with a rollback journal, then back in the service's WAL mode.
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
@@ -189,6 +193,19 @@ fn a_failed_load_leaves_the_file_as_it_was() {
     assert_eq!(mode, "wal");
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
+    assert_eq!(only_the_database_in(dir.path()), vec!["demo.db"]);
+}
+
+/// The names of the files in `dir` other than the database's WAL and shared-memory files: the
+/// search index's scratch file must be gone.
+fn only_the_database_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
+        .collect();
+    names.sort();
+    names
 }
 
 #[test]
