@@ -110,9 +110,11 @@ impl FtsBuilder {
                         }
                     }
                 }
+                tracing::debug!("bulk load: search texts indexed");
                 scratch.execute_batch("INSERT INTO contacts_search (contacts_search) VALUES ('optimize')")?;
                 crate::store::search_levels::lift_the_segment(&scratch)?;
                 scratch.execute_batch("COMMIT")?;
+                tracing::debug!("bulk load: search index merged");
                 Ok(scratch)
             })
             .map_err(|e| Error::Internal(format!("cannot start the search index thread: {e}")))?;
