@@ -30,26 +30,50 @@ type Batch = Vec<(i64, String)>;
 const SCRATCH: &str = "search_build";
 
 /// The scratch database file the index is built in, attached to the load's connection; the
-/// file is deleted when this is dropped.
+/// file is deleted when this is dropped. It is named after the database (`.NAME.search-build-…`
+/// beside it) so that a load can remove what a crashed load of the same file left behind.
 pub(super) struct Scratch {
     file: tempfile::TempPath,
+    dir: PathBuf,
+    prefix: String,
 }
 
 impl Scratch {
     /// Creates an empty scratch file beside the database `conn` has open (or in the temporary
     /// directory for an in-memory one) and attaches it. Call outside a transaction.
     pub(super) fn attach(conn: &Connection) -> Result<Scratch> {
-        let dir = match conn.path().filter(|p| !p.is_empty()) {
-            Some(db) => Path::new(db).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
-            None => std::env::temp_dir(),
+        let (dir, name) = match conn.path().filter(|p| !p.is_empty()).map(Path::new) {
+            Some(db) => (
+                db.parent().filter(|d| !d.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+                db.file_name().map_or_else(|| "contacts".into(), |n| n.to_string_lossy().into_owned()),
+            ),
+            None => (std::env::temp_dir(), "contacts".into()),
         };
+        let prefix = format!(".{name}.search-build-");
         let file = tempfile::Builder::new()
-            .prefix(".contacts-search-build-")
+            .prefix(&prefix)
             .tempfile_in(&dir)
             .map_err(|e| Error::Internal(format!("cannot create a scratch file in {}: {e}", dir.display())))?
             .into_temp_path();
         conn.execute(&format!("ATTACH DATABASE ? AS {SCRATCH}"), [file.to_string_lossy()])?;
-        Ok(Scratch { file })
+        Ok(Scratch { file, dir, prefix })
+    }
+
+    /// Removes the scratch files of earlier loads of the same database that ended without
+    /// removing theirs (killed). Call holding the database's write lock: no other load of it
+    /// is then running.
+    pub(super) fn remove_stale(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let stale = entry.file_name().to_string_lossy().starts_with(&self.prefix) && path != *self.file;
+            if stale {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => tracing::info!("removed {}, left by an earlier load", path.display()),
+                    Err(e) => tracing::warn!("cannot remove {}, left by an earlier load: {e}", path.display()),
+                }
+            }
+        }
     }
 
     pub(super) fn path(&self) -> &Path {

@@ -203,6 +203,7 @@ fn load_rows_and_indexes<T>(
     // (empty) card marks, takes the write lock of that database alone.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     tx.execute("DELETE FROM main.contact_cards_stale", [])?;
+    scratch.remove_stale();
     if holds_contacts(&tx)? {
         return Err(Error::Validation(vec!["the database already holds contacts".into()]));
     }

@@ -172,6 +172,9 @@ fn a_failed_load_leaves_the_file_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.db");
     generate(&path, 0, 1).unwrap();
+    // What a killed load of this file left behind goes; another file's scratch file stays.
+    std::fs::write(dir.path().join(".demo.db.search-build-left"), b"").unwrap();
+    std::fs::write(dir.path().join(".other.db.search-build-x"), b"").unwrap();
     let outcome = super::changes::import_contacts(&path, {
         let (send, receive) = std::sync::mpsc::channel();
         let contacts = (0..5000)
@@ -193,7 +196,7 @@ fn a_failed_load_leaves_the_file_as_it_was() {
     assert_eq!(mode, "wal");
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
-    assert_eq!(only_the_database_in(dir.path()), vec!["demo.db"]);
+    assert_eq!(only_the_database_in(dir.path()), vec![".other.db.search-build-x", "demo.db"]);
 }
 
 /// The names of the files in `dir` other than the database's WAL and shared-memory files: the
