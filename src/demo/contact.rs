@@ -79,10 +79,7 @@ impl Generator {
     ) -> Result<()> {
         let id = i as i64 + 1;
         let is_company = self.companies.next_is_company(rng, self.total - i);
-        // Ids follow creation order, as in a real database.
-        let created = ANCHOR_MS - SPAN_MS
-            + (SPAN_MS as i128 * i as i128 / self.total as i128) as i64
-            + rng.below(3_600_000) as i64;
+        let created = created_at(i, self.total, rng.below(3_600_000) as i64);
         let updated = if rng.percent(50) { created } else { rng.between(created, ANCHOR_MS) };
         let f = &mut self.f;
         for s in [
@@ -298,5 +295,31 @@ impl Generator {
                 write!(f.birthday, "{}-{:02}-{:02}", rng.between(1955, 2003), rng.between(1, 12), rng.between(1, 28));
         }
         Origin { locale: locale_index, country: country_index, company: employer, project }
+    }
+}
+
+/// When contact number `i` of `total` was created: ids follow creation order over the span, as
+/// in a real database, each up to an hour (`jitter_ms`) after its place, but never after the
+/// anchor (past it, an update time drawn between creation and the anchor had no range: a
+/// million contacts put some updates billions of years off).
+fn created_at(i: usize, total: usize, jitter_ms: i64) -> i64 {
+    let place = ANCHOR_MS - SPAN_MS + (SPAN_MS as i128 * i as i128 / total as i128) as i64;
+    (place + jitter_ms).min(ANCHOR_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creation_times_stay_within_the_span_at_any_size() {
+        for total in [10, 2_000, 1_000_000, 10_000_000] {
+            assert_eq!(created_at(0, total, 0), ANCHOR_MS - SPAN_MS);
+            assert_eq!(
+                created_at(total - 1, total, 3_599_999),
+                ANCHOR_MS.min(created_at(total - 1, total, 0) + 3_599_999)
+            );
+            assert!(created_at(total - 1, total, 3_599_999) <= ANCHOR_MS);
+        }
     }
 }

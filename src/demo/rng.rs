@@ -23,6 +23,7 @@ impl Rng {
 
     /// Uniform in `lo..=hi`.
     pub(super) fn between(&mut self, lo: i64, hi: i64) -> i64 {
+        debug_assert!(lo <= hi, "an empty range {lo}..={hi}");
         lo + self.below((hi - lo + 1) as usize) as i64
     }
 
