@@ -21,6 +21,7 @@ mod facets;
 mod feed;
 mod labels;
 mod order;
+mod packed;
 mod results;
 mod spec;
 mod words;

@@ -13,6 +13,7 @@
 //! descending walk reads forwards; every other bucket ("mixed") holds whole runs and starts
 //! where a run starts (id 0).
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use roaring::RoaringBitmap;
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::store::id_list;
 
 use super::labels::Labels;
+use super::packed::{cmp_packed, cmp_packed_both, KeyAt, PackedKeys};
 use super::spec::{cmp_entry, cmp_key};
 pub use super::spec::{Key, OrderSpec};
 
@@ -30,11 +32,19 @@ pub use super::spec::{Key, OrderSpec};
 const MAX_BUCKETS: usize = u16::MAX as usize;
 
 struct Bucket {
-    /// The first `(key, id)` it holds.
-    start: (Key, u32),
+    /// It starts at `(key, id)`: the first it may hold; the key lies in the order's `keys`.
+    key: KeyAt,
+    id: u32,
     /// Holds one run of equal keys only, a run other buckets share (see the module comment).
     pure: bool,
     /// Live contacts in it.
+    size: u32,
+}
+
+/// A bucket as cut from sorted entries, before its key is packed.
+struct Cut {
+    start: (Key, u32),
+    pure: bool,
     size: u32,
 }
 
@@ -45,6 +55,8 @@ pub struct Order {
     /// Contacts it holds (those with a label).
     len: u64,
     buckets: Vec<Bucket>,
+    /// The buckets' start keys.
+    keys: PackedKeys,
     /// Bucket number by contact id (meaningless for ids that are not live contacts).
     labels: Labels,
     /// The buckets in descending order: mixed ones backwards, each pure run forwards.
@@ -67,8 +79,15 @@ impl Order {
             format!("SELECT c.id, {} {} ORDER BY {}", columns.join(", "), spec.from_clause(), spec.order_by(false));
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query([])?;
-        let mut order =
-            Order { spec, bucket, len: 0, buckets: Vec::new(), labels: Labels::new(0, 0), descending: Vec::new() };
+        let mut order = Order {
+            spec,
+            bucket,
+            len: 0,
+            buckets: Vec::new(),
+            keys: PackedKeys::default(),
+            labels: Labels::new(0, 0),
+            descending: Vec::new(),
+        };
         let mut cutter = Cutter::new(bucket);
         let mut highest = 0;
         while let Some(row) = rows.next()? {
@@ -88,9 +107,27 @@ impl Order {
                 order.labels.set(*id as usize, i as u16);
             }
         }
-        order.buckets = buckets;
+        order.buckets = order.pack(buckets);
         order.refresh_descending();
         Ok(order)
+    }
+
+    /// Packs the keys of cut buckets (a run's pure buckets share theirs).
+    fn pack(&mut self, cuts: Vec<Cut>) -> Vec<Bucket> {
+        let mut last = None;
+        cuts.into_iter()
+            .map(|cut| {
+                let key = self.keys.push(&cut.start.0, last);
+                last = Some(key);
+                Bucket { key, id: cut.start.1, pure: cut.pure, size: cut.size }
+            })
+            .collect()
+    }
+
+    /// Bucket `b`'s start against `entry`.
+    fn cmp_start(&self, b: usize, entry: &(Key, u32)) -> Ordering {
+        let bucket = &self.buckets[b];
+        cmp_packed(self.keys.get(bucket.key), &entry.0).then(bucket.id.cmp(&entry.1))
     }
 
     fn set_label(&mut self, id: u32, label: u16) {
@@ -106,7 +143,11 @@ impl Order {
             if self.buckets[start].pure {
                 while start > 0
                     && self.buckets[start - 1].pure
-                    && cmp_key(&self.buckets[start - 1].start.0, &self.buckets[start].start.0).is_eq()
+                    && cmp_packed_both(
+                        self.keys.get(self.buckets[start - 1].key),
+                        self.keys.get(self.buckets[start].key),
+                    )
+                    .is_eq()
                 {
                     start -= 1;
                 }
@@ -119,7 +160,9 @@ impl Order {
 
     /// The bucket `(key, id)` belongs to.
     fn bucket_of(&self, entry: &(Key, u32)) -> usize {
-        self.buckets.partition_point(|b| cmp_entry(&b.start, entry).is_le()).saturating_sub(1)
+        self.buckets
+            .partition_point(|b| cmp_packed(self.keys.get(b.key), &entry.0).then(b.id.cmp(&entry.1)).is_le())
+            .saturating_sub(1)
     }
 
     /// The keys of these contacts (those that exist), in one statement.
@@ -162,25 +205,27 @@ impl Order {
 
     fn place(&mut self, conn: &Connection, id: u32, key: Key) -> Result<()> {
         if self.buckets.is_empty() {
-            self.buckets.push(Bucket { start: (key.clone(), 0), pure: false, size: 0 });
+            let key = self.keys.push(&key, None);
+            self.buckets.push(Bucket { key, id: 0, pure: false, size: 0 });
             self.refresh_descending();
         }
         let entry = (key, id);
         let mut b = self.bucket_of(&entry);
-        let bucket = &self.buckets[b];
-        if cmp_entry(&entry, &bucket.start).is_lt() {
+        let pure = self.buckets[b].pure;
+        if self.cmp_start(b, &entry).is_gt() {
             // Before every bucket: the first one starts here now (a mixed one of its own when
             // the first is a run's).
-            if bucket.pure {
-                let mixed = Bucket { start: (entry.0.clone(), 0), pure: false, size: 0 };
+            if pure {
+                let mixed = Cut { start: (entry.0.clone(), 0), pure: false, size: 0 };
                 self.insert_buckets(0, vec![mixed], &[], false)?;
             } else {
-                self.buckets[0].start = (entry.0.clone(), 0);
+                self.buckets[0].key = self.keys.push(&entry.0, None);
+                self.buckets[0].id = 0;
             }
-        } else if bucket.pure && cmp_key(&bucket.start.0, &entry.0).is_ne() {
+        } else if pure && cmp_packed(self.keys.get(self.buckets[b].key), &entry.0).is_ne() {
             // A new key after a run that has buckets of its own: a mixed bucket of its own,
             // right after the run (nothing else lies between the run and the next bucket).
-            let mixed = Bucket { start: (entry.0.clone(), 0), pure: false, size: 0 };
+            let mixed = Cut { start: (entry.0.clone(), 0), pure: false, size: 0 };
             self.insert_buckets(b + 1, vec![mixed], &[], false)?;
             b += 1;
         }
@@ -198,7 +243,7 @@ impl Order {
         let members = self.bucket_members(b as u16);
         let entries: Vec<(Key, u32)> = if self.buckets[b].pure {
             // Every member has the bucket's key: their order is their ids' (no keys to read).
-            let key = &self.buckets[b].start.0;
+            let key = self.keys.key(self.buckets[b].key);
             members.iter().map(|id| (key.clone(), *id as u32)).collect()
         } else {
             let mut entries: Vec<(Key, u32)> =
@@ -206,7 +251,7 @@ impl Order {
             entries.sort_by(cmp_entry);
             entries
         };
-        let first_start = self.buckets[b].start.clone();
+        let first_start = (self.keys.key(self.buckets[b].key), self.buckets[b].id);
         let (mut buckets, members) = cut(entries, Some(first_start), self.bucket);
         if buckets.len() <= 1 {
             return Ok(());
@@ -222,7 +267,7 @@ impl Order {
     /// Inserts `new` buckets at `at` with their `members` labelled, moving the later buckets
     /// up; `replaces`: they take the place of bucket `at` (already removed), whose members are
     /// all among `members`.
-    fn insert_buckets(&mut self, at: usize, new: Vec<Bucket>, members: &[Vec<u32>], replaces: bool) -> Result<()> {
+    fn insert_buckets(&mut self, at: usize, new: Vec<Cut>, members: &[Vec<u32>], replaces: bool) -> Result<()> {
         let moved_by = new.len() - usize::from(replaces);
         if self.buckets.len() + moved_by > MAX_BUCKETS {
             return Err(Error::Internal("too many buckets in an in-memory order".into()));
@@ -240,6 +285,7 @@ impl Order {
                 self.set_label(*id, (at + i) as u16);
             }
         }
+        let new = self.pack(new);
         let tail = self.buckets.split_off(at);
         self.buckets.extend(new);
         self.buckets.extend(tail);
@@ -253,12 +299,12 @@ impl Order {
         for (id, label) in (0..self.labels.len()).filter_map(|id| Some((id as u32, self.labels.get(id)? as usize))) {
             let key = self.keys_of(conn, &[i64::from(id)]).unwrap().remove(&id).expect("a member is a contact");
             let entry = (key, id);
-            assert!(cmp_entry(&self.buckets[label].start, &entry).is_le(), "{entry:?} before its bucket {label}");
-            if let Some(next) = self.buckets.get(label + 1) {
-                assert!(cmp_entry(&entry, &next.start).is_lt(), "{entry:?} past its bucket {label}");
+            assert!(self.cmp_start(label, &entry).is_le(), "{entry:?} before its bucket {label}");
+            if label + 1 < self.buckets.len() {
+                assert!(self.cmp_start(label + 1, &entry).is_gt(), "{entry:?} past its bucket {label}");
             }
             let b = &self.buckets[label];
-            assert!(!b.pure || cmp_key(&b.start.0, &entry.0).is_eq(), "{entry:?} in pure bucket {label}");
+            assert!(!b.pure || cmp_packed(self.keys.get(b.key), &entry.0).is_eq(), "{entry:?} in pure bucket {label}");
         }
         let sizes: u32 = self.buckets.iter().map(|b| b.size).sum();
         assert_eq!(sizes as u64, self.len);
@@ -361,7 +407,7 @@ impl Order {
 impl Order {
     /// Bytes held (labels and bucket starts, roughly).
     pub fn bytes(&self) -> usize {
-        self.labels.bytes() + self.buckets.len() * 64
+        self.labels.bytes() + self.keys.bytes() + self.buckets.capacity() * std::mem::size_of::<Bucket>()
     }
 }
 
@@ -375,7 +421,7 @@ pub fn contact_id(id: i64) -> Result<u32> {
 /// Holds the ids of the run under way, and no key but its own.
 struct Cutter {
     bucket: usize,
-    buckets: Vec<Bucket>,
+    buckets: Vec<Cut>,
     members: Vec<Vec<u32>>,
     run_key: Option<Key>,
     run: Vec<u32>,
@@ -399,7 +445,7 @@ impl Cutter {
     }
 
     fn open(&mut self, start: (Key, u32), pure: bool) {
-        self.buckets.push(Bucket { start, pure, size: 0 });
+        self.buckets.push(Cut { start, pure, size: 0 });
         self.members.push(Vec::new());
     }
 
@@ -453,7 +499,7 @@ impl Cutter {
 
     /// The buckets and their members; `first`: the start the first bucket keeps (a split
     /// bucket's own).
-    fn finish(mut self, first: Option<(Key, u32)>) -> (Vec<Bucket>, Vec<Vec<u32>>) {
+    fn finish(mut self, first: Option<(Key, u32)>) -> (Vec<Cut>, Vec<Vec<u32>>) {
         self.end_run();
         if let (Some(start), Some(bucket)) = (first, self.buckets.first_mut()) {
             bucket.start = start;
@@ -462,7 +508,7 @@ impl Cutter {
     }
 }
 
-fn cut(sorted: Vec<(Key, u32)>, first: Option<(Key, u32)>, bucket: usize) -> (Vec<Bucket>, Vec<Vec<u32>>) {
+fn cut(sorted: Vec<(Key, u32)>, first: Option<(Key, u32)>, bucket: usize) -> (Vec<Cut>, Vec<Vec<u32>>) {
     let mut cutter = Cutter::new(bucket);
     for (key, id) in sorted {
         cutter.push(key, id);

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params_from_iter, Connection};
 
 use crate::domain::query::SortKey;
@@ -142,25 +142,29 @@ pub fn user_names(conn: &Connection) -> Result<HashMap<i64, String>> {
 /// one copy of it.
 pub type Key = std::sync::Arc<[Value]>;
 
-fn rank(v: &Value) -> u8 {
+fn rank(v: ValueRef<'_>) -> u8 {
     match v {
-        Value::Null => 0,
-        Value::Integer(_) | Value::Real(_) => 1,
-        Value::Text(_) => 2,
-        Value::Blob(_) => 3,
+        ValueRef::Null => 0,
+        ValueRef::Integer(_) | ValueRef::Real(_) => 1,
+        ValueRef::Text(_) => 2,
+        ValueRef::Blob(_) => 3,
+    }
+}
+
+pub(super) fn cmp_value_ref(a: ValueRef<'_>, b: ValueRef<'_>) -> Ordering {
+    match (a, b) {
+        (ValueRef::Integer(x), ValueRef::Integer(y)) => x.cmp(&y),
+        (ValueRef::Integer(x), ValueRef::Real(y)) => (x as f64).total_cmp(&y),
+        (ValueRef::Real(x), ValueRef::Integer(y)) => x.total_cmp(&(y as f64)),
+        (ValueRef::Real(x), ValueRef::Real(y)) => x.total_cmp(&y),
+        (ValueRef::Text(x), ValueRef::Text(y)) => x.cmp(y),
+        (ValueRef::Blob(x), ValueRef::Blob(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
     }
 }
 
 fn cmp_value(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
-        (Value::Integer(x), Value::Real(y)) => (*x as f64).total_cmp(y),
-        (Value::Real(x), Value::Integer(y)) => x.total_cmp(&(*y as f64)),
-        (Value::Real(x), Value::Real(y)) => x.total_cmp(y),
-        (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
-        (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
-        _ => rank(a).cmp(&rank(b)),
-    }
+    cmp_value_ref(ValueRef::from(a), ValueRef::from(b))
 }
 
 pub(super) fn cmp_key(a: &[Value], b: &[Value]) -> Ordering {
