@@ -191,6 +191,8 @@ fn a_failed_load_leaves_the_file_as_it_was() {
     let conn = Connection::open(&path).unwrap();
     assert_eq!(count(&conn, "SELECT count(*) FROM contacts"), 0);
     assert_eq!(count(&conn, "SELECT count(*) FROM contacts_search"), 0);
+    // The empty load's statistics hold no row count for the empty cards, as ANALYZE's would not.
+    assert_eq!(count(&conn, "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'contact_cards'"), 0);
     assert_eq!(count(&conn, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'card_%'"), 15);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
