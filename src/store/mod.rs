@@ -92,6 +92,7 @@ use crate::error::{Error, Result};
 
 pub use backup::{check_file, BackupReport, FileCheck};
 pub use exchange::{ImportCounts, ImportItem};
+pub use listing::release_freed_memory;
 use locking::{DbFile, ServerLock};
 pub use locking::{Locking, SHARED_AUTOCHECKPOINT_PAGES};
 pub(crate) use open::init_sqlite;

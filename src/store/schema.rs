@@ -27,13 +27,18 @@ pub(super) fn schema_section<'s>(schema: &'s str, name: &str) -> &'s str {
     &schema[start..start + length]
 }
 
+/// A schema object's name quoted for SQL (`"…"`, inner quotes doubled).
+pub(super) fn quote_name(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// Drops every schema object `query` names (its rows: name, sql) and answers them, for
 /// [`restore_objects`] to create again before the transaction ends.
 pub(super) fn drop_objects(conn: &Connection, query: &str, kind: &str) -> Result<Vec<(String, String)>> {
     let objects: Vec<(String, String)> =
         conn.prepare(query)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     for (name, _) in &objects {
-        conn.execute_batch(&format!("DROP {kind} \"{}\"", name.replace('"', "\"\"")))?;
+        conn.execute_batch(&format!("DROP {kind} {}", quote_name(name)))?;
     }
     Ok(objects)
 }

@@ -198,7 +198,7 @@ impl FtsBuilder {
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         for table in tables {
-            let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+            let quoted = crate::store::schema::quote_name(&table);
             conn.execute_batch(&format!(
                 "DELETE FROM main.{quoted}; INSERT INTO main.{quoted} SELECT * FROM {SCRATCH}.{quoted};"
             ))?;

@@ -26,7 +26,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, Statement, TransactionBehavior};
 
-use super::schema::{drop_objects, restore_objects};
+use super::schema::{drop_objects, quote_name, restore_objects};
 use crate::domain::Address;
 use crate::error::{Error, Result};
 use fts::FtsBuilder;
@@ -164,7 +164,7 @@ fn analyze(conn: &Connection) -> Result<()> {
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for table in tables {
-        conn.execute_batch(&format!("ANALYZE main.\"{}\"", table.replace('"', "\"\"")))?;
+        conn.execute_batch(&format!("ANALYZE main.{}", quote_name(&table)))?;
     }
     conn.execute_batch(
         "DELETE FROM sqlite_stat1 WHERE tbl = 'contact_cards';

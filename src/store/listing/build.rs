@@ -146,9 +146,10 @@ impl Listing {
     }
 }
 
-/// Gives the memory a build freed back to the system (a build allocates and frees tens of
-/// megabytes of keys and ids, which the allocator would otherwise keep).
-fn release_freed_memory() {
+/// Gives freed memory back to the system: after a build (which allocates and frees tens of
+/// megabytes of keys and ids, which the allocator would otherwise keep), and every few
+/// seconds in the server (`main.rs`).
+pub fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory of the allocator's arenas to the system.
     unsafe {

@@ -47,6 +47,7 @@ use facets::Facets;
 use order::{Order, OrderSpec};
 use words::Words;
 
+pub use build::release_freed_memory;
 pub use feed::{prepare as prepare_writer, ListingFeed};
 
 /// Orders other than the default one kept at most (about 2.3 MB each at a million contacts);

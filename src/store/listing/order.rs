@@ -126,7 +126,10 @@ impl Order {
 
     /// Bucket `b`'s start against `entry`.
     fn cmp_start(&self, b: usize, entry: &(Key, u32)) -> Ordering {
-        let bucket = &self.buckets[b];
+        self.cmp_bucket(&self.buckets[b], entry)
+    }
+
+    fn cmp_bucket(&self, bucket: &Bucket, entry: &(Key, u32)) -> Ordering {
         cmp_packed(self.keys.get(bucket.key), &entry.0).then(bucket.id.cmp(&entry.1))
     }
 
@@ -160,9 +163,7 @@ impl Order {
 
     /// The bucket `(key, id)` belongs to.
     fn bucket_of(&self, entry: &(Key, u32)) -> usize {
-        self.buckets
-            .partition_point(|b| cmp_packed(self.keys.get(b.key), &entry.0).then(b.id.cmp(&entry.1)).is_le())
-            .saturating_sub(1)
+        self.buckets.partition_point(|b| self.cmp_bucket(b, entry).is_le()).saturating_sub(1)
     }
 
     /// The keys of these contacts (those that exist), in one statement.

@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 
 use rusqlite::types::{Value, ValueRef};
 
-use super::spec::{cmp_value_ref, Key};
+use super::spec::{cmp_values, Key};
 
 const NULL: u8 = 0;
 const INTEGER: u8 = 1;
@@ -33,14 +33,9 @@ pub struct PackedKeys {
 }
 
 impl PackedKeys {
-    /// Packs `key`; the same key as the last one packed is not stored twice (a run's pure
+    /// Packs `key`; a key packed to the same bytes as `last` is not stored twice (a run's pure
     /// buckets share it).
     pub fn push(&mut self, key: &[Value], last: Option<KeyAt>) -> KeyAt {
-        if let Some(at) = last {
-            if cmp_packed(self.get(at), key).is_eq() && self.get(at).len() == packed_len(key) {
-                return at;
-            }
-        }
         let offset = self.bytes.len();
         for value in key {
             match value {
@@ -56,6 +51,10 @@ impl PackedKeys {
                 Value::Text(t) => self.push_bytes(TEXT, t.as_bytes()),
                 Value::Blob(b) => self.push_bytes(BLOB, b),
             }
+        }
+        if let Some(last) = last.filter(|at| self.get(*at) == &self.bytes[offset..]) {
+            self.bytes.truncate(offset);
+            return last;
         }
         let offset = u32::try_from(offset).expect("bucket keys under 4 GB");
         KeyAt { offset, len: (self.bytes.len() as u32) - offset }
@@ -89,17 +88,6 @@ impl PackedKeys {
     }
 }
 
-fn packed_len(key: &[Value]) -> usize {
-    key.iter()
-        .map(|v| match v {
-            Value::Null => 1,
-            Value::Integer(_) | Value::Real(_) => 9,
-            Value::Text(t) => 5 + t.len(),
-            Value::Blob(b) => 5 + b.len(),
-        })
-        .sum()
-}
-
 /// The values of a packed key, in order.
 fn values(mut packed: &[u8]) -> impl Iterator<Item = ValueRef<'_>> {
     std::iter::from_fn(move || {
@@ -122,16 +110,12 @@ fn values(mut packed: &[u8]) -> impl Iterator<Item = ValueRef<'_>> {
 
 /// A packed key against a key of values, as `spec::cmp_key` compares two keys.
 pub fn cmp_packed(packed: &[u8], key: &[Value]) -> Ordering {
-    values(packed)
-        .zip(key)
-        .map(|(a, b)| cmp_value_ref(a, ValueRef::from(b)))
-        .find(|o| o.is_ne())
-        .unwrap_or(Ordering::Equal)
+    cmp_values(values(packed), key.iter().map(ValueRef::from))
 }
 
 /// Two packed keys.
 pub fn cmp_packed_both(a: &[u8], b: &[u8]) -> Ordering {
-    values(a).zip(values(b)).map(|(x, y)| cmp_value_ref(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+    cmp_values(values(a), values(b))
 }
 
 #[cfg(test)]

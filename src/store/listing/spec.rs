@@ -163,12 +163,16 @@ pub(super) fn cmp_value_ref(a: ValueRef<'_>, b: ValueRef<'_>) -> Ordering {
     }
 }
 
-fn cmp_value(a: &Value, b: &Value) -> Ordering {
-    cmp_value_ref(ValueRef::from(a), ValueRef::from(b))
+/// Two keys given as their values in order, compared value by value.
+pub(super) fn cmp_values<'a, 'b>(
+    a: impl Iterator<Item = ValueRef<'a>>,
+    b: impl Iterator<Item = ValueRef<'b>>,
+) -> Ordering {
+    a.zip(b).map(|(x, y)| cmp_value_ref(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
 }
 
 pub(super) fn cmp_key(a: &[Value], b: &[Value]) -> Ordering {
-    a.iter().zip(b).map(|(x, y)| cmp_value(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+    cmp_values(a.iter().map(ValueRef::from), b.iter().map(ValueRef::from))
 }
 
 pub(super) fn cmp_entry(a: &(Key, u32), b: &(Key, u32)) -> Ordering {
