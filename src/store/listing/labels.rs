@@ -1,15 +1,19 @@
-//! An order's bucket number for each contact id. Up to 4,095 buckets (a million contacts at 256
-//! a bucket) a label takes 12 bits, in two planes: its high 8 bits as a byte per contact and
-//! its low 4 as a nibble (1.5 bytes a contact instead of 2: 0.5 MB off each of the 21 orders
-//! at a million). Past 4,095 buckets the labels are widened to 2 bytes each.
+//! An order's bucket number for each contact id, as narrow as the bucket count allows. Up to
+//! 255 buckets (an order whose runs of equal keys are long, each run one bucket: an assignee,
+//! a country) a label is a byte. Up to 4,095 (a million contacts at 256 a bucket) it takes 12
+//! bits, in two planes: its high 8 bits as a byte per contact and its low 4 as a nibble (1.5
+//! bytes a contact instead of 2: 0.5 MB off an order at a million). Past that, 2 bytes each.
+//! Labels widen as buckets are added.
 //!
 //! A scan for a page's few buckets is a pass over every label, so both forms are laid out for
 //! vector instructions: labels are handled in groups of 64, and a narrow group's nibbles are
 //! the low halves of 32 bytes for its first 32 labels and the high halves for the next 32, so
 //! that a group unpacks with shifts and masks alone (no shuffles).
 
-/// Bucket numbers the narrow form holds; its largest value marks an id that is not in the
-/// order (a deleted contact, or an id never used), as the wide form's does.
+/// Bucket numbers the byte and narrow forms hold; each form's largest value marks an id that
+/// is not in the order (a deleted contact, or an id never used), as the wide form's does.
+const BYTE_BUCKETS: usize = (1 << 8) - 1;
+const BYTE_ABSENT: u8 = BYTE_BUCKETS as u8;
 const NARROW_BUCKETS: usize = (1 << 12) - 1;
 const NARROW_ABSENT: u16 = NARROW_BUCKETS as u16;
 const WIDE_ABSENT: u16 = u16::MAX;
@@ -23,6 +27,8 @@ pub struct Labels {
 }
 
 enum Form {
+    /// A byte a label.
+    Byte(Vec<u8>),
     /// Label `i` is `high[i] << 4 | its nibble` (see the module comment); whole groups.
     Narrow {
         high: Vec<u8>,
@@ -40,7 +46,9 @@ fn nibble_at(id: usize) -> (usize, u32) {
 impl Labels {
     /// `len` ids, none in the order yet, wide enough for `buckets` buckets.
     pub fn new(len: usize, buckets: usize) -> Labels {
-        let form = if buckets <= NARROW_BUCKETS {
+        let form = if buckets <= BYTE_BUCKETS {
+            Form::Byte(vec![BYTE_ABSENT; len])
+        } else if buckets <= NARROW_BUCKETS {
             let groups = len.div_ceil(GROUP);
             Form::Narrow { high: vec![0xFF; groups * GROUP], low: vec![0xFF; groups * GROUP / 2] }
         } else {
@@ -59,6 +67,7 @@ impl Labels {
             return None;
         }
         match &self.form {
+            Form::Byte(labels) => (labels[id] != BYTE_ABSENT).then_some(u16::from(labels[id])),
             Form::Narrow { high, low } => {
                 let (byte, shift) = nibble_at(id);
                 let label = u16::from(high[id]) << 4 | (u16::from(low[byte] >> shift) & 0xF);
@@ -72,6 +81,7 @@ impl Labels {
     pub fn clear(&mut self, id: usize) {
         if id < self.len {
             let absent = match self.form {
+                Form::Byte(_) => u16::from(BYTE_ABSENT),
                 Form::Narrow { .. } => NARROW_ABSENT,
                 Form::Wide(_) => WIDE_ABSENT,
             };
@@ -85,6 +95,7 @@ impl Labels {
         if id >= self.len {
             self.len = id + 1;
             match &mut self.form {
+                Form::Byte(labels) => labels.resize(self.len, BYTE_ABSENT),
                 Form::Narrow { high, low } => {
                     let groups = self.len.div_ceil(GROUP);
                     high.resize(groups * GROUP, 0xFF);
@@ -98,6 +109,7 @@ impl Labels {
 
     fn write(&mut self, id: usize, label: u16) {
         match &mut self.form {
+            Form::Byte(labels) => labels[id] = label as u8,
             Form::Narrow { high, low } => {
                 high[id] = (label >> 4) as u8;
                 let (byte, shift) = nibble_at(id);
@@ -109,16 +121,30 @@ impl Labels {
 
     /// Widens the labels when bucket numbers below `buckets` do not fit.
     pub fn make_room(&mut self, buckets: usize) {
-        if buckets <= NARROW_BUCKETS || matches!(self.form, Form::Wide(_)) {
+        let holds = match self.form {
+            Form::Byte(_) => BYTE_BUCKETS,
+            Form::Narrow { .. } => NARROW_BUCKETS,
+            Form::Wide(_) => usize::MAX,
+        };
+        if buckets <= holds {
             return;
         }
-        self.form = Form::Wide((0..self.len).map(|id| self.get(id).unwrap_or(WIDE_ABSENT)).collect());
+        let mut wider = Labels::new(self.len, buckets);
+        for id in 0..self.len {
+            if let Some(label) = self.get(id) {
+                wider.write(id, label);
+            }
+        }
+        *self = wider;
     }
 
     /// Adds `by` to every label at or above `first` (buckets inserted before them; the caller
     /// has made room for the new bucket count).
     pub fn shift_from(&mut self, first: u16, by: u16) {
         match &mut self.form {
+            Form::Byte(labels) => {
+                labels.iter_mut().filter(|l| u16::from(**l) >= first && **l != BYTE_ABSENT).for_each(|l| *l += by as u8)
+            }
             Form::Narrow { high, low } => {
                 for (high, low) in high.chunks_exact_mut(GROUP).zip(low.chunks_exact_mut(GROUP / 2)) {
                     let mut labels =
@@ -150,25 +176,68 @@ impl Labels {
     /// label.
     pub fn scan(&self, lowest: u16, highest: u16, mut f: impl FnMut(usize, u16)) {
         let span = highest.wrapping_sub(lowest);
-        let mut visit = |first_id: usize, labels: &[u16]| {
-            if labels.iter().fold(u16::MAX, |m, l| m.min(l.wrapping_sub(lowest))) > span {
-                return;
-            }
-            for (id, l) in (first_id..self.len).zip(labels) {
-                if l.wrapping_sub(lowest) <= span {
-                    f(id, *l);
+        self.groups(|first_id, labels| {
+            if labels.iter().fold(u16::MAX, |m, l| m.min(l.wrapping_sub(lowest))) <= span {
+                for (id, l) in (first_id..self.len).zip(labels) {
+                    if l.wrapping_sub(lowest) <= span {
+                        f(id, *l);
+                    }
                 }
             }
-        };
+            true
+        });
+    }
+
+    /// The ids labelled `label` whose places among them, in id order, are `wanted` (a page's
+    /// part of a bucket whose members are in id order). Whole groups of 64 are counted (vector
+    /// compares); only the groups `wanted` falls in are looked at label by label.
+    pub fn ranked(&self, label: u16, wanted: std::ops::Range<u64>) -> Vec<u32> {
+        let mut found = Vec::with_capacity(wanted.end.saturating_sub(wanted.start) as usize);
+        let mut seen = 0u64;
+        self.groups(|first_id, labels| {
+            let here = labels.iter().filter(|l| **l == label).count() as u64;
+            if seen + here > wanted.start {
+                for (id, l) in (first_id..self.len).zip(labels) {
+                    if *l == label {
+                        if wanted.contains(&seen) {
+                            found.push(id as u32);
+                        }
+                        seen += 1;
+                    }
+                }
+            } else {
+                seen += here;
+            }
+            seen < wanted.end
+        });
+        found
+    }
+
+    /// Calls `visit(first id, labels)` for each group of 64 labels (fewer in the last one),
+    /// in id order, until it answers false.
+    fn groups(&self, mut visit: impl FnMut(usize, &[u16]) -> bool) {
         match &self.form {
+            Form::Byte(labels) => {
+                let mut wide = [0u16; GROUP];
+                for (g, group) in labels.chunks(GROUP).enumerate() {
+                    group.iter().zip(wide.iter_mut()).for_each(|(l, w)| *w = u16::from(*l));
+                    if !visit(g * GROUP, &wide[..group.len()]) {
+                        return;
+                    }
+                }
+            }
             Form::Narrow { high, low } => {
                 for (g, (high, low)) in high.chunks_exact(GROUP).zip(low.chunks_exact(GROUP / 2)).enumerate() {
-                    visit(g * GROUP, &unpack(high.try_into().expect("a group"), low.try_into().expect("a group")));
+                    if !visit(g * GROUP, &unpack(high.try_into().expect("a group"), low.try_into().expect("a group"))) {
+                        return;
+                    }
                 }
             }
             Form::Wide(labels) => {
                 for (g, group) in labels.chunks(GROUP).enumerate() {
-                    visit(g * GROUP, group);
+                    if !visit(g * GROUP, group) {
+                        return;
+                    }
                 }
             }
         }
@@ -176,6 +245,7 @@ impl Labels {
 
     pub fn bytes(&self) -> usize {
         match &self.form {
+            Form::Byte(labels) => labels.capacity(),
             Form::Narrow { high, low } => high.capacity() + low.capacity(),
             Form::Wide(labels) => labels.capacity() * 2,
         }
@@ -205,6 +275,31 @@ mod tests {
             .collect();
         assert!(!wanted.is_empty());
         assert_eq!(seen, wanted, "scan of {lowest}..={highest}");
+    }
+
+    #[test]
+    fn byte_labels_widen_and_rank_members_in_id_order() {
+        let mut labels = Labels::new(300, 10);
+        assert!(matches!(labels.form, Form::Byte(_)));
+        let expected = |id: usize| (id % 7) as u16;
+        for id in 0..300 {
+            labels.set(id, expected(id));
+        }
+        labels.clear(3);
+        check_scan(&labels, 2, 4);
+        // Label 3 is held by 10, 17, 24, … (3 itself cleared): its members at places 2..5.
+        assert_eq!(labels.ranked(3, 2..5), vec![24, 31, 38]);
+        assert_eq!(labels.ranked(3, 40..50), vec![290, 297]);
+        assert_eq!(labels.ranked(3, 0..0), Vec::<u32>::new());
+        // More buckets than a byte names: the labels widen first, keeping what they hold.
+        labels.make_room(257);
+        assert!(matches!(labels.form, Form::Narrow { .. }));
+        labels.shift_from(5, 250);
+        assert_eq!((labels.get(3), labels.get(4), labels.get(5), labels.get(6)), (None, Some(4), Some(255), Some(256)));
+        labels.set(299, 5000);
+        assert!(matches!(labels.form, Form::Wide(_)));
+        assert_eq!((labels.get(298), labels.get(299), labels.get(300)), (Some(4), Some(5000), None));
+        assert_eq!(labels.ranked(4, 0..2), vec![4, 11]);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //!   yet) is answered by SQL as before (`contacts::list`).
 
 mod build;
+mod cut;
 mod facets;
 mod feed;
 mod labels;

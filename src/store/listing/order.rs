@@ -1,17 +1,19 @@
 //! One sort order of the contact list kept in memory as buckets: the contacts in order, cut into
-//! runs of about `Tuning::list_bucket` contacts (256), and for each contact id the number of its bucket (12 bits
-//! a contact, `labels`). A page at any offset is found by counting the matching contacts per bucket (one
-//! pass over the matches) and sorting only the few hundred of the buckets the page falls in
-//! (SQLite, with the list's own ORDER BY): its cost follows the matches' count, never the
-//! offset or the number of rows SQLite would walk.
+//! runs of about `Tuning::list_bucket` contacts (256), and for each contact id the number of its
+//! bucket (`labels`: a byte or 12 bits a contact). A page at any offset is found by counting the
+//! matching contacts per bucket (one pass over the matches) and sorting only the few hundred of
+//! the buckets the page falls in (SQLite, with the list's own ORDER BY): its cost follows the
+//! matches' count, never the offset or the number of rows SQLite would walk.
 //!
 //! Each bucket starts at a key (the sort columns' values) and an id; a contact belongs to the
 //! last bucket whose start is not after its `(key, id)`. The list's order is `key, id` ascending
 //! or `key DESC, id` (the id breaks ties upwards either way), so a run of equal keys is read in
-//! the same id order both ways. Buckets therefore never mix such a run with other keys once it
-//! is at least a bucket long: it gets buckets of its own ("pure" ones, split by id), which a
-//! descending walk reads forwards; every other bucket ("mixed") holds whole runs and starts
-//! where a run starts (id 0).
+//! the same id order both ways. A run at least a bucket long therefore gets a bucket of its own,
+//! however long (a "pure" one: an assignee's, the contacts without a middle name), whose members'
+//! order is their ids': a page in it takes its part of the members in id order, with nothing to
+//! sort. Every other bucket ("mixed") holds whole shorter runs and starts where a run starts (id
+//! 0). Long runs as one bucket each keep the bucket count of orders by few values low, and their
+//! labels a byte.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -23,9 +25,10 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 use crate::store::id_list;
 
+use super::cut::{cut, Cut, Cutter};
 use super::labels::Labels;
 use super::packed::{cmp_packed, cmp_packed_both, KeyAt, PackedKeys};
-use super::spec::{cmp_entry, cmp_key};
+use super::spec::cmp_entry;
 pub use super::spec::{Key, OrderSpec};
 
 /// The most buckets a 2-byte bucket number can name (16 million contacts at 256 a bucket).
@@ -38,13 +41,6 @@ struct Bucket {
     /// Holds one run of equal keys only, a run other buckets share (see the module comment).
     pure: bool,
     /// Live contacts in it.
-    size: u32,
-}
-
-/// A bucket as cut from sorted entries, before its key is packed.
-struct Cut {
-    start: (Key, u32),
-    pure: bool,
     size: u32,
 }
 
@@ -233,33 +229,26 @@ impl Order {
         self.set_label(id, b as u16);
         self.len += 1;
         self.buckets[b].size += 1;
-        if self.buckets[b].size as usize >= 2 * self.bucket {
+        if !pure && self.buckets[b].size as usize >= 2 * self.bucket {
             self.split(conn, b)?;
         }
         Ok(())
     }
 
-    /// Cuts bucket `b` anew from its members' keys.
+    /// Cuts mixed bucket `b` anew from its members' keys (a run grown to a bucket's length gets
+    /// a pure one).
     fn split(&mut self, conn: &Connection, b: usize) -> Result<()> {
         let members = self.bucket_members(b as u16);
-        let entries: Vec<(Key, u32)> = if self.buckets[b].pure {
-            // Every member has the bucket's key: their order is their ids' (no keys to read).
-            let key = self.keys.key(self.buckets[b].key);
-            members.iter().map(|id| (key.clone(), *id as u32)).collect()
-        } else {
-            let mut entries: Vec<(Key, u32)> =
-                self.keys_of(conn, &members)?.into_iter().map(|(id, key)| (key, id)).collect();
-            entries.sort_by(cmp_entry);
-            entries
-        };
+        let mut entries: Vec<(Key, u32)> =
+            self.keys_of(conn, &members)?.into_iter().map(|(id, key)| (key, id)).collect();
+        entries.sort_by(cmp_entry);
         let first_start = (self.keys.key(self.buckets[b].key), self.buckets[b].id);
-        let (mut buckets, members) = cut(entries, Some(first_start), self.bucket);
-        if buckets.len() <= 1 {
+        let (buckets, members) = cut(entries, Some(first_start), self.bucket);
+        if let [only] = &buckets[..] {
+            // One run of equal keys: the bucket is that run's (pure) from now on.
+            self.buckets[b].pure = only.pure;
+            self.refresh_descending();
             return Ok(());
-        }
-        if self.buckets[b].pure {
-            // A pure bucket's members all share its key: what it splits into stays pure.
-            buckets.iter_mut().for_each(|nb| nb.pure = true);
         }
         self.buckets.remove(b);
         self.insert_buckets(b, buckets, &members, true)
@@ -306,6 +295,7 @@ impl Order {
             }
             let b = &self.buckets[label];
             assert!(!b.pure || cmp_packed(self.keys.get(b.key), &entry.0).is_eq(), "{entry:?} in pure bucket {label}");
+            assert!(b.pure || (b.size as usize) < 2 * self.bucket, "mixed bucket {label} of {} not split", b.size);
         }
         let sizes: u32 = self.buckets.iter().map(|b| b.size).sum();
         assert_eq!(sizes as u64, self.len);
@@ -353,29 +343,52 @@ impl Order {
             ascending = (0..self.buckets.len() as u16).collect();
             &ascending
         };
+        let end = offset + limit;
+        // Mixed buckets the page falls in, whole; the page's parts of pure ones, by place.
         let mut chosen = vec![false; self.buckets.len()];
-        let (mut before, mut skip, mut found) = (0u64, 0u64, false);
+        let mut parts = Vec::new();
+        // Matches before the bucket under way, and before the first candidate.
+        let (mut before, mut first) = (0u64, None);
         for &b in sequence {
             let n = u64::from(counts[b as usize]);
             if n == 0 {
                 continue;
             }
-            if !found {
-                if before + n <= offset {
-                    before += n;
-                    continue;
-                }
-                found = true;
-                skip = offset - before;
+            if before + n <= offset {
+                before += n;
+                continue;
             }
-            chosen[b as usize] = true;
+            if self.buckets[b as usize].pure {
+                let part = offset.saturating_sub(before)..end.min(before + n) - before;
+                first.get_or_insert(before + part.start);
+                parts.push((b, part));
+            } else {
+                first.get_or_insert(before);
+                chosen[b as usize] = true;
+            }
             before += n;
-            if before >= offset + limit {
+            if before >= end {
                 break;
             }
         }
-        let candidates = if found { self.members_of(&chosen, matches) } else { Vec::new() };
-        PageCandidates { candidates, skip }
+        let Some(first) = first else { return PageCandidates { candidates: Vec::new(), skip: 0 } };
+        let mut candidates = if chosen.contains(&true) { self.members_of(&chosen, matches) } else { Vec::new() };
+        for (b, part) in parts {
+            candidates.extend(self.part_of(b, part, matches, everything).into_iter().map(i64::from));
+        }
+        PageCandidates { candidates, skip: offset - first }
+    }
+
+    /// The matching members of pure bucket `b` at places `part` among them (in id order).
+    fn part_of(&self, b: u16, part: std::ops::Range<u64>, matches: &RoaringBitmap, everything: bool) -> Vec<u32> {
+        if part.is_empty() {
+            return Vec::new();
+        }
+        if everything {
+            return self.labels.ranked(b, part);
+        }
+        let (skip, take) = (part.start as usize, (part.end - part.start) as usize);
+        matches.iter().filter(|id| self.label(*id) == Some(b)).skip(skip).take(take).collect()
     }
 
     /// The contacts of `matches` in the chosen buckets. Many matches: the labels are scanned
@@ -414,105 +427,4 @@ impl Order {
 
 pub fn contact_id(id: i64) -> Result<u32> {
     u32::try_from(id).map_err(|_| Error::Internal(format!("contact id {id} is past what the list index holds")))
-}
-
-/// Cuts entries coming in order into buckets: a run of equal keys at least a bucket long gets
-/// pure buckets of its own (the first starting at id 0, the others at their first id),
-/// shorter runs share mixed buckets of about `bucket` (each starting at its first run, id 0).
-/// Holds the ids of the run under way, and no key but its own.
-struct Cutter {
-    bucket: usize,
-    buckets: Vec<Cut>,
-    members: Vec<Vec<u32>>,
-    run_key: Option<Key>,
-    run: Vec<u32>,
-    /// The run under way has reached a bucket's length: its ids go to pure buckets.
-    run_pure: bool,
-    /// The last bucket is a mixed one that may take more runs.
-    mixed_open: bool,
-}
-
-impl Cutter {
-    fn new(bucket: usize) -> Cutter {
-        Cutter {
-            bucket,
-            buckets: Vec::new(),
-            members: Vec::new(),
-            run_key: None,
-            run: Vec::new(),
-            run_pure: false,
-            mixed_open: false,
-        }
-    }
-
-    fn open(&mut self, start: (Key, u32), pure: bool) {
-        self.buckets.push(Cut { start, pure, size: 0 });
-        self.members.push(Vec::new());
-    }
-
-    fn add(&mut self, ids: &[u32]) {
-        let last = self.buckets.len() - 1;
-        self.buckets[last].size += ids.len() as u32;
-        self.members[last].extend_from_slice(ids);
-    }
-
-    fn push(&mut self, key: Key, id: u32) {
-        match &self.run_key {
-            Some(run_key) if cmp_key(run_key, &key).is_eq() => {}
-            Some(_) => {
-                self.end_run();
-                self.run_key = Some(key);
-            }
-            None => self.run_key = Some(key),
-        }
-        let run_key = self.run_key.as_ref().expect("set above");
-        if self.run_pure {
-            if self.members.last().is_some_and(|m| m.len() >= self.bucket) {
-                self.open((run_key.clone(), id), true);
-            }
-            self.add(&[id]);
-            return;
-        }
-        self.run.push(id);
-        if self.run.len() >= self.bucket {
-            self.open((run_key.clone(), 0), true);
-            let run = std::mem::take(&mut self.run);
-            self.add(&run);
-            self.run_pure = true;
-            self.mixed_open = false;
-        }
-    }
-
-    fn end_run(&mut self) {
-        if !self.run_pure && !self.run.is_empty() {
-            if !self.mixed_open || self.members.last().is_some_and(|m| m.len() >= self.bucket) {
-                let key = self.run_key.clone().expect("a run has a key");
-                self.open((key, 0), false);
-                self.mixed_open = true;
-            }
-            let run = std::mem::take(&mut self.run);
-            self.add(&run);
-        }
-        self.run.clear();
-        self.run_pure = false;
-        self.run_key = None;
-    }
-
-    /// The buckets and their members; `first`: the start the first bucket keeps (a split
-    /// bucket's own).
-    fn finish(mut self, first: Option<(Key, u32)>) -> (Vec<Cut>, Vec<Vec<u32>>) {
-        self.end_run();
-        if let (Some(start), Some(bucket)) = (first, self.buckets.first_mut()) {
-            bucket.start = start;
-        }
-        (self.buckets, self.members)
-    }
-}
-
-fn cut(sorted: Vec<(Key, u32)>, first: Option<(Key, u32)>, bucket: usize) -> (Vec<Cut>, Vec<Vec<u32>>) {
-    let mut cutter = Cutter::new(bucket);
-    for (key, id) in sorted {
-        cutter.push(key, id);
-    }
-    cutter.finish(first)
 }
