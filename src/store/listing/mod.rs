@@ -269,7 +269,7 @@ impl Listing {
         for word in words.iter().collect::<BTreeSet<_>>() {
             let mut chars = word.chars();
             match (chars.next(), chars.next(), self.read().index.as_ref()) {
-                (Some(c), None, Some(index)) => matches &= index.words.character(c),
+                (Some(c), None, Some(index)) => index.words.keep_holding(c, &mut matches),
                 _ => longer.push(word.clone()),
             }
         }

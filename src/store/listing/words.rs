@@ -29,10 +29,26 @@ struct Remembered {
     bytes: usize,
 }
 
+/// The contacts of one character, as whichever set is smaller: those whose text holds it, or,
+/// for the characters nearly every text holds (`@`, `.`, `a`: 16 kB at most a set of 65,536
+/// ids either way, next to nothing when all hold it), those whose text lacks it.
+enum CharacterSet {
+    Holding(RoaringBitmap),
+    Lacking(RoaringBitmap),
+}
+
+impl CharacterSet {
+    fn bytes(&self) -> usize {
+        match self {
+            CharacterSet::Holding(ids) | CharacterSet::Lacking(ids) => ids.serialized_size(),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Words {
     /// Contacts by each character their text holds.
-    characters: HashMap<char, RoaringBitmap>,
+    characters: HashMap<char, CharacterSet>,
     /// Contacts holding every word of a set, by the set's key (see [`key`]).
     remembered: HashMap<String, Remembered>,
     /// Remembered keys, oldest first.
@@ -70,21 +86,39 @@ fn characters(body: &str) -> Vec<char> {
 impl Words {
     /// The character sets of every search text (in a transaction of the caller's).
     pub fn read_all(conn: &Connection) -> Result<Words> {
-        let mut words = Words::default();
+        let mut holding: HashMap<char, RoaringBitmap> = HashMap::new();
+        let mut every = RoaringBitmap::new();
         let mut stmt = conn.prepare("SELECT contact_id, body FROM search_texts ORDER BY contact_id")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let id = contact_id(row.get(0)?)?;
+            super::facets::append(&mut every, id);
             for c in characters(row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?) {
-                super::facets::append(words.characters.entry(c).or_default(), id);
+                super::facets::append(holding.entry(c).or_default(), id);
             }
         }
-        Ok(words)
+        let characters = holding
+            .into_iter()
+            .map(|(c, ids)| {
+                let lacking = &every - &ids;
+                let set = if lacking.serialized_size() < ids.serialized_size() {
+                    CharacterSet::Lacking(lacking)
+                } else {
+                    CharacterSet::Holding(ids)
+                };
+                (c, set)
+            })
+            .collect();
+        Ok(Words { characters, ..Words::default() })
     }
 
-    /// The contacts holding a single character (always current).
-    pub fn character(&self, c: char) -> RoaringBitmap {
-        self.characters.get(&c).cloned().unwrap_or_default()
+    /// Keeps of `matches` (live contacts) those whose text holds `c` (always current).
+    pub fn keep_holding(&self, c: char, matches: &mut RoaringBitmap) {
+        match self.characters.get(&c) {
+            Some(CharacterSet::Holding(ids)) => *matches &= ids,
+            Some(CharacterSet::Lacking(ids)) => *matches -= ids,
+            None => matches.clear(),
+        }
     }
 
     /// The remembered set of `words`, with what changed since, up to change `upto` (None: not
@@ -137,15 +171,29 @@ impl Words {
     /// their texts as they are now (`texts`: None, deleted).
     pub fn changed(&mut self, seq: u64, texts: &[(u32, Option<&str>)]) {
         for &(id, body) in texts {
-            let held = body.map(characters).unwrap_or_default();
-            self.characters.retain(|c, ids| {
-                if held.binary_search(c).is_err() {
-                    ids.remove(id);
+            let held = body.map(characters);
+            let holds = |c: &char| held.as_ref().is_some_and(|held| held.binary_search(c).is_ok());
+            self.characters.retain(|c, set| match set {
+                CharacterSet::Holding(ids) => {
+                    if !holds(c) {
+                        ids.remove(id);
+                    }
+                    !ids.is_empty()
                 }
-                !ids.is_empty()
+                CharacterSet::Lacking(ids) => {
+                    if holds(c) || held.is_none() {
+                        ids.remove(id);
+                    } else {
+                        ids.insert(id);
+                    }
+                    true
+                }
             });
-            for c in held {
-                self.characters.entry(c).or_default().insert(id);
+            for c in held.iter().flatten() {
+                let set = self.characters.entry(*c).or_insert_with(|| CharacterSet::Holding(RoaringBitmap::new()));
+                if let CharacterSet::Holding(ids) = set {
+                    ids.insert(id);
+                }
             }
             self.recent.push_back((seq, id));
         }
@@ -158,9 +206,7 @@ impl Words {
 
     /// Bytes held, about.
     pub fn bytes(&self) -> usize {
-        self.bytes
-            + self.recent.len() * 16
-            + self.characters.values().map(RoaringBitmap::serialized_size).sum::<usize>()
+        self.bytes + self.recent.len() * 16 + self.characters.values().map(CharacterSet::bytes).sum::<usize>()
     }
 }
 
@@ -203,4 +249,51 @@ pub fn texts_holding(conn: &Connection, candidates: &RoaringBitmap, words: &[Str
         .map(|id| Ok(contact_id(id?)?))
         .collect::<Result<RoaringBitmap>>()?;
     Ok(held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every character's contacts among `texts`, as the sets answer and as the texts say.
+    fn check(words: &Words, texts: &HashMap<u32, &str>) {
+        let live: RoaringBitmap = texts.keys().copied().collect();
+        for c in ['a', '@', 'z', 'q', 'n'] {
+            let mut kept = live.clone();
+            words.keep_holding(c, &mut kept);
+            let holding: RoaringBitmap = texts.iter().filter(|(_, t)| t.contains(c)).map(|(id, _)| *id).collect();
+            assert_eq!(kept, holding, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn character_sets_held_either_way_follow_changes() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE search_texts (contact_id INTEGER PRIMARY KEY, body TEXT NOT NULL)").unwrap();
+        let mut texts: HashMap<u32, &str> = HashMap::new();
+        for id in 1..=10u32 {
+            let body = match id {
+                3 => "bo@x",
+                5 => "zara@x",
+                _ => "anna@x",
+            };
+            conn.execute("INSERT INTO search_texts VALUES (?, ?)", rusqlite::params![id, body]).unwrap();
+            texts.insert(id, body);
+        }
+        let mut words = Words::read_all(&conn).unwrap();
+        // Nearly every text holds `a`, every one `@`: those are kept as the texts lacking them.
+        assert!(matches!(words.characters[&'a'], CharacterSet::Lacking(_)));
+        assert!(matches!(words.characters[&'@'], CharacterSet::Lacking(_)));
+        assert!(matches!(words.characters[&'z'], CharacterSet::Holding(_)));
+        check(&words, &texts);
+        let changes: [(u32, Option<&str>); 4] = [(3, Some("an@")), (4, Some("zz")), (11, Some("new@")), (6, None)];
+        words.changed(1, &changes);
+        for (id, body) in changes {
+            match body {
+                Some(body) => texts.insert(id, body),
+                None => texts.remove(&id),
+            };
+        }
+        check(&words, &texts);
+    }
 }
