@@ -34,26 +34,21 @@ pub fn import_contacts(path: &Path, items: Receiver<ImportItem>) -> Result<Impor
         let now = now_ms();
         let mut incoming = Incoming::new(items);
         loop {
-            let Some(c) = incoming.next()? else { return Ok(counts) };
-            let text = |v: &Option<Option<String>>| v.as_ref().and_then(|v| v.as_deref()).map(str::to_string);
-            let (last, middle, company, phone, email) =
-                (text(&c.last_name), text(&c.middle_name), text(&c.company), text(&c.phone), text(&c.email));
-            let (website, skype, birthday, job, background) =
-                (text(&c.website), text(&c.skype_name), text(&c.birthday), text(&c.job_title), text(&c.background));
+            let Some(mut c) = incoming.next()? else { return Ok(counts) };
             bulk.contact(&NewContact {
                 id,
                 is_company: c.is_company.unwrap_or(false),
                 first_name: c.first_name.as_deref().unwrap_or(""),
-                last_name: last.as_deref(),
-                middle_name: middle.as_deref(),
-                company: company.as_deref(),
-                phone: phone.as_deref(),
-                email: email.as_deref(),
-                website: website.as_deref(),
-                skype_name: skype.as_deref(),
-                birthday: birthday.as_deref(),
-                job_title: job.as_deref(),
-                background: background.as_deref(),
+                last_name: text(&c.last_name),
+                middle_name: text(&c.middle_name),
+                company: text(&c.company),
+                phone: text(&c.phone),
+                email: text(&c.email),
+                website: text(&c.website),
+                skype_name: text(&c.skype_name),
+                birthday: text(&c.birthday),
+                job_title: text(&c.job_title),
+                background: text(&c.background),
                 author_id: c.author_id.unwrap_or(0),
                 assigned_to_id: c.assigned_to_id.flatten(),
                 visibility: c.visibility.unwrap_or(0),
@@ -63,15 +58,15 @@ pub fn import_contacts(path: &Path, items: Receiver<ImportItem>) -> Result<Impor
             for project in c.project_ids.iter().flatten() {
                 bulk.contact_project(id, *project)?;
             }
-            if let Some(a) = c.address.as_ref().filter(|a| !a.destroy) {
+            if let Some(a) = c.address.take().filter(|a| !a.destroy) {
                 let address = Address {
                     contact_id: id,
-                    street1: a.street1.clone().flatten(),
-                    street2: a.street2.clone().flatten(),
-                    city: a.city.clone().flatten(),
-                    region: a.region.clone().flatten(),
-                    postcode: a.postcode.clone().flatten(),
-                    country_code: a.country_code.clone().flatten(),
+                    street1: a.street1.flatten(),
+                    street2: a.street2.flatten(),
+                    city: a.city.flatten(),
+                    region: a.region.flatten(),
+                    postcode: a.postcode.flatten(),
+                    country_code: a.country_code.flatten(),
                     created_at: now,
                     updated_at: now,
                     ..Default::default()
@@ -100,4 +95,9 @@ pub fn import_contacts(path: &Path, items: Receiver<ImportItem>) -> Result<Impor
             counts.created += 1;
         }
     })
+}
+
+/// A text the changes set (None: unset or set to nothing), borrowed for the row.
+fn text(value: &Option<Option<String>>) -> Option<&str> {
+    value.as_ref().and_then(|v| v.as_deref())
 }
