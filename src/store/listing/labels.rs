@@ -94,12 +94,16 @@ impl Labels {
     /// Takes `id` out of the order.
     pub fn clear(&mut self, id: usize) {
         if id < self.len {
-            let absent = match self.form {
-                Form::Byte(_) => u16::from(BYTE_ABSENT),
-                Form::Narrow { bits, .. } => narrow_buckets(bits) as u16,
-                Form::Wide(_) => WIDE_ABSENT,
-            };
-            self.write(id, absent);
+            self.write(id, self.holds() as u16);
+        }
+    }
+
+    /// Bucket numbers the form holds (the next value marks an absent id).
+    fn holds(&self) -> usize {
+        match self.form {
+            Form::Byte(_) => BYTE_BUCKETS,
+            Form::Narrow { bits, .. } => narrow_buckets(bits),
+            Form::Wide(_) => usize::from(WIDE_ABSENT),
         }
     }
 
@@ -136,12 +140,7 @@ impl Labels {
 
     /// Widens the labels when bucket numbers below `buckets` do not fit.
     pub fn make_room(&mut self, buckets: usize) {
-        let holds = match self.form {
-            Form::Byte(_) => BYTE_BUCKETS,
-            Form::Narrow { bits, .. } => narrow_buckets(bits),
-            Form::Wide(_) => usize::MAX,
-        };
-        if buckets <= holds {
+        if buckets <= self.holds() || matches!(self.form, Form::Wide(_)) {
             return;
         }
         let mut wider = Labels::new(self.len, buckets);

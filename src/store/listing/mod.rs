@@ -51,7 +51,7 @@ use words::Words;
 pub use build::release_freed_memory;
 pub use feed::{prepare as prepare_writer, ListingFeed};
 
-/// Orders other than the default one kept at most (about 2.3 MB each at a million contacts);
+/// Orders other than the default one kept at most (1 to 1.7 MB each at a million contacts);
 /// the one used longest ago gives way.
 const MAX_OTHER_ORDERS: usize = 20;
 /// Search candidates at most whose texts are tested for the remaining words (a text read and

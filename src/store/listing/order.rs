@@ -1,6 +1,6 @@
 //! One sort order of the contact list kept in memory as buckets: the contacts in order, cut into
 //! runs of about `Tuning::list_bucket` contacts (256), and for each contact id the number of its
-//! bucket (`labels`: a byte or 12 bits a contact). A page at any offset is found by counting the
+//! bucket (`labels`: one to two bytes a contact). A page at any offset is found by counting the
 //! matching contacts per bucket (one pass over the matches) and sorting only the few hundred of
 //! the buckets the page falls in (SQLite, with the list's own ORDER BY): its cost follows the
 //! matches' count, never the offset or the number of rows SQLite would walk.
@@ -27,7 +27,7 @@ use crate::store::id_list;
 
 use super::cut::{cut, Cut, Cutter};
 use super::labels::Labels;
-use super::packed::{cmp_packed, cmp_packed_both, KeyAt, PackedKeys};
+use super::packed::{cmp_packed, KeyAt, PackedKeys};
 use super::spec::cmp_entry;
 pub use super::spec::{Key, OrderSpec};
 
@@ -55,8 +55,6 @@ pub struct Order {
     keys: PackedKeys,
     /// Bucket number by contact id (meaningless for ids that are not live contacts).
     labels: Labels,
-    /// The buckets in descending order: mixed ones backwards, each pure run forwards.
-    descending: Vec<u16>,
 }
 
 /// The rows the page falls in: `candidates` (matching contacts of the page's buckets) to be
@@ -75,15 +73,8 @@ impl Order {
             format!("SELECT c.id, {} {} ORDER BY {}", columns.join(", "), spec.from_clause(), spec.order_by(false));
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query([])?;
-        let mut order = Order {
-            spec,
-            bucket,
-            len: 0,
-            buckets: Vec::new(),
-            keys: PackedKeys::default(),
-            labels: Labels::new(0, 0),
-            descending: Vec::new(),
-        };
+        let mut order =
+            Order { spec, bucket, len: 0, buckets: Vec::new(), keys: PackedKeys::default(), labels: Labels::new(0, 0) };
         let mut cutter = Cutter::new(bucket);
         let mut highest = 0;
         while let Some(row) = rows.next()? {
@@ -104,7 +95,6 @@ impl Order {
             }
         }
         order.buckets = order.pack(buckets);
-        order.refresh_descending();
         Ok(order)
     }
 
@@ -131,30 +121,6 @@ impl Order {
 
     fn set_label(&mut self, id: u32, label: u16) {
         self.labels.set(id as usize, label);
-    }
-
-    fn refresh_descending(&mut self) {
-        let n = self.buckets.len();
-        let mut descending = Vec::with_capacity(n);
-        let mut end = n;
-        while end > 0 {
-            let mut start = end - 1;
-            if self.buckets[start].pure {
-                while start > 0
-                    && self.buckets[start - 1].pure
-                    && cmp_packed_both(
-                        self.keys.get(self.buckets[start - 1].key),
-                        self.keys.get(self.buckets[start].key),
-                    )
-                    .is_eq()
-                {
-                    start -= 1;
-                }
-            }
-            descending.extend((start..end).map(|b| b as u16));
-            end = start;
-        }
-        self.descending = descending;
     }
 
     /// The bucket `(key, id)` belongs to.
@@ -204,7 +170,6 @@ impl Order {
         if self.buckets.is_empty() {
             let key = self.keys.push(&key, None);
             self.buckets.push(Bucket { key, id: 0, pure: false, size: 0 });
-            self.refresh_descending();
         }
         let entry = (key, id);
         let mut b = self.bucket_of(&entry);
@@ -247,7 +212,6 @@ impl Order {
         if let [only] = &buckets[..] {
             // One run of equal keys: the bucket is that run's (pure) from now on.
             self.buckets[b].pure = only.pure;
-            self.refresh_descending();
             return Ok(());
         }
         self.buckets.remove(b);
@@ -279,7 +243,6 @@ impl Order {
         let tail = self.buckets.split_off(at);
         self.buckets.extend(new);
         self.buckets.extend(tail);
-        self.refresh_descending();
         Ok(())
     }
 
@@ -296,6 +259,10 @@ impl Order {
             let b = &self.buckets[label];
             assert!(!b.pure || cmp_packed(self.keys.get(b.key), &entry.0).is_eq(), "{entry:?} in pure bucket {label}");
             assert!(b.pure || (b.size as usize) < 2 * self.bucket, "mixed bucket {label} of {} not split", b.size);
+            // A run is never cut in two (a descending list reads a pure bucket forwards).
+            let next_same =
+                |n: usize| self.buckets.get(n).is_some_and(|o| cmp_packed(self.keys.get(o.key), &entry.0).is_eq());
+            assert!(!b.pure || (!next_same(label + 1) && (label == 0 || !next_same(label - 1))), "run {label} cut");
         }
         let sizes: u32 = self.buckets.iter().map(|b| b.size).sum();
         assert_eq!(sizes as u64, self.len);
@@ -336,20 +303,16 @@ impl Order {
             }
             counts
         };
-        let ascending: Vec<u16>;
-        let sequence: &[u16] = if desc {
-            &self.descending
-        } else {
-            ascending = (0..self.buckets.len() as u16).collect();
-            &ascending
-        };
+        // Descending, the buckets come backwards (a pure bucket's members stay in id order).
+        let last = self.buckets.len().saturating_sub(1) as u16;
+        let sequence = (0..self.buckets.len() as u16).map(|i| if desc { last - i } else { i });
         let end = offset + limit;
         // Mixed buckets the page falls in, whole; the page's parts of pure ones, by place.
         let mut chosen = vec![false; self.buckets.len()];
         let mut parts = Vec::new();
         // Matches before the bucket under way, and before the first candidate.
         let (mut before, mut first) = (0u64, None);
-        for &b in sequence {
+        for b in sequence {
             let n = u64::from(counts[b as usize]);
             if n == 0 {
                 continue;
@@ -392,7 +355,7 @@ impl Order {
     }
 
     /// The contacts of `matches` in the chosen buckets. Many matches: the labels are scanned
-    /// for the chosen buckets' range (a tight loop over 12 bits a contact) and only those
+    /// for the chosen buckets' range (a tight loop over the labels) and only those
     /// found are tested; few: the matches are walked.
     fn members_of(&self, chosen: &[bool], matches: &RoaringBitmap) -> Vec<i64> {
         let in_chosen = |label: u16| chosen.get(label as usize).copied().unwrap_or(false);
