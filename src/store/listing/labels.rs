@@ -275,9 +275,9 @@ fn unpack_bits<const BITS: u32>(high: &[u8], low: &[u8]) -> [u16; GROUP] {
     let mask = (1u8 << BITS) - 1;
     let mut labels = [0u16; GROUP];
     for part in 0..GROUP / per {
-        for j in 0..per {
+        for (j, low) in low[..per].iter().enumerate() {
             let i = part * per + j;
-            labels[i] = u16::from(high[i]) << BITS | u16::from((low[j] >> (BITS * part as u32)) & mask);
+            labels[i] = u16::from(high[i]) << BITS | u16::from((low >> (BITS * part as u32)) & mask);
         }
     }
     labels
