@@ -24,6 +24,7 @@ mod labels;
 mod order;
 mod packed;
 mod results;
+mod sorted;
 mod spec;
 mod words;
 
@@ -97,6 +98,8 @@ pub struct Listing {
     state: RwLock<State>,
     /// Answers given since the last change (the same list asked again costs a lookup).
     results: results::Results,
+    /// The last page's candidates in list order (the next page often falls in the same buckets).
+    last_sorted: sorted::LastSorted,
     file: DbFile,
     /// The store's configuration version (orders by user name are rebuilt when it moves).
     config_version: Arc<AtomicU64>,
@@ -140,6 +143,7 @@ impl Listing {
         Arc::new_cyclic(|me| Listing {
             state: RwLock::default(),
             results: Default::default(),
+            last_sorted: Default::default(),
             file,
             config_version,
             uses: AtomicU64::new(0),
@@ -234,7 +238,18 @@ impl Listing {
                 let everything = matches.len() == held.order.len();
                 let candidates = held.order.page(&matches, everything, desc, offset, limit);
                 drop(state);
-                spec.sort_page(conn, desc, &candidates, limit)?
+                let at = sorted::SortedAt { spec, desc, seq, config_version: self.config_version() };
+                let in_order = match self.last_sorted.get(&at, &candidates.candidates) {
+                    Some(in_order) => in_order,
+                    None => {
+                        let in_order = at.spec.sort_candidates(conn, desc, &candidates.candidates)?;
+                        if current == seq {
+                            self.last_sorted.put(at, &in_order);
+                        }
+                        in_order
+                    }
+                };
+                in_order.into_iter().skip(candidates.skip as usize).take(limit as usize).collect()
             }
         };
         if current == seq {

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::Connection;
 
 use crate::domain::query::SortKey;
 use crate::error::Result;
@@ -14,7 +14,6 @@ use crate::store::contacts::sort_sql;
 use crate::store::id_list;
 
 use super::facets::Record;
-use super::order::PageCandidates;
 
 /// Which columns an order sorts by (each ascending or each descending, ties by id ascending).
 #[derive(Clone, Debug, PartialEq)]
@@ -180,24 +179,21 @@ pub(super) fn cmp_entry(a: &(Key, u32), b: &(Key, u32)) -> Ordering {
 }
 
 impl OrderSpec {
-    /// Sorts a page's candidates with SQLite and takes the page.
-    pub fn sort_page(&self, conn: &Connection, desc: bool, page: &PageCandidates, limit: u64) -> Result<Vec<i64>> {
-        if page.candidates.is_empty() {
+    /// Sorts a page's candidates with SQLite, in list order.
+    pub fn sort_candidates(&self, conn: &Connection, desc: bool, candidates: &[i64]) -> Result<Vec<i64>> {
+        if candidates.is_empty() {
             return Ok(Vec::new());
         }
         // The candidates drive (CROSS JOIN keeps them the outer loop): otherwise SQLite may walk
         // the name index in list order testing each row against them, as far as the page lies.
         let address = if self.needs_address() { " LEFT JOIN addresses ad ON ad.contact_id = c.id" } else { "" };
         let sql = format!(
-            "SELECT c.id FROM json_each(?) j CROSS JOIN contacts c ON c.id = j.value{address}
-              ORDER BY {} LIMIT ? OFFSET ?",
+            "SELECT c.id FROM json_each(?) j CROSS JOIN contacts c ON c.id = j.value{address} ORDER BY {}",
             self.order_by(desc)
         );
-        let values =
-            [Value::Text(id_list(&page.candidates)), Value::Integer(limit as i64), Value::Integer(page.skip as i64)];
         let ids = conn
             .prepare_cached(&sql)?
-            .query_map(params_from_iter(values.iter()), |r| r.get(0))?
+            .query_map([id_list(candidates)], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<i64>>>()?;
         Ok(ids)
     }

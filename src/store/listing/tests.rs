@@ -332,3 +332,53 @@ fn answers_outlive_changes_that_cannot_touch_them_and_only_those() {
     written(&store, move |c| create(c, &matching).map(drop));
     check(Some(before + 1));
 }
+
+/// A list paged through from the first page to the last, as client libraries fetch everything:
+/// every page equals SQL's, also right after a write (the next page's buckets were sorted before
+/// it), in several orders, filtered and not.
+#[test]
+fn lists_paged_through_page_by_page_are_the_lists_sql_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_small(&dir.path().join("t.db"));
+    let mut rng = Rng(4242);
+    let batch: Vec<ContactChanges> = (0..160).map(|_| random_contact(&mut rng)).collect();
+    written(&store, move |c| {
+        for p in 1..=3 {
+            c.execute(
+                "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (?1, 'P', 'p' || ?1, 0, 0)",
+                [p],
+            )?;
+        }
+        batch.iter().try_for_each(|ch| create(c, ch).map(drop))
+    });
+    wait_for("the list index", || store.listing.is_built());
+    let sorts = [(SortKey::LastName, false), (SortKey::City, true), (SortKey::Name, true), (SortKey::Company, false)];
+    for (round, (key, desc)) in sorts.into_iter().enumerate() {
+        let mut q = ContactQuery::new(Visibility::Everything);
+        q.sort = vec![(key, desc)];
+        if round % 2 == 1 {
+            q.projects = Some(vec![1]);
+        }
+        let _ = both(&store, &q, 0, 1);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let (mut offset, mut answered) = (0, 0);
+        loop {
+            let (indexed, sql) = both(&store, &q, offset, 3);
+            if let Some(indexed) = indexed {
+                assert_eq!(indexed, sql, "{q:?} offset {offset}");
+                answered += 1;
+            }
+            if offset == 30 {
+                // Writes between two pages, moving contacts: the next one is sorted anew.
+                let changes: Vec<(i64, ContactChanges)> =
+                    (0..20).map(|_| (1 + rng.below(160) as i64, random_contact(&mut rng))).collect();
+                written(&store, move |c| changes.iter().try_for_each(|(id, ch)| update(c, *id, ch).map(drop)));
+            }
+            offset += 3;
+            if offset >= sql.1 {
+                break;
+            }
+        }
+        assert!(answered > 30, "{q:?}: {answered} pages answered by the index");
+    }
+}
