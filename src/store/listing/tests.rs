@@ -250,15 +250,13 @@ fn a_tag_renamed_or_merged_moves_its_contacts_in_the_index() {
     assert_eq!(tagged("lead"), 0);
 }
 
-/// Readers asking random lists on several threads while the writer applies changes: nothing
-/// waits forever (a reader taking the lock twice behind a waiting writer would), and the
-/// answers agree with SQL once the writes stop.
-#[test]
-fn readers_and_the_writer_never_wait_for_each_other_forever() {
+/// A store of `n` random contacts in three projects, its list index built, and the generator
+/// that made them (seeded with `seed`) to go on with.
+fn random_contacts(seed: u64, n: usize) -> (tempfile::TempDir, Store, Rng) {
     let dir = tempfile::tempdir().unwrap();
     let store = open_small(&dir.path().join("t.db"));
-    let mut rng = Rng(99);
-    let batch: Vec<ContactChanges> = (0..150).map(|_| random_contact(&mut rng)).collect();
+    let mut rng = Rng(seed);
+    let batch: Vec<ContactChanges> = (0..n).map(|_| random_contact(&mut rng)).collect();
     written(&store, move |c| {
         for p in 1..=3 {
             c.execute(
@@ -269,6 +267,15 @@ fn readers_and_the_writer_never_wait_for_each_other_forever() {
         batch.iter().try_for_each(|ch| create(c, ch).map(drop))
     });
     wait_for("the list index", || store.listing.is_built());
+    (dir, store, rng)
+}
+
+/// Readers asking random lists on several threads while the writer applies changes: nothing
+/// waits forever (a reader taking the lock twice behind a waiting writer would), and the
+/// answers agree with SQL once the writes stop.
+#[test]
+fn readers_and_the_writer_never_wait_for_each_other_forever() {
+    let (_dir, store, mut rng) = random_contacts(99, 150);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let readers: Vec<_> = (0..4u64)
         .map(|t| {
@@ -338,20 +345,7 @@ fn answers_outlive_changes_that_cannot_touch_them_and_only_those() {
 /// it), in several orders, filtered and not.
 #[test]
 fn lists_paged_through_page_by_page_are_the_lists_sql_pages() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_small(&dir.path().join("t.db"));
-    let mut rng = Rng(4242);
-    let batch: Vec<ContactChanges> = (0..160).map(|_| random_contact(&mut rng)).collect();
-    written(&store, move |c| {
-        for p in 1..=3 {
-            c.execute(
-                "INSERT INTO projects (id, name, identifier, created_on, updated_on) VALUES (?1, 'P', 'p' || ?1, 0, 0)",
-                [p],
-            )?;
-        }
-        batch.iter().try_for_each(|ch| create(c, ch).map(drop))
-    });
-    wait_for("the list index", || store.listing.is_built());
+    let (_dir, store, mut rng) = random_contacts(4242, 160);
     let sorts = [(SortKey::LastName, false), (SortKey::City, true), (SortKey::Name, true), (SortKey::Company, false)];
     for (round, (key, desc)) in sorts.into_iter().enumerate() {
         let mut q = ContactQuery::new(Visibility::Everything);
