@@ -38,7 +38,7 @@ struct Bucket {
     /// It starts at `(key, id)`: the first it may hold; the key lies in the order's `keys`.
     key: KeyAt,
     id: u32,
-    /// Holds one run of equal keys only, a run other buckets share (see the module comment).
+    /// Holds one whole run of equal keys, at least a bucket long (see the module comment).
     pure: bool,
     /// Live contacts in it.
     size: u32,
@@ -98,15 +98,10 @@ impl Order {
         Ok(order)
     }
 
-    /// Packs the keys of cut buckets (a run's pure buckets share theirs).
+    /// Packs the keys of cut buckets.
     fn pack(&mut self, cuts: Vec<Cut>) -> Vec<Bucket> {
-        let mut last = None;
         cuts.into_iter()
-            .map(|cut| {
-                let key = self.keys.push(&cut.start.0, last);
-                last = Some(key);
-                Bucket { key, id: cut.start.1, pure: cut.pure, size: cut.size }
-            })
+            .map(|cut| Bucket { key: self.keys.push(&cut.start.0), id: cut.start.1, pure: cut.pure, size: cut.size })
             .collect()
     }
 
@@ -168,7 +163,7 @@ impl Order {
 
     fn place(&mut self, conn: &Connection, id: u32, key: Key) -> Result<()> {
         if self.buckets.is_empty() {
-            let key = self.keys.push(&key, None);
+            let key = self.keys.push(&key);
             self.buckets.push(Bucket { key, id: 0, pure: false, size: 0 });
         }
         let entry = (key, id);
@@ -181,7 +176,7 @@ impl Order {
                 let mixed = Cut { start: (entry.0.clone(), 0), pure: false, size: 0 };
                 self.insert_buckets(0, vec![mixed], &[], false)?;
             } else {
-                self.buckets[0].key = self.keys.push(&entry.0, None);
+                self.buckets[0].key = self.keys.push(&entry.0);
                 self.buckets[0].id = 0;
             }
         } else if pure && cmp_packed(self.keys.get(self.buckets[b].key), &entry.0).is_ne() {

@@ -33,9 +33,8 @@ pub struct PackedKeys {
 }
 
 impl PackedKeys {
-    /// Packs `key`; a key packed to the same bytes as `last` is not stored twice (a run's pure
-    /// buckets share it).
-    pub fn push(&mut self, key: &[Value], last: Option<KeyAt>) -> KeyAt {
+    /// Packs `key` (no two buckets of an order start at the same key: each run has one).
+    pub fn push(&mut self, key: &[Value]) -> KeyAt {
         let offset = self.bytes.len();
         for value in key {
             match value {
@@ -51,10 +50,6 @@ impl PackedKeys {
                 Value::Text(t) => self.push_bytes(TEXT, t.as_bytes()),
                 Value::Blob(b) => self.push_bytes(BLOB, b),
             }
-        }
-        if let Some(last) = last.filter(|at| self.get(*at) == &self.bytes[offset..]) {
-            self.bytes.truncate(offset);
-            return last;
         }
         let offset = u32::try_from(offset).expect("bucket keys under 4 GB");
         KeyAt { offset, len: (self.bytes.len() as u32) - offset }
@@ -130,15 +125,12 @@ mod tests {
             vec![Value::Blob(vec![0, 255]), Value::Null],
         ];
         let mut packed = PackedKeys::default();
-        let at: Vec<KeyAt> = keys.iter().map(|k| packed.push(k, None)).collect();
+        let at: Vec<KeyAt> = keys.iter().map(|k| packed.push(k)).collect();
         for (i, a) in keys.iter().enumerate() {
             assert_eq!(&*packed.key(at[i]), a.as_slice());
             for b in &keys {
                 assert_eq!(cmp_packed(packed.get(at[i]), b), cmp_key(a, b), "{a:?} against {b:?}");
             }
         }
-        // The same key again after itself is shared; after another it is stored anew.
-        assert_eq!(packed.push(&keys[6], Some(at[6])), at[6]);
-        assert_ne!(packed.push(&keys[6], Some(at[5])), at[6]);
     }
 }

@@ -137,8 +137,8 @@ pub fn user_names(conn: &Connection) -> Result<HashMap<i64, String>> {
 }
 
 /// A sort key's values, compared as SQLite compares them (NULL first, numbers, then text by
-/// bytes: the BINARY collation). Shared, so that the buckets of a run being cut (see `order`)
-/// hold one copy of it; an order keeps its buckets' keys packed (`packed.rs`).
+/// bytes: the BINARY collation). Shared, so that it is cheap to clone while buckets are cut
+/// (see `cut.rs`); an order keeps its buckets' keys packed (`packed.rs`).
 pub type Key = std::sync::Arc<[Value]>;
 
 fn rank(v: ValueRef<'_>) -> u8 {
